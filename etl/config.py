@@ -1,0 +1,309 @@
+"""Settings: pydantic models loaded from YAML, then `RCETL_*` environment variables, then the
+command line (later wins). Settings only, no behaviour.
+
+Errors name the key and where its value came from (file and line, environment variable or command
+line option) and never show a traceback: `load_settings` raises `ConfigError` with that message.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from etl.errors import ConfigError
+
+ENV_PREFIX = "RCETL_"
+ENV_SEPARATOR = "__"
+
+Resource = Literal[
+    "rooms",
+    "messages",
+    "threads",
+    "users",
+    "roles",
+    "permissions",
+    "subscriptions",
+    "custom_emoji",
+    "custom_sounds",
+    "teams",
+    "settings",
+    "members",
+]
+ALL_RESOURCES: tuple[str, ...] = Resource.__args__  # type: ignore[attr-defined]
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+
+
+def parse_duration(value: object) -> object:
+    """Accept seconds as a number or a string like "90s", "5m", "1.5h", "2d"."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return value
+    if isinstance(value, int | float):
+        return float(value)
+    match = _DURATION.match(value)
+    if not match:
+        raise ValueError(f"not a duration: {value!r} (use seconds or e.g. 30s, 5m, 1h, 2d)")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class AuthSettings(_Strict):
+    """Names of the environment variables that hold the secrets, never the secrets themselves."""
+
+    mode: Literal["token", "login"] = "token"
+    token_env: str = "RCETL_TOKEN"
+    user_id_env: str = "RCETL_USER_ID"
+    username_env: str = "RCETL_USERNAME"
+    password_env: str = "RCETL_PASSWORD"
+    code_env: str | None = "RCETL_2FA_CODE"
+
+
+class ServerSettings(_Strict):
+    url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:3000")
+    auth: AuthSettings = AuthSettings()
+    ca_bundle: Path | None = None
+    timeout: Duration = 30.0
+    max_connections: int = Field(default=10, ge=1, le=100)
+
+    @field_validator("ca_bundle")
+    @classmethod
+    def _ca_bundle_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.expanduser().is_file():
+            raise ValueError(f"CA bundle file not found: {value}")
+        return value.expanduser() if value is not None else None
+
+
+class DatabaseSettings(_Strict):
+    url: str = "sqlite:///rcetl.db"
+
+    @field_validator("url")
+    @classmethod
+    def _known_dialect(cls, value: str) -> str:
+        if not re.match(r"^(sqlite|postgresql(\+psycopg)?)://", value):
+            raise ValueError(
+                "database URL must start with sqlite:/// or postgresql+psycopg://, "
+                f"got {value.split('://')[0]!r}"
+            )
+        return value
+
+
+class RetrySettings(_Strict):
+    max_attempts: int = Field(default=5, ge=1, le=50)
+    backoff_initial: Duration = 0.5
+    backoff_max: Duration = 30.0
+    max_rate_limit_wait: Duration = 300.0
+
+
+class SyncSettings(_Strict):
+    resources: list[Resource] = Field(default_factory=lambda: list(ALL_RESOURCES))
+    page_size: int = Field(default=100, ge=1, le=10_000)
+    message_page_size: int = Field(default=1000, ge=1, le=100_000)
+    concurrency: int = Field(default=4, ge=1, le=64)
+    deletion_policy: Literal["keep", "redact", "purge"] = "keep"
+    retries: RetrySettings = RetrySettings()
+
+
+class ExportSettings(_Strict):
+    out: str = "export"
+    compression: Literal["zstd", "snappy", "gzip", "none"] = "zstd"
+    row_group_size: int = Field(default=64_000, ge=1_000)
+    batch_size: int = Field(default=64_000, ge=1_000)
+
+
+class ScheduleSettings(_Strict):
+    interval: Duration | None = None
+    cron: str | None = None
+    enabled: bool = True
+    resources: list[Resource] | None = None
+
+    @field_validator("cron")
+    @classmethod
+    def _five_fields(cls, value: str | None) -> str | None:
+        if value is not None and len(value.split()) != 5:
+            raise ValueError(f"cron needs 5 fields (minute hour day month weekday): {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_trigger(self) -> ScheduleSettings:
+        if (self.interval is None) == (self.cron is None):
+            raise ValueError("give exactly one of interval or cron")
+        return self
+
+
+class DaemonSettings(_Strict):
+    health_host: str = "127.0.0.1"
+    health_port: int | None = Field(default=None, ge=0, le=65535)
+    lag_threshold: Duration = 3600.0
+
+
+class Settings(_Strict):
+    server: ServerSettings = ServerSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    sync: SyncSettings = SyncSettings()
+    export: ExportSettings = ExportSettings()
+    schedules: dict[str, ScheduleSettings] = Field(default_factory=dict)
+    daemon: DaemonSettings = DaemonSettings()
+
+
+SECTIONS = tuple(Settings.model_fields)
+
+
+def load_settings(
+    path: Path | None,
+    overrides: Mapping[str, object] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Load `path` (YAML; None = defaults only), apply `RCETL_*` env vars, then `overrides`
+    (dotted keys such as "sync.page_size" → value; strings are read as YAML scalars)."""
+    environ = os.environ if environ is None else environ
+    data, root_node = _read_yaml(path) if path is not None else ({}, None)
+    sources: dict[tuple[str, ...], str] = {}
+    for var, key_path, value in _env_overrides(environ):
+        _assign(data, key_path, value, origin=f"environment variable {var}")
+        sources[key_path] = f"environment variable {var}"
+    for dotted, value in (overrides or {}).items():
+        key_path = tuple(part for part in dotted.split(".") if part)
+        origin = f"command line option {dotted}={value}"
+        _assign(data, key_path, _scalar(value), origin=origin)
+        sources[key_path] = origin
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, path, root_node, sources)) from None
+
+
+def _read_yaml(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}, line {mark.line + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{where}: invalid YAML: {problem}") from None
+    if data is None:
+        return {}, None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}, line 1: the config must be a mapping of sections")
+    return data, root
+
+
+def _env_overrides(environ: Mapping[str, str]) -> list[tuple[str, tuple[str, ...], object]]:
+    """`RCETL_SYNC__PAGE_SIZE=200` → ("sync", "page_size"). Variables whose first part is not a
+    settings section (e.g. RCETL_TOKEN, which holds a secret) are not settings and are skipped."""
+    found = []
+    for var in sorted(environ):
+        if not var.startswith(ENV_PREFIX):
+            continue
+        key_path = tuple(part.lower() for part in var[len(ENV_PREFIX) :].split(ENV_SEPARATOR))
+        if len(key_path) >= 2 and key_path[0] in SECTIONS and all(key_path):
+            found.append((var, key_path, _scalar(environ[var])))
+    return found
+
+
+def _scalar(value: object) -> object:
+    """Read a string the way YAML would ("200" → 200, "[rooms, users]" → list, "off" stays text)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError:
+        return value
+    return value if parsed is None and value.strip() else parsed
+
+
+def _assign(data: dict[str, Any], key_path: tuple[str, ...], value: object, origin: str) -> None:
+    if not key_path:
+        raise ConfigError(f"{origin}: empty key")
+    node = data
+    for depth, key in enumerate(key_path[:-1]):
+        child = node.setdefault(key, {})
+        if not isinstance(child, dict):
+            where = ".".join(key_path[: depth + 1])
+            raise ConfigError(f"{origin}: {where} is not a section")
+        node = child
+    node[key_path[-1]] = value
+
+
+def _describe(
+    exc: ValidationError,
+    path: Path | None,
+    root: yaml.Node | None,
+    sources: dict[tuple[str, ...], str],
+) -> str:
+    lines = []
+    for error in exc.errors():
+        loc = tuple(str(part) for part in error["loc"])
+        key = ".".join(loc) or "(top level)"
+        lines.append(f"{_origin(loc, path, root, sources)}: {key}: {_reason(error)}")
+    header = "invalid configuration" if len(lines) == 1 else f"{len(lines)} configuration errors"
+    return header + ":\n  " + "\n  ".join(lines) if len(lines) > 1 else f"{header}: {lines[0]}"
+
+
+def _reason(error: Mapping[str, Any]) -> str:
+    if error["type"] == "extra_forbidden":
+        return "unknown key"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] not in {"missing", "value_error"} and "input" in error:
+        return f"{message} (got {error['input']!r})"
+    return message
+
+
+def _origin(
+    loc: tuple[str, ...],
+    path: Path | None,
+    root: yaml.Node | None,
+    sources: dict[tuple[str, ...], str],
+) -> str:
+    for length in range(len(loc), 0, -1):
+        if loc[:length] in sources:
+            return sources[loc[:length]]
+    if path is None:
+        return "defaults"
+    line = _line_of(root, loc)
+    return f"{path}, line {line}" if line else str(path)
+
+
+def _line_of(root: yaml.Node | None, loc: tuple[str, ...]) -> int | None:
+    """Line (1-based) of the deepest YAML node along `loc`; keys point at the key's line."""
+    node, line = root, None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if str(k.value) == part), None)
+            if match is None:
+                break
+            line, node = match[0].start_mark.line + 1, match[1]
+        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
+            node = node.value[int(part)]
+            line = node.start_mark.line + 1
+        else:
+            break
+    if line is None and root is not None:
+        return root.start_mark.line + 1
+    return line
