@@ -1,0 +1,150 @@
+"""Checkpoints (`sync_state`) and the run log (`sync_runs`).
+
+A checkpoint is always written on the connection of the transaction that writes the page it
+describes, so a crash leaves either both or neither. Watermarks are server timestamps (epoch ms of
+`_updatedAt`/`_deletedAt`); `updated_at` is only the local time the row was written, for display.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from etl.schema.bookkeeping import SyncRun, SyncState
+
+STATE = SyncState.__table__
+RUNS = SyncRun.__table__
+
+
+@dataclass
+class Checkpoint:
+    """Where a resource (scope "") or one room's stream (scope = room id) stands.
+
+    `cursor` holds the stream's position details as JSON (edge ids at the watermark, the deletion
+    watermark, the room `_updatedAt` the last complete walk saw).
+    """
+
+    resource: str
+    scope: str = ""
+    watermark_ms: int | None = None
+    offset: int | None = None
+    cursor: dict[str, Any] = field(default_factory=dict)
+    status: str | None = None
+    error: str | None = None
+    updated_at: datetime | None = None
+
+
+def _to_dt(ms: int | None) -> datetime | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def _to_ms(value: datetime | None) -> int | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return round(value.timestamp() * 1000)
+
+
+def _from_row(row: Any) -> Checkpoint:
+    return Checkpoint(
+        resource=row.resource,
+        scope=row.scope,
+        watermark_ms=_to_ms(row.watermark),
+        offset=row.offset,
+        cursor=orjson.loads(row.cursor) if row.cursor else {},
+        status=row.status,
+        error=row.error,
+        updated_at=row.updated_at,
+    )
+
+
+def load_checkpoint(conn: Connection, resource: str, scope: str = "") -> Checkpoint | None:
+    query = select(STATE).where(STATE.c.resource == resource, STATE.c.scope == scope)
+    row = conn.execute(query).first()
+    return _from_row(row) if row else None
+
+
+def load_checkpoints(conn: Connection, resource: str) -> dict[str, Checkpoint]:
+    """Every checkpoint of a resource by scope (the per-room message streams, for instance)."""
+    rows = conn.execute(select(STATE).where(STATE.c.resource == resource))
+    return {row.scope: _from_row(row) for row in rows}
+
+
+def all_checkpoints(conn: Connection) -> list[Checkpoint]:
+    return [_from_row(row) for row in conn.execute(select(STATE))]
+
+
+def save_checkpoint(conn: Connection, checkpoint: Checkpoint) -> None:
+    """Upsert one checkpoint, on the caller's transaction."""
+    save_checkpoints(conn, [checkpoint])
+
+
+def save_checkpoints(conn: Connection, checkpoints: list[Checkpoint]) -> None:
+    if not checkpoints:
+        return
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "resource": cp.resource,
+            "scope": cp.scope,
+            "cursor": orjson.dumps(cp.cursor).decode() if cp.cursor else None,
+            "offset": cp.offset,
+            "watermark": _to_dt(cp.watermark_ms),
+            "status": cp.status,
+            "error": cp.error,
+            "updated_at": now,
+        }
+        for cp in checkpoints
+    ]
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(STATE)
+    changed = {
+        name: statement.excluded[name] for name in rows[0] if name not in ("resource", "scope")
+    }
+    conn.execute(
+        statement.on_conflict_do_update(index_elements=["resource", "scope"], set_=changed), rows
+    )
+
+
+def delete_checkpoints(conn: Connection, resource: str, scopes: list[str]) -> None:
+    if scopes:
+        conn.execute(STATE.delete().where(STATE.c.resource == resource, STATE.c.scope.in_(scopes)))
+
+
+# --- run log ------------------------------------------------------------------------------
+
+
+def start_run(engine: Engine, kind: str, resources: list[str]) -> int:
+    with engine.begin() as conn:
+        result = conn.execute(
+            insert(RUNS).values(
+                kind=kind, started_at=datetime.now(UTC), status="running", resources=resources
+            )
+        )
+        return int(result.inserted_primary_key[0])
+
+
+def finish_run(engine: Engine, run_id: int, status: str, record: dict[str, Any]) -> None:
+    """Close a run: status plus counts, request figures and errors from the summary."""
+    values = {
+        "finished_at": datetime.now(UTC),
+        "status": status,
+        "counts": record.get("counts"),
+        "requests": record.get("requests"),
+        "retries": record.get("retries"),
+        "rate_limit_waits": record.get("rate_limit_waits"),
+        "errors": record.get("errors"),
+    }
+    with engine.begin() as conn:
+        conn.execute(update(RUNS).where(RUNS.c.id == run_id).values(**values))
+
+
+def recent_runs(conn: Connection, limit: int = 10) -> list[dict[str, Any]]:
+    rows = conn.execute(select(RUNS).order_by(RUNS.c.id.desc()).limit(limit))
+    return [dict(row._mapping) for row in rows]
