@@ -319,9 +319,11 @@ class RocketChatClient:
         try:
             response = self._http.send(request, stream=True)
         except httpx.TimeoutException as exc:
-            raise TransportError(endpoint, None, f"timed out ({type(exc).__name__})") from exc
+            message = f"{self.base_url} timed out ({type(exc).__name__})"
+            raise TransportError(endpoint, None, message) from exc
         except httpx.TransportError as exc:
-            raise TransportError(endpoint, None, f"{type(exc).__name__}: {exc}") from exc
+            message = f"cannot reach {self.base_url}: {type(exc).__name__}: {exc}"
+            raise TransportError(endpoint, None, message) from exc
         try:
             body = response.read()
         except httpx.TimeoutException as exc:

@@ -1,0 +1,138 @@
+"""`rcetl check`: connect, authenticate, and find out what this token may read."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import click
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from etl.catalogue import PROBES
+from etl.cli.context import AppContext, open_client, pass_app
+from etl.client import RocketChatClient
+from etl.errors import (
+    ApiError,
+    AuthenticationError,
+    BadRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+
+EXIT_UNREADABLE = 3
+
+
+@dataclass(frozen=True)
+class Probe:
+    resource: str
+    endpoint: str
+    configured: bool  # listed in sync.resources
+    readable: bool
+    detail: str
+
+
+def probe_resources(client: RocketChatClient, configured: list[str]) -> list[Probe]:
+    """One cheap read per resource (`etl.catalogue.PROBES`); identical reads are made once."""
+    answers: dict[bytes, tuple[bool, str]] = {}
+    probes = []
+    for resource, (endpoint, params) in PROBES.items():
+        key = orjson.dumps([endpoint, params], option=orjson.OPT_SORT_KEYS)
+        if key not in answers:
+            answers[key] = _try_read(client, endpoint, params)
+        readable, detail = answers[key]
+        probes.append(Probe(resource, endpoint, resource in configured, readable, detail))
+    return probes
+
+
+def _try_read(client: RocketChatClient, endpoint: str, params: dict[str, Any]) -> tuple[bool, str]:
+    try:
+        client.get(endpoint, params)
+    except (PermissionDeniedError, AuthenticationError) as exc:
+        return False, f"permission denied (HTTP {exc.status}): {exc.message}"
+    except NotFoundError:
+        return False, "endpoint not found: this server version does not have it"
+    except BadRequestError as exc:
+        # Rocket.Chat reports some missing permissions as 400 error-not-allowed.
+        return False, f"refused (HTTP {exc.status}): {exc.message}"
+    except ApiError as exc:
+        return False, f"failed: {exc}"
+    return True, "ok"
+
+
+def rate_limit_summary(client: RocketChatClient) -> str:
+    windows = client.rate_limits()
+    if not windows:
+        return "no rate-limit headers seen (this user bypasses the limiter, or it is off)"
+    key, window = min(windows.items(), key=lambda item: item[1].limit or 0)
+    return (
+        f"yes: {len(windows)} endpoints report limits; tightest {window.limit} calls per window "
+        f"({key}, {window.remaining} left)"
+    )
+
+
+def _table(info: dict[str, str], probes: list[Probe]) -> Table:
+    table = Table(title=f"{info['server']}  ·  Rocket.Chat {info['version']}  ·  {info['user']}")
+    table.add_column("resource")
+    table.add_column("endpoint")
+    table.add_column("sync")
+    table.add_column("readable")
+    table.add_column("detail", overflow="fold")
+    for probe in probes:
+        mark = "[green]yes[/]" if probe.readable else "[red]NO[/]"
+        table.add_row(
+            probe.resource,
+            probe.endpoint,
+            "yes" if probe.configured else "-",
+            mark,
+            probe.detail,
+        )
+    return table
+
+
+@click.command("check")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON document.")
+@pass_app
+def check_cmd(app: AppContext, as_json: bool) -> None:
+    """Connect, authenticate and list which resources this token can read.
+
+    Reports the server version, the user, one line per resource (can it be
+    read, is it in sync.resources) and whether the server rate-limits this user.
+    Exit code 0 when every resource in sync.resources is readable, 3 when one is
+    not (remove it from sync.resources or grant the permission), 3 on bad
+    credentials, 4 when the server cannot be reached.
+
+    \b
+    Example:
+      export RCETL_TOKEN=... RCETL_USER_ID=...
+      rcetl check
+      rcetl --server-url https://chat.example.com check --json
+    """
+    settings = app.settings
+    with open_client(app) as client:
+        version = client.server_version()
+        me = client.get("me")
+        probes = probe_resources(client, list(settings.sync.resources))
+        info = {
+            "server": client.base_url,
+            "version": version,
+            "user": f"{me.get('username', '?')} (roles: {', '.join(me.get('roles', []))})",
+            "rate_limited": rate_limit_summary(client),
+        }
+    unreadable = [p.resource for p in probes if p.configured and not p.readable]
+    if as_json:
+        click.echo(orjson.dumps({**info, "resources": [asdict(p) for p in probes]}).decode())
+    else:
+        console = Console()
+        console.print(_table(info, probes))
+        console.print(f"rate limited: {info['rate_limited']}")
+        if unreadable:
+            console.print(
+                f"[red]cannot read {', '.join(unreadable)}[/]: grant the permission or remove "
+                "them from sync.resources"
+            )
+        else:
+            console.print("[green]every configured resource is readable[/]")
+    if unreadable:
+        click.get_current_context().exit(EXIT_UNREADABLE)

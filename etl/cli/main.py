@@ -1,0 +1,143 @@
+"""`rcetl`: the command group, its global options, and error → exit code handling.
+
+Each area registers its commands in the block at the bottom with one import and one
+`cli.add_command(...)` line. Command modules take their helpers from `etl.cli.context`.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import click
+
+from etl.cli.context import AppContext
+from etl.errors import (
+    AuthenticationError,
+    ConfigError,
+    PermissionDeniedError,
+    RcetlError,
+    TransportError,
+)
+from etl.logs import level_for, setup_logging
+
+log = logging.getLogger(__name__)
+
+# Documented exit codes (README "Exit codes"); click's own usage errors also exit with 2.
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_CONFIG = 2
+EXIT_AUTH = 3
+EXIT_UNREACHABLE = 4
+EXIT_INTERRUPTED = 130
+
+_EXIT_CODES: tuple[tuple[type[RcetlError], int], ...] = (
+    (ConfigError, EXIT_CONFIG),
+    (AuthenticationError, EXIT_AUTH),
+    (PermissionDeniedError, EXIT_AUTH),
+    (TransportError, EXIT_UNREACHABLE),
+)
+
+
+def exit_code_for(exc: RcetlError) -> int:
+    for error_class, code in _EXIT_CODES:
+        if isinstance(exc, error_class):
+            return code
+    return EXIT_FAILURE
+
+
+class RcetlGroup(click.Group):
+    """Turns our errors into one clear line on stderr and a documented exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RcetlError as exc:
+            log.debug("command failed", exc_info=True)
+            click.secho(f"error: {exc}", err=True, fg="red")
+            ctx.exit(exit_code_for(exc))
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+
+
+def _parse_set(values: tuple[str, ...]) -> dict[str, object]:
+    overrides: dict[str, object] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--set")
+        overrides[key.strip()] = value
+    return overrides
+
+
+@click.group(cls=RcetlGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Config file (YAML). Default: ./config.yaml if present, else built-in defaults.",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Human-readable log lines, or one JSON object per line.",
+)
+@click.option(
+    "-v", "--verbose", count=True, help="More logging: -v debug, -vv also HTTP libraries."
+)
+@click.option("--server-url", default=None, help="Override server.url.")
+@click.option("--database-url", default=None, help="Override database.url.")
+@click.option(
+    "--set",
+    "set_values",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override any setting by its dotted key, e.g. --set sync.page_size=200 (repeatable).",
+)
+@click.version_option(package_name="rocketchat-etl", prog_name="rcetl")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    config_path: Path | None,
+    log_format: str,
+    verbose: int,
+    server_url: str | None,
+    database_url: str | None,
+    set_values: tuple[str, ...],
+) -> None:
+    """Sync a Rocket.Chat server into SQLite or PostgreSQL and export it to Parquet.
+
+    Settings come from the config file, then RCETL_* environment variables
+    (RCETL_SYNC__PAGE_SIZE=200), then these options; later wins.
+
+    \b
+    Example:
+      rcetl init                    # write ./config.yaml to start from
+      export RCETL_TOKEN=... RCETL_USER_ID=...
+      rcetl check                   # can we connect, and what may this token read?
+      rcetl --set sync.concurrency=2 --log-format json check
+    """
+    setup_logging(log_format, level_for(verbose), verbose)  # type: ignore[arg-type]
+    overrides = _parse_set(set_values)
+    if server_url is not None:
+        overrides["server.url"] = server_url
+    if database_url is not None:
+        overrides["database.url"] = database_url
+    if config_path is not None and not config_path.is_file():
+        raise ConfigError(f"config file not found: {config_path} (create one with: rcetl init)")
+    ctx.obj = AppContext(
+        config_path=config_path, overrides=overrides, log_format=log_format, verbosity=verbose
+    )
+
+
+# --- command registration: one import and one add_command line per area ---------------------
+from etl.cli.check import check_cmd  # noqa: E402
+from etl.cli.init_cmd import init_cmd  # noqa: E402
+
+cli.add_command(init_cmd)
+cli.add_command(check_cmd)

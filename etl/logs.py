@@ -1,0 +1,84 @@
+"""Logging set-up: readable lines on a terminal (rich), JSON lines for machines."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Literal, TextIO
+
+import orjson
+from rich.console import Console
+from rich.logging import RichHandler
+
+LogFormat = Literal["text", "json"]
+
+# Attributes every LogRecord has; anything else was passed with `extra=` and goes into the JSON.
+_STANDARD_ATTRS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+# Libraries that are chatty at INFO/DEBUG; they only speak up at -vv.
+_NOISY = ("httpx", "httpcore", "apscheduler", "alembic", "urllib3", "botocore", "s3transfer")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ts (UTC ISO), level, logger, message, extra fields, exc."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD_ATTRS and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return orjson.dumps(entry, default=str).decode()
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at the time (test runners swap it)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
+def level_for(verbosity: int) -> int:
+    """No -v: INFO; -v or more: DEBUG (-vv also lets the HTTP libraries speak)."""
+    return logging.DEBUG if verbosity >= 1 else logging.INFO
+
+
+def setup_logging(
+    fmt: LogFormat = "text", level: int | str = logging.INFO, verbosity: int = 0
+) -> None:
+    """Configure the root logger (repeat calls replace the handler this function added).
+
+    Logs go to stderr so that command output on stdout stays clean for pipes.
+    """
+    handler: logging.Handler
+    if fmt == "json":
+        handler = _StderrHandler()
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler = RichHandler(
+            console=Console(stderr=True),
+            show_path=False,
+            rich_tracebacks=False,
+            log_time_format="%H:%M:%S",
+        )
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if getattr(old, "_rcetl", False):
+            root.removeHandler(old)
+    handler._rcetl = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in _NOISY:
+        logging.getLogger(name).setLevel(logging.DEBUG if verbosity >= 2 else logging.WARNING)
