@@ -156,6 +156,12 @@ class DaemonSettings(_Strict):
     health_host: str = "127.0.0.1"
     health_port: int | None = Field(default=None, ge=0, le=65535)
     lag_threshold: Duration = 3600.0
+    # Seconds SIGTERM/SIGINT waits for the running job to commit its page and return.
+    shutdown_timeout: Duration = 30.0
+    # Longest wait a transient failure's backoff adds on top of the job's next scheduled run.
+    backoff_max: Duration = 3600.0
+    # /healthz turns red after this many transient failures in a row (terminal ones: at once).
+    unhealthy_after_failures: int = Field(default=3, ge=1)
 
 
 class Settings(_Strict):
