@@ -1,0 +1,129 @@
+"""One-off archives: every table as a Parquet dataset plus a manifest.json, from one snapshot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+import sqlalchemy as sa
+
+from etl.export.arrow_schema import arrow_schema
+from etl.export.dataset import Partitioning, write_partitioned, write_single
+from etl.export.filters import ExportFilters
+from etl.export.fs import Location, open_location
+from etl.export.manifest import (
+    FORMAT,
+    FORMAT_VERSION,
+    MANIFEST,
+    now_utc,
+    read_json,
+    table_entry,
+    tool_version,
+    write_json,
+)
+from etl.export.reader import BATCH_ROWS, iter_batches, read_snapshot
+from etl.export.snapshot import snapshot_info
+from etl.export.writer import ROW_GROUP_ROWS, WrittenFile, remove_stale_temps
+from etl.schema import metadata
+
+# Internal state of this tool, meaningless in an archive.
+NOT_ARCHIVED = ("counters", "export_state", "job_runs")
+PARTITIONS = {"messages": Partitioning(column="rid", month_of="ts")}
+
+
+def archive_tables(filters: ExportFilters) -> list[sa.Table]:
+    candidates = [name for name in metadata.tables if name not in NOT_ARCHIVED]
+    return [metadata.tables[name] for name in filters.select_tables(candidates)]
+
+
+def _order(table: sa.Table) -> list[sa.ColumnElement[Any]]:
+    """Partition keys first (one open file at a time), then the primary key (stable output)."""
+    partitioning = PARTITIONS.get(table.name)
+    keys = [table.c[partitioning.column], table.c[partitioning.month_of]] if partitioning else []
+    return keys + list(table.primary_key.columns)
+
+
+def _export_table(
+    conn: sa.Connection,
+    location: Location,
+    table: sa.Table,
+    filters: ExportFilters,
+    batch_rows: int,
+    row_group_rows: int,
+) -> dict[str, Any]:
+    schema = arrow_schema(table)
+    where = filters.where(table, metadata)
+    batches = iter_batches(conn, table, where, _order(table), batch_rows)
+    partitioning = PARTITIONS.get(table.name)
+    if partitioning is None:
+        file = write_single(location, table.name, schema, batches, row_group_rows=row_group_rows)
+        return table_entry(schema, [file])
+    files = write_partitioned(location, table.name, schema, batches, partitioning, row_group_rows)
+    entry = table_entry(partitioning.file_schema(schema), files, partitioning.keys)
+    entry["dataset_schema"] = schema.to_string(show_field_metadata=False)
+    return entry
+
+
+def _previous_files(location: Location) -> set[str]:
+    """Files of the archive already in `location`; its manifest is removed, so that until the new
+    manifest is written the folder does not look like a complete archive."""
+    if not location.exists(MANIFEST):
+        return set()
+    try:
+        previous = read_json(location, MANIFEST)
+        files = {f["path"] for t in previous.get("tables", {}).values() for f in t["files"]}
+    except (ValueError, KeyError, TypeError):
+        files = set()
+    location.delete(MANIFEST)
+    return files
+
+
+def export_archive(
+    engine: sa.Engine,
+    out: str,
+    filters: ExportFilters | None = None,
+    *,
+    server_url: str | None = None,
+    endpoint_url: str | None = None,
+    batch_rows: int = BATCH_ROWS,
+    row_group_rows: int = ROW_GROUP_ROWS,
+) -> dict[str, Any]:
+    """Write an archive of the database to `out` (a folder or URI); returns the manifest."""
+    filters = filters or ExportFilters()
+    tables = archive_tables(filters)
+    location = open_location(out, endpoint_url)
+    remove_stale_temps(location)
+    previous = _previous_files(location)
+    with read_snapshot(engine) as conn:
+        info = snapshot_info(conn, server_url)
+        entries = {
+            str(table.name): _export_table(
+                conn, location, table, filters, batch_rows, row_group_rows
+            )
+            for table in tables
+        }
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "tool": {"name": "rocketchat-etl", "version": tool_version()},
+        "exported_at": now_utc(),
+        "location": location.uri,
+        "filters": filters.to_dict(),
+        **info,
+        "tables": entries,
+    }
+    write_json(location, MANIFEST, manifest)
+    current = {f["path"] for t in entries.values() for f in t["files"]}
+    for stale in sorted(previous - current):
+        if location.exists(stale):
+            location.delete(stale)
+    return manifest
+
+
+def manifest_files(manifest: dict[str, Any]) -> list[WrittenFile]:
+    return [WrittenFile(**f) for t in manifest["tables"].values() for f in t["files"]]
+
+
+def read_dataset_schema(manifest: dict[str, Any], table: str) -> pa.Schema:
+    """The Arrow schema of a table as readers see it (files plus partition columns)."""
+    return arrow_schema(metadata.tables[table])

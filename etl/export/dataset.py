@@ -1,0 +1,113 @@
+"""Writing one table as a dataset: a single file, or Hive partitions by room and month.
+
+Rows arrive ordered by the partition keys, so only one partition file is open at a time and memory
+stays at one batch plus one row group, however many rooms there are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from etl.export.fs import Location
+from etl.export.paths import join_relative, partition_segment
+from etl.export.writer import ROW_GROUP_ROWS, ParquetFileWriter, WrittenFile
+
+
+@dataclass(frozen=True)
+class Partitioning:
+    """Partition by `column` (dropped from the files: its value is in the path) and the month of
+    `month_of` (kept in the files as a timestamp; the month is derived)."""
+
+    column: str
+    month_of: str
+
+    @property
+    def keys(self) -> list[str]:
+        return [self.column, "month"]
+
+    def file_schema(self, schema: pa.Schema) -> pa.Schema:
+        return schema.remove(schema.get_field_index(self.column))
+
+    def batch_keys(self, batch: pa.RecordBatch) -> list[tuple[str | None, str | None]]:
+        values = batch.column(self.column).to_pylist()
+        months = pc.strftime(batch.column(self.month_of), format="%Y-%m").to_pylist()
+        return list(zip(values, months, strict=True))
+
+
+def _runs(keys: list[tuple[str | None, str | None]]) -> Iterable[tuple[int, int]]:
+    """(start, length) of each stretch of equal keys."""
+    start = 0
+    for i in range(1, len(keys) + 1):
+        if i == len(keys) or keys[i] != keys[start]:
+            yield start, i - start
+            start = i
+
+
+def write_single(
+    location: Location,
+    folder: str,
+    schema: pa.Schema,
+    batches: Iterable[pa.RecordBatch],
+    name: str = "part-00000.parquet",
+    row_group_rows: int = ROW_GROUP_ROWS,
+) -> WrittenFile:
+    """The whole stream into one file (written even when empty, so the schema is on disk)."""
+    with ParquetFileWriter(location, join_relative(folder, name), schema, row_group_rows) as writer:
+        for batch in batches:
+            writer.write(batch)
+        return writer.close()
+
+
+def write_partitioned(
+    location: Location,
+    folder: str,
+    schema: pa.Schema,
+    batches: Iterable[pa.RecordBatch],
+    partitioning: Partitioning,
+    row_group_rows: int = ROW_GROUP_ROWS,
+) -> list[WrittenFile]:
+    """Route ordered batches into `folder/<col>=<value>/month=YYYY-MM/part-NNNNN.parquet`."""
+    file_schema = partitioning.file_schema(schema)
+    drop = schema.get_field_index(partitioning.column)
+    written: list[WrittenFile] = []
+    parts_seen: dict[tuple[str | None, str | None], int] = {}
+    current: tuple[str | None, str | None] | None = None
+    writer: ParquetFileWriter | None = None
+    try:
+        for batch in batches:
+            keys = partitioning.batch_keys(batch)
+            for start, length in _runs(keys):
+                if keys[start] != current:
+                    if writer is not None:
+                        written.append(writer.close())
+                    current = keys[start]
+                    # A key seen again (input not perfectly ordered) gets a new part, never an
+                    # overwrite of the file already written.
+                    part = parts_seen[current] = parts_seen.get(current, -1) + 1
+                    path = _partition_path(folder, partitioning, current, part)
+                    writer = ParquetFileWriter(location, path, file_schema, row_group_rows)
+                assert writer is not None
+                writer.write(batch.slice(start, length).remove_column(drop))
+        if writer is not None:
+            written.append(writer.close())
+            writer = None
+    finally:
+        if writer is not None:
+            writer.abort()
+    return written
+
+
+def _partition_path(
+    folder: str, partitioning: Partitioning, key: tuple[str | None, str | None], part: int
+) -> str:
+    value, month = key
+    return join_relative(
+        folder,
+        partition_segment(partitioning.column, value),
+        partition_segment("month", month),
+        f"part-{part:05d}.parquet",
+    )

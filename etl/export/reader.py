@@ -1,0 +1,55 @@
+"""Consistent, streaming reads: one snapshot per export, rows fetched in batches.
+
+PostgreSQL: REPEATABLE READ, and `stream_results` opens a server-side (named) cursor so only one
+batch is ever in client memory. SQLite: the driver does not open a transaction for SELECTs, so we
+issue BEGIN ourselves; in WAL mode that pins one snapshot for every table we read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pyarrow as pa
+import sqlalchemy as sa
+
+from etl.export.arrow_schema import BatchBuilder, select_columns
+
+BATCH_ROWS = 64 * 1024
+
+
+@contextmanager
+def read_snapshot(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A connection inside one read transaction; rolled back unless the caller commits."""
+    if engine.dialect.name == "postgresql":
+        options = {"isolation_level": "REPEATABLE READ"}
+        with engine.connect().execution_options(**options) as conn, conn.begin():
+            yield conn
+        return
+    with engine.connect() as conn, conn.begin():
+        if engine.dialect.name == "sqlite":
+            driver = conn.connection.driver_connection
+            if driver is not None and not driver.in_transaction:
+                conn.exec_driver_sql("BEGIN")
+        yield conn
+
+
+def iter_batches(
+    conn: sa.Connection,
+    table: sa.Table,
+    where: sa.ColumnElement[bool] | None = None,
+    order_by: list[sa.ColumnElement[Any]] | None = None,
+    batch_rows: int = BATCH_ROWS,
+) -> Iterator[pa.RecordBatch]:
+    """Stream a table (optionally filtered and ordered) as Arrow record batches."""
+    builder = BatchBuilder.for_table(table, conn.dialect.name)
+    stmt = sa.select(*select_columns(table))
+    if where is not None:
+        stmt = stmt.where(where)
+    if order_by:
+        stmt = stmt.order_by(*order_by)
+    result = conn.execution_options(stream_results=True, yield_per=batch_rows).execute(stmt)
+    with result:
+        for rows in result.partitions(batch_rows):
+            yield builder.build(rows)

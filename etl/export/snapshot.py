@@ -1,0 +1,55 @@
+"""What an export records about the database it came from: server, watermarks, change marker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from etl.schema import SYNCED_TABLES, metadata
+
+# Public settings that name the server (Rocket.Chat exposes its own URL as `Site_Url`).
+SERVER_URL_SETTING = "Site_Url"
+
+
+def max_change_seq(conn: sa.Connection) -> int:
+    """The newest change marker visible in this snapshot (synced tables and tombstones)."""
+    names = [*SYNCED_TABLES, "tombstones"]
+    selects = [sa.select(sa.func.max(metadata.tables[n].c.change_seq)) for n in names]
+    values = [conn.execute(s).scalar() for s in selects]
+    return max((v for v in values if v is not None), default=0)
+
+
+def _setting_value(conn: sa.Connection, setting_id: str) -> Any:
+    settings = metadata.tables["settings"]
+    value = conn.execute(
+        sa.select(sa.cast(settings.c.value, sa.Text)).where(settings.c.id == setting_id)
+    ).scalar()
+    return orjson.loads(value) if value else None
+
+
+def _sync_state(conn: sa.Connection) -> list[dict[str, Any]]:
+    table = metadata.tables["sync_state"]
+    rows = conn.execute(sa.select(table).order_by(table.c.resource, table.c.scope)).mappings()
+    return [dict(row) for row in rows]
+
+
+def _last_sync_run(conn: sa.Connection) -> dict[str, Any] | None:
+    runs = metadata.tables["sync_runs"]
+    columns = [runs.c.id, runs.c.kind, runs.c.started_at, runs.c.finished_at, runs.c.status]
+    row = conn.execute(sa.select(*columns).order_by(runs.c.id.desc()).limit(1)).mappings().first()
+    return dict(row) if row else None
+
+
+def snapshot_info(conn: sa.Connection, server_url: str | None = None) -> dict[str, Any]:
+    """Server, sync watermarks and change marker, read inside the export's snapshot."""
+    return {
+        "server": {
+            "url": server_url or _setting_value(conn, SERVER_URL_SETTING),
+            "version": _setting_value(conn, "Server_Version"),
+        },
+        "change_seq": max_change_seq(conn),
+        "last_sync_run": _last_sync_run(conn),
+        "sync_watermarks": _sync_state(conn),
+    }
