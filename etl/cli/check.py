@@ -20,6 +20,7 @@ from etl.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from etl.ratelimit import WindowSnapshot
 
 EXIT_UNREADABLE = 3
 
@@ -61,8 +62,7 @@ def _try_read(client: RocketChatClient, endpoint: str, params: dict[str, Any]) -
     return True, "ok"
 
 
-def rate_limit_summary(client: RocketChatClient) -> str:
-    windows = client.rate_limits()
+def rate_limit_summary(windows: dict[str, WindowSnapshot]) -> str:
     if not windows:
         return "no rate-limit headers seen (this user bypasses the limiter, or it is off)"
     key, window = min(windows.items(), key=lambda item: item[1].limit or 0)
@@ -114,11 +114,13 @@ def check_cmd(app: AppContext, as_json: bool) -> None:
         version = client.server_version()
         me = client.get("me")
         probes = probe_resources(client, list(settings.sync.resources))
+        windows = client.rate_limits()
         info = {
             "server": client.base_url,
             "version": version,
             "user": f"{me.get('username', '?')} (roles: {', '.join(me.get('roles', []))})",
-            "rate_limited": rate_limit_summary(client),
+            "rate_limited": bool(windows),
+            "rate_limits": {key: asdict(window) for key, window in windows.items()},
         }
     unreadable = [p.resource for p in probes if p.configured and not p.readable]
     if as_json:
@@ -126,7 +128,7 @@ def check_cmd(app: AppContext, as_json: bool) -> None:
     else:
         console = Console()
         console.print(_table(info, probes))
-        console.print(f"rate limited: {info['rate_limited']}")
+        console.print(f"rate limited: {rate_limit_summary(windows)}")
         if unreadable:
             console.print(
                 f"[red]cannot read {', '.join(unreadable)}[/]: grant the permission or remove "
