@@ -1,0 +1,57 @@
+"""Server documents -> table rows: `normalise(resource, doc) -> Record` or `NormaliseError`.
+
+Plain dict work on the hot path (no validation library): every message of a sync passes here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from etl.normalise.directory import (
+    normalise_custom_emoji,
+    normalise_custom_sound,
+    normalise_permission,
+    normalise_role,
+    normalise_setting,
+    normalise_user,
+)
+from etl.normalise.fields import NormaliseError, parse_date
+from etl.normalise.messages import normalise_message
+from etl.normalise.record import Record
+from etl.normalise.rooms import (
+    normalise_room,
+    normalise_room_member,
+    normalise_subscription,
+    normalise_team,
+)
+
+NORMALISERS: dict[str, Callable[[dict[str, Any]], Record]] = {
+    "rooms": normalise_room,
+    "messages": normalise_message,
+    "users": normalise_user,
+    "roles": normalise_role,
+    "permissions": normalise_permission,
+    "subscriptions": normalise_subscription,
+    "custom_emoji": normalise_custom_emoji,
+    "custom_sounds": normalise_custom_sound,
+    "teams": normalise_team,
+    "settings": normalise_setting,
+    "room_members": normalise_room_member,
+}
+
+RESOURCES: tuple[str, ...] = tuple(NORMALISERS)
+
+
+def normalise(resource: str, doc: Any) -> Record:
+    """One server document -> its Record; raises NormaliseError if it cannot be stored as rows."""
+    try:
+        fn = NORMALISERS[resource]
+    except KeyError:
+        raise ValueError(f"unknown resource {resource!r}; known: {', '.join(RESOURCES)}") from None
+    if not isinstance(doc, dict):
+        raise NormaliseError(f"document is not an object but {type(doc).__name__}")
+    return fn(doc)
+
+
+__all__ = ["NORMALISERS", "RESOURCES", "NormaliseError", "Record", "normalise", "parse_date"]

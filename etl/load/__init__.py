@@ -1,0 +1,22 @@
+"""Writes to the database: upserts of normalised records, deletions, quarantine.
+
+Every function runs inside the caller's transaction (`with engine.begin() as conn:`), so a page
+and its checkpoint commit together.
+"""
+
+from etl.load.deletes import POLICIES, REDACT, Policy, mark_deleted
+from etl.load.misc import replace_room_members, save_quarantine, set_room_readable
+from etl.load.records import BATCH_SIZE, next_change_seq, save_records
+
+__all__ = [
+    "BATCH_SIZE",
+    "POLICIES",
+    "REDACT",
+    "Policy",
+    "mark_deleted",
+    "next_change_seq",
+    "replace_room_members",
+    "save_quarantine",
+    "save_records",
+    "set_room_readable",
+]

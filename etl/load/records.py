@@ -1,0 +1,107 @@
+"""Upserts of normalised records, in batches, inside the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+
+from etl.load import plans
+from etl.normalise.record import Record
+from etl.schema import CHILD_TABLES, SYNCED_TABLES
+
+BATCH_SIZE = 5000
+
+
+def next_change_seq(conn: Connection) -> int:
+    """Take the next change marker; call once per write transaction, first thing in it.
+
+    The counter row stays locked until the transaction ends, so commit order equals marker order and
+    an export reading `change_seq > last` never misses a transaction that committed later.
+    """
+    updated = conn.exec_driver_sql(
+        "UPDATE counters SET value = value + 1 WHERE name = 'change_seq'"
+    ).rowcount
+    if not updated:
+        conn.exec_driver_sql("INSERT INTO counters (name, value) VALUES ('change_seq', 1)")
+    return int(
+        conn.exec_driver_sql("SELECT value FROM counters WHERE name = 'change_seq'").scalar_one()
+    )
+
+
+def save_records(
+    conn: Connection, table_name: str, records: Sequence[Record], change_seq: int
+) -> int:
+    """Upsert `records` into `table_name` by primary key and replace their child rows.
+
+    Re-seen rows get `deleted_at` cleared. Duplicates within the call keep the last version.
+    Returns the number of parent rows written.
+    """
+    records = _dedupe(table_name, records)
+    for start in range(0, len(records), BATCH_SIZE):
+        batch = records[start : start + BATCH_SIZE]
+        _upsert_parents(conn, table_name, batch, change_seq)
+        _replace_children(conn, batch, change_seq)
+    return len(records)
+
+
+def _dedupe(table_name: str, records: Sequence[Record]) -> list[Record]:
+    for r in records:
+        if r.table != table_name:
+            raise ValueError(f"record for table {r.table!r} passed to save_records({table_name!r})")
+    pk = tuple(c.name for c in plans.table(table_name).primary_key.columns)
+    if pk == ("id",):
+        unique = {r.row["id"]: r for r in records}
+    else:
+        unique = {tuple(r.row[c] for c in pk): r for r in records}
+    return list(unique.values()) if len(unique) != len(records) else list(records)
+
+
+def _upsert_parents(
+    conn: Connection, table_name: str, batch: list[Record], change_seq: int
+) -> None:
+    if not batch:
+        return
+    dialect = conn.dialect.name
+    rows = [r.row for r in batch]
+    if table_name in SYNCED_TABLES:
+        extra_names, extra = ("deleted_at", "change_seq"), (None, change_seq)
+    else:
+        extra_names, extra = ("change_seq",), (change_seq,)
+    plan = plans.upsert_plan(dialect, table_name, tuple(rows[0]), extra_names)
+    try:
+        params = plan.values(rows, extra)
+    except KeyError as exc:
+        raise ValueError(f"{table_name}: rows do not all have the same columns ({exc})") from None
+    conn.exec_driver_sql(plan.sql, params)
+
+
+def _replace_children(conn: Connection, batch: list[Record], change_seq: int) -> None:
+    tables: dict[str, list[Record]] = {}
+    for r in batch:
+        for child_table in r.children:
+            tables.setdefault(child_table, []).append(r)
+    for child_table, parents in tables.items():
+        delete_children(conn, child_table, [r.row["id"] for r in parents])
+        rows = [row for r in parents for row in r.children[child_table]]
+        insert_children(conn, child_table, rows, change_seq)
+
+
+def delete_children(conn: Connection, child_table: str, parent_ids: list[Any]) -> None:
+    if not parent_ids:
+        return
+    dialect = conn.dialect.name
+    _parent, column = CHILD_TABLES[child_table]
+    match, param = plans.ids_param(dialect, parent_ids)
+    sql = f"DELETE FROM {child_table} WHERE {plans.quote(dialect, column)} {match}"
+    conn.exec_driver_sql(sql, (param,))
+
+
+def insert_children(
+    conn: Connection, child_table: str, rows: list[dict[str, Any]], change_seq: int
+) -> None:
+    if not rows:
+        return
+    plan = plans.insert_plan(conn.dialect.name, child_table, tuple(rows[0]), ("change_seq",))
+    conn.exec_driver_sql(plan.sql, plan.values(rows, (change_seq,)))

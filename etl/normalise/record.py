@@ -1,0 +1,23 @@
+"""The unit the loader writes: one parent row and its child rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class Record:
+    """`row` holds the table's columns (with `raw`, without `change_seq`/`deleted_at`).
+
+    `children` maps child table -> rows. A child table listed here (even with an empty list) has
+    its rows for this parent replaced when the record is saved; tables not listed are left alone.
+    """
+
+    table: str
+    row: dict[str, Any]
+    children: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    @property
+    def id(self) -> Any:
+        return self.row.get("id")

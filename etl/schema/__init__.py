@@ -1,0 +1,56 @@
+"""The relational schema: SQLAlchemy models mirroring Rocket.Chat's collections.
+
+`metadata` holds every table; `SYNCED_TABLES` the tables fed by the sync (with `raw`, `deleted_at`,
+`change_seq`); `CHILD_TABLES` maps each child table to its parent table and parent-id column.
+"""
+
+from __future__ import annotations
+
+from etl.schema import bookkeeping, children, synced
+from etl.schema.base import Base
+
+metadata = Base.metadata
+
+SYNCED_TABLES: tuple[str, ...] = (
+    "rooms",
+    "messages",
+    "users",
+    "roles",
+    "permissions",
+    "subscriptions",
+    "custom_emoji",
+    "custom_sounds",
+    "teams",
+    "settings",
+)
+
+# child table -> (parent table, column holding the parent's id)
+CHILD_TABLES: dict[str, tuple[str, str]] = {
+    "message_reactions": ("messages", "message_id"),
+    "message_mentions": ("messages", "message_id"),
+    "message_attachments": ("messages", "message_id"),
+    "message_files": ("messages", "message_id"),
+    "message_urls": ("messages", "message_id"),
+    "thread_followers": ("messages", "message_id"),
+    "room_members": ("rooms", "room_id"),
+    "user_roles": ("users", "user_id"),
+    "user_emails": ("users", "user_id"),
+    "permission_roles": ("permissions", "permission_id"),
+    "emoji_aliases": ("custom_emoji", "emoji_id"),
+}
+
+VIEWS: dict[str, str] = {
+    # Thread parents: messages that have a reply count.
+    "threads": "SELECT * FROM messages WHERE tcount IS NOT NULL",
+}
+
+__all__ = [
+    "CHILD_TABLES",
+    "SYNCED_TABLES",
+    "VIEWS",
+    "Base",
+    "bookkeeping",
+    "children",
+    "metadata",
+    "synced",
+]

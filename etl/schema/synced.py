@@ -1,0 +1,183 @@
+"""Synced tables: one per Rocket.Chat collection, `id` = the server's `_id`.
+
+Column names are the documented field names in snake_case (`u._id` -> `u_id`, `_updatedAt` ->
+`updated_at`); everything else the server sent stays in `raw`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Float, Index, String, true
+from sqlalchemy.orm import Mapped, mapped_column
+
+from etl.schema.base import Base, Synced
+from etl.schema.types import RawJSON
+
+
+class Room(Synced, Base):
+    __tablename__ = "rooms"
+
+    t: Mapped[str | None]
+    name: Mapped[str | None]
+    fname: Mapped[str | None]
+    u_id: Mapped[str | None]
+    u_username: Mapped[str | None]
+    topic: Mapped[str | None]
+    description: Mapped[str | None]
+    announcement: Mapped[str | None]
+    ts: Mapped[datetime | None]
+    lm: Mapped[datetime | None]
+    msgs: Mapped[int | None]
+    users_count: Mapped[int | None]
+    prid: Mapped[str | None] = mapped_column(index=True)
+    team_id: Mapped[str | None] = mapped_column(index=True)
+    team_main: Mapped[bool | None]
+    archived: Mapped[bool | None]
+    ro: Mapped[bool | None]
+    default: Mapped[bool | None]
+    broadcast: Mapped[bool | None]
+    encrypted: Mapped[bool | None]
+    last_message_id: Mapped[str | None]
+    # Bookkeeping, written by the sync engine, never by an upsert of the room document.
+    readable: Mapped[bool] = mapped_column(Boolean, server_default=true())
+    unreadable_reason: Mapped[str | None]
+
+
+class Message(Synced, Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_rid_ts", "rid", "ts"),
+        Index("ix_messages_rid_updated_at", "rid", "updated_at"),
+    )
+
+    rid: Mapped[str] = mapped_column(String)
+    msg: Mapped[str | None]
+    ts: Mapped[datetime | None]
+    t: Mapped[str | None]
+    u_id: Mapped[str | None] = mapped_column(index=True)
+    u_username: Mapped[str | None]
+    u_name: Mapped[str | None]
+    alias: Mapped[str | None]
+    tmid: Mapped[str | None] = mapped_column(String, index=True)
+    tshow: Mapped[bool | None]
+    tcount: Mapped[int | None]
+    tlm: Mapped[datetime | None]
+    drid: Mapped[str | None]
+    dcount: Mapped[int | None]
+    dlm: Mapped[datetime | None]
+    edited_at: Mapped[datetime | None]
+    edited_by_id: Mapped[str | None]
+    edited_by_username: Mapped[str | None]
+    pinned: Mapped[bool | None]
+    pinned_at: Mapped[datetime | None]
+    pinned_by_id: Mapped[str | None]
+    pinned_by_username: Mapped[str | None]
+    groupable: Mapped[bool | None]
+    emoji: Mapped[str | None]
+    avatar: Mapped[str | None]
+
+
+class User(Synced, Base):
+    __tablename__ = "users"
+
+    username: Mapped[str | None] = mapped_column(index=True)
+    name: Mapped[str | None]
+    nickname: Mapped[str | None]
+    type: Mapped[str | None]
+    active: Mapped[bool | None]
+    status: Mapped[str | None]
+    status_connection: Mapped[str | None]
+    status_text: Mapped[str | None]
+    created_at: Mapped[datetime | None]
+    last_login: Mapped[datetime | None]
+    utc_offset: Mapped[float | None] = mapped_column(Float)
+    language: Mapped[str | None]
+    bio: Mapped[str | None]
+
+
+class Role(Synced, Base):
+    __tablename__ = "roles"
+
+    name: Mapped[str | None]
+    description: Mapped[str | None]
+    protected: Mapped[bool | None]
+    scope: Mapped[str | None]
+    mandatory2fa: Mapped[bool | None]
+
+
+class Permission(Synced, Base):
+    __tablename__ = "permissions"
+
+    group: Mapped[str | None]
+    section: Mapped[str | None]
+    level: Mapped[str | None]
+    setting_id: Mapped[str | None]
+    group_permission_id: Mapped[str | None]
+    section_permission_id: Mapped[str | None]
+    sorter: Mapped[int | None]
+
+
+class Subscription(Synced, Base):
+    __tablename__ = "subscriptions"
+
+    rid: Mapped[str | None] = mapped_column(index=True)
+    t: Mapped[str | None]
+    name: Mapped[str | None]
+    fname: Mapped[str | None]
+    u_id: Mapped[str | None] = mapped_column(index=True)
+    u_username: Mapped[str | None]
+    ts: Mapped[datetime | None]
+    ls: Mapped[datetime | None]
+    lr: Mapped[datetime | None]
+    open: Mapped[bool | None]
+    alert: Mapped[bool | None]
+    unread: Mapped[int | None]
+    user_mentions: Mapped[int | None]
+    group_mentions: Mapped[int | None]
+    f: Mapped[bool | None]
+    archived: Mapped[bool | None]
+    prid: Mapped[str | None]
+    team_id: Mapped[str | None]
+    team_main: Mapped[bool | None]
+
+
+class CustomEmoji(Synced, Base):
+    __tablename__ = "custom_emoji"
+
+    name: Mapped[str | None]
+    extension: Mapped[str | None]
+    etag: Mapped[str | None]
+
+
+class CustomSound(Synced, Base):
+    __tablename__ = "custom_sounds"
+
+    name: Mapped[str | None]
+    extension: Mapped[str | None]
+    random: Mapped[bool | None]
+
+
+class Team(Synced, Base):
+    __tablename__ = "teams"
+
+    name: Mapped[str | None]
+    type: Mapped[int | None]
+    room_id: Mapped[str | None] = mapped_column(index=True)
+    created_by_id: Mapped[str | None]
+    created_by_username: Mapped[str | None]
+    created_at: Mapped[datetime | None]
+
+
+class Setting(Synced, Base):
+    """Public settings (`settings.public`): `value` keeps its JSON type (bool, number, text)."""
+
+    __tablename__ = "settings"
+
+    value: Mapped[Any | None] = mapped_column(RawJSON)
+    type: Mapped[str | None]
+    group: Mapped[str | None]
+    section: Mapped[str | None]
+    public: Mapped[bool | None]
+    package_value: Mapped[Any | None] = mapped_column(RawJSON)
