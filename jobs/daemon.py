@@ -1,0 +1,150 @@
+"""`rcetl daemon`: the scheduler, the lock, the signals and the run loop.
+
+APScheduler 3.x settings, chosen on purpose:
+- `max_instances=1`: a job never overlaps itself (a 5-minute sync that takes 6 minutes is not
+  started twice; the scheduler logs the skipped start and the run after it catches up).
+- `coalesce=True`: runs missed while the process was busy or suspended collapse into one run; the
+  sync is incremental, so one late run does the work of all the missed ones.
+- `misfire_grace_time=None`: a late run is never dropped, however late. The only reason a run is
+  late is that the writer thread was busy (e.g. a long reconcile) or the machine slept; dropping
+  the run would leave the database a whole interval further behind for no gain.
+- Stable job ids (= the config keys) with `replace_existing=True`, so status, metrics and job_runs
+  rows keep their names across restarts.
+- Executors: one thread for every job that writes synced tables (so two of them never write the
+  same tables at once; SQLite has a single writer anyway), one thread for the Parquet export, which
+  only reads those tables. A per-table-group lock would allow more overlap but, on two cores against
+  one database, would buy little and cost a deadlock-prone second mechanism.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import FrameType
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from etl.client import RocketChatClient
+from etl.config import Settings
+from etl.db import open_database
+from jobs.health import HealthServer
+from jobs.lock import acquire_daemon_lock
+from jobs.registry import JobContext
+from jobs.runner import JobRunner
+from jobs.schedule import EXPORT_EXECUTOR, WRITER_EXECUTOR, JobSpec, build_job_specs
+
+log = logging.getLogger("jobs.daemon")
+
+JOB_DEFAULTS = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
+
+
+@dataclass
+class DaemonResult:
+    drained: bool  # False: a job was still running when the shutdown timeout ran out
+
+
+def run_daemon(settings: Settings, environ: Mapping[str, str] | None = None) -> DaemonResult:
+    """Run until SIGTERM/SIGINT. Bad schedules and a second daemon fail before anything starts."""
+    specs = build_job_specs(settings)
+    lock = acquire_daemon_lock(settings.database.url)
+    try:
+        engine = open_database(settings.database.url)
+        client = RocketChatClient.from_settings(settings, environ or os.environ)
+        try:
+            stop_event = threading.Event()
+            runner = JobRunner(specs, JobContext(settings, client, engine, stop_event))
+            return _serve(settings, specs, runner)
+        finally:
+            client.close()
+            engine.dispose()
+    finally:
+        lock.release()
+
+
+def _serve(settings: Settings, specs: list[JobSpec], runner: JobRunner) -> DaemonResult:
+    stop_event = runner.ctx.stop_event
+    _install_signal_handlers(stop_event)
+    scheduler = _make_scheduler(specs, runner)
+    runner.scheduler = scheduler
+    health = _start_health(settings, runner)
+    enabled = [spec for spec in specs if spec.enabled]
+    log.info(
+        "daemon started (pid %d): %s",
+        os.getpid(),
+        ", ".join(f"{spec.job_id} {spec.describe}" for spec in enabled),
+        extra={"jobs": [spec.job_id for spec in enabled]},
+    )
+    scheduler.start()
+    runner.record_next_runs()
+    while not stop_event.wait(0.5):
+        pass
+    timeout = settings.daemon.shutdown_timeout
+    log.info("stopping: no new job starts; waiting up to %gs for the running one", timeout)
+    scheduler.shutdown(wait=False)
+    drained = runner.wait_idle(timeout)
+    if health is not None:
+        health.stop()
+    if drained:
+        log.info("daemon stopped cleanly")
+    else:
+        log.warning(
+            "a job was still running after %gs; exiting anyway (its last page was committed "
+            "with its checkpoint, so the next start resumes from there)",
+            timeout,
+        )
+    return DaemonResult(drained=drained)
+
+
+def _make_scheduler(specs: list[JobSpec], runner: JobRunner) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(
+        executors={
+            WRITER_EXECUTOR: ThreadPoolExecutor(max_workers=1),
+            EXPORT_EXECUTOR: ThreadPoolExecutor(max_workers=1),
+        },
+        job_defaults=JOB_DEFAULTS,
+        timezone=UTC,
+    )
+    now = datetime.now(UTC)
+    for spec in specs:
+        if not spec.enabled:
+            continue
+        # Interval jobs run once right away (catch up after downtime); cron jobs wait their time.
+        first = {"next_run_time": now} if isinstance(spec.trigger, IntervalTrigger) else {}
+        scheduler.add_job(
+            runner.run,
+            trigger=spec.trigger,
+            args=[spec.job_id],
+            id=spec.job_id,
+            name=spec.job_id,
+            executor=spec.executor,
+            replace_existing=True,
+            **first,
+        )
+    return scheduler
+
+
+def _start_health(settings: Settings, runner: JobRunner) -> HealthServer | None:
+    port = settings.daemon.health_port
+    if port is None:
+        return None
+    server = HealthServer(settings.daemon.health_host, port, runner.health, runner.metrics.render)
+    server.start()
+    return server
+
+
+def _install_signal_handlers(stop_event: threading.Event) -> None:
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        if not stop_event.is_set():
+            log.info("received %s", signal.Signals(signum).name)
+        # The same event reaches the running sync, which commits its page in flight and returns.
+        stop_event.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)

@@ -1,0 +1,90 @@
+"""What each kind of job does: a thin call into `etl`. The schedule (jobs/schedule.py) is data; this
+is the only code a job runs, and it returns the run's counts in one flat, JSON-ready shape:
+`{"rows": {resource: {action: n}}, "requests": n, "retries": n, "rate_limit_waits": n,
+"errors": [...], ...}`. Exceptions propagate to the runner, which classifies them."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, is_dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+
+from etl import export, sync
+from etl.client import RocketChatClient
+from etl.config import Settings
+from jobs.schedule import JobKind, JobSpec
+
+
+@dataclass
+class JobContext:
+    settings: Settings
+    client: RocketChatClient
+    engine: Engine
+    stop_event: threading.Event  # set on SIGTERM/SIGINT: finish the page in flight and return
+
+
+def run_sync_job(spec: JobSpec, ctx: JobContext) -> dict[str, Any]:
+    resources = list(spec.resources) if spec.resources else None
+    summary = sync.run_sync(
+        ctx.settings, ctx.client, ctx.engine, resources, stop_event=ctx.stop_event
+    )
+    return _summary_counts(summary)
+
+
+def run_reconcile_job(spec: JobSpec, ctx: JobContext) -> dict[str, Any]:
+    resources = list(spec.resources) if spec.resources else None
+    summary = sync.reconcile(
+        ctx.settings, ctx.client, ctx.engine, resources, stop_event=ctx.stop_event
+    )
+    return _summary_counts(summary)
+
+
+def run_export_job(spec: JobSpec, ctx: JobContext) -> dict[str, Any]:
+    # The incremental Parquet feed: only rows changed since the previous export (export_state).
+    result = export.export_feed(ctx.engine, ctx.settings.export.out)
+    record = asdict(result) if is_dataclass(result) and not isinstance(result, type) else {}
+    rows = record.get("rows") or record.get("counts") or {}
+    return {"rows": {f"export.{table}": {"exported": n} for table, n in _ints(rows).items()}}
+
+
+JOBS: dict[JobKind, Callable[[JobSpec, JobContext], dict[str, Any]]] = {
+    "sync": run_sync_job,
+    "reconcile": run_reconcile_job,
+    "export": run_export_job,
+}
+
+
+def run_job(spec: JobSpec, ctx: JobContext) -> dict[str, Any]:
+    return JOBS[spec.kind](spec, ctx)
+
+
+def _summary_counts(summary: sync.SyncSummary) -> dict[str, Any]:
+    counts = {
+        "rows": {
+            resource: {
+                "upserted": c.upserted,
+                "deleted": c.deleted,
+                "quarantined": c.quarantined,
+            }
+            for resource, c in summary.resources.items()
+        },
+        "requests": summary.requests,
+        "retries": summary.retries,
+        "rate_limit_waits": summary.rate_limit_waits,
+        "unreadable_rooms": len(summary.unreadable_rooms),
+        "run_id": summary.run_id,
+        # Problems the engine recorded without raising (it finished the other resources).
+        "errors": list(summary.errors),
+    }
+    return counts
+
+
+def _ints(value: Any) -> dict[str, int]:
+    return (
+        {str(k): v for k, v in value.items() if isinstance(v, int)}
+        if isinstance(value, dict)
+        else {}
+    )
