@@ -138,8 +138,10 @@ def cli(
 # --- command registration: one import and one add_command line per area ---------------------
 from etl.cli.check import check_cmd  # noqa: E402
 from etl.cli.daemon_cmd import daemon_cmd  # noqa: E402
+from etl.cli.db_cmds import db_group  # noqa: E402
 from etl.cli.init_cmd import init_cmd  # noqa: E402
 
 cli.add_command(init_cmd)
 cli.add_command(check_cmd)
 cli.add_command(daemon_cmd)
+cli.add_command(db_group)

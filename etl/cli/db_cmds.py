@@ -1,0 +1,116 @@
+"""`rcetl db ...`: schema upgrades and a look at what the database holds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from etl.cli.context import AppContext, pass_app
+from etl.db import create_db_engine, current_revision, head_revision, upgrade
+from etl.schema import VIEWS, metadata
+
+
+def safe_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparsable database URL>"
+
+
+@contextmanager
+def _engine(app: AppContext) -> Iterator[Engine]:
+    url = app.settings.database.url
+    try:
+        engine = create_db_engine(url)
+    except (ArgumentError, SQLAlchemyError, ImportError) as exc:
+        raise click.ClickException(f"database {safe_url(url)}: {exc}") from None
+    try:
+        yield engine
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise click.ClickException(f"database {safe_url(url)}: {reason}") from None
+    finally:
+        engine.dispose()
+
+
+@click.group("db")
+def db_group() -> None:
+    """Create or upgrade the database schema, and inspect it.
+
+    Every other command that uses the database upgrades it first, so these are
+    only needed to prepare a database ahead of time or to check it.
+
+    \b
+    Example:
+      rcetl db upgrade
+      rcetl --database-url postgresql+psycopg://etl@db/rocketchat db current
+    """
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Target migration.")
+@pass_app
+def upgrade_cmd(app: AppContext, revision: str) -> None:
+    """Apply the migrations up to REVISION (default: the newest).
+
+    \b
+    Example:
+      rcetl db upgrade
+      rcetl --database-url sqlite:///data/rc.db db upgrade
+    """
+    with _engine(app) as engine:
+        before = current_revision(engine)
+        upgrade(engine, revision)
+        after = current_revision(engine)
+    url = safe_url(app.settings.database.url)
+    if before == after:
+        click.echo(f"{url}: already at {after}")
+    else:
+        click.echo(f"{url}: upgraded {before or '(empty)'} -> {after}")
+
+
+@db_group.command("current")
+@pass_app
+def current_cmd(app: AppContext) -> None:
+    """Show the database's migration revision and the newest one (reads only).
+
+    Exit status 0 when the database is at the newest revision, 1 otherwise.
+
+    \b
+    Example:
+      rcetl db current
+    """
+    with _engine(app) as engine:
+        current = current_revision(engine)
+    head = head_revision()
+    status = "up to date" if current == head else "behind: run `rcetl db upgrade`"
+    click.echo(f"current: {current or '(empty database)'}\nhead:    {head}\n{status}")
+    if current != head:
+        raise SystemExit(1)
+
+
+@db_group.command("tables")
+@pass_app
+def tables_cmd(app: AppContext) -> None:
+    """List the tables (after upgrading) with their row counts.
+
+    \b
+    Example:
+      rcetl db tables
+    """
+    with _engine(app) as engine:
+        if current_revision(engine) != head_revision():
+            upgrade(engine)
+        present = set(inspect(engine).get_table_names())
+        with engine.connect() as conn:
+            for name, table in sorted(metadata.tables.items()):
+                if name in present:
+                    count = conn.execute(select(func.count()).select_from(table)).scalar_one()
+                    click.echo(f"{name:<22} {count:>12,}")
+            for view in VIEWS:
+                click.echo(f"{view:<22} {'(view)':>12}")
