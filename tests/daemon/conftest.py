@@ -1,0 +1,124 @@
+"""Run `rcetl daemon` as a real process: config file, environment, JSON log lines, stop helpers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import sqlalchemy as sa
+import yaml
+from sqlalchemy.engine import make_url
+
+RCETL = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "rcetl"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class DaemonProcess:
+    """One `rcetl --log-format json --config <file> daemon` process and its log lines."""
+
+    def __init__(self, config: Path, env: dict[str, str], log_path: Path) -> None:
+        self.log_path = log_path
+        self._log = log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [str(RCETL), "--log-format", "json", "--config", str(config), "daemon"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=self._log,
+        )
+
+    def lines(self) -> list[dict[str, Any]]:
+        found = []
+        for raw in self.log_path.read_bytes().splitlines():
+            try:
+                found.append(orjson.loads(raw))
+            except orjson.JSONDecodeError:
+                found.append({"message": raw.decode(errors="replace"), "level": "raw"})
+        return found
+
+    def runs(self, job: str | None = None) -> list[dict[str, Any]]:
+        """The one-line-per-run records (they carry `job`, `status`, `duration_s`, `counts`)."""
+        return [
+            line
+            for line in self.lines()
+            if "status" in line and "duration_s" in line and job in (None, line.get("job"))
+        ]
+
+    def wait_for(
+        self, predicate: Callable[[DaemonProcess], object], timeout: float = 20.0
+    ) -> object:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = predicate(self)
+            if result:
+                return result
+            if self.proc.poll() is not None:
+                code = self.proc.returncode
+                raise AssertionError(f"daemon exited early ({code}):\n{self.text()}")
+            time.sleep(0.1)
+        raise AssertionError(f"timed out after {timeout}s; daemon log:\n{self.text()}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        finally:
+            self._log.close()
+
+    def text(self) -> str:
+        return self.log_path.read_text(errors="replace")[-6000:]
+
+
+@pytest.fixture
+def daemon_factory(tmp_path: Path) -> Iterator[Callable[..., DaemonProcess]]:
+    """Start daemons from a settings dict; every one still running at the end is killed."""
+    started: list[DaemonProcess] = []
+
+    def start(settings: dict[str, Any], env: dict[str, str] | None = None) -> DaemonProcess:
+        name = f"daemon{len(started)}"
+        config = tmp_path / f"{name}.yaml"
+        config.write_text(yaml.safe_dump(settings))
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("RCETL_")}
+        full_env.update(env or {})
+        daemon = DaemonProcess(config, full_env, tmp_path / f"{name}.log")
+        started.append(daemon)
+        return daemon
+
+    yield start
+    for daemon in started:
+        if daemon.proc.poll() is None:
+            daemon.proc.kill()
+            daemon.proc.wait(10)
+
+
+@pytest.fixture
+def postgres_database_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test (dropped afterwards), so daemons under test
+    never share the advisory lock or tables with other tests."""
+    base = os.environ.get("RCETL_TEST_POSTGRES_URL")
+    if not base:
+        pytest.skip("RCETL_TEST_POSTGRES_URL is not set")
+    name = f"rcetl_daemon_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -1,0 +1,63 @@
+"""Only one daemon per database: a second one is refused with the holder named; the lock dies with
+its holder, even on `kill -9`. Real processes, real SQLite file, real PostgreSQL database."""
+
+from __future__ import annotations
+
+import signal
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.daemon.conftest import DaemonProcess, free_port
+
+CREDENTIALS = {"RCETL_TOKEN": "not-used", "RCETL_USER_ID": "not-used"}
+
+
+def _settings(database_url: str) -> dict[str, Any]:
+    # Nothing listens on the server port: the job fails (transient) and retries; that is enough to
+    # keep a daemon alive and holding its lock.
+    return {
+        "server": {"url": f"http://127.0.0.1:{free_port()}"},
+        "database": {"url": database_url},
+        "schedules": {"rooms": {"interval": 1}},
+        "daemon": {"shutdown_timeout": 5},
+    }
+
+
+def _started(daemon: DaemonProcess) -> bool:
+    return any(line.get("message", "").startswith("daemon started") for line in daemon.lines())
+
+
+def _second_is_refused(start: Callable[..., DaemonProcess], database_url: str) -> None:
+    first = start(_settings(database_url), CREDENTIALS)
+    first.wait_for(_started)
+    second = start(_settings(database_url), CREDENTIALS)
+    assert second.proc.wait(30) == 1
+    refusal = second.text()
+    assert "another rcetl daemon already runs" in refusal
+    assert f"pid {first.proc.pid}" in refusal or f"pid={first.proc.pid}" in refusal
+    assert socket.gethostname() in refusal
+    assert first.proc.poll() is None, "the first daemon must keep running"
+
+    # kill -9: the kernel (SQLite flock) or the server (dropped session) releases the lock.
+    first.proc.send_signal(signal.SIGKILL)
+    first.proc.wait(10)
+    third = start(_settings(database_url), CREDENTIALS)
+    third.wait_for(_started)
+    assert third.stop() == 0
+
+
+def test_second_daemon_on_the_same_sqlite_file_is_refused(
+    daemon_factory: Callable[..., DaemonProcess], tmp_path: Path
+) -> None:
+    _second_is_refused(daemon_factory, f"sqlite:///{tmp_path / 'rc.db'}")
+
+
+@pytest.mark.postgres
+def test_second_daemon_on_the_same_postgres_database_is_refused(
+    daemon_factory: Callable[..., DaemonProcess], postgres_database_url: str
+) -> None:
+    _second_is_refused(daemon_factory, postgres_database_url)
