@@ -111,3 +111,26 @@ def _partition_path(
         partition_segment("month", month),
         f"part-{part:05d}.parquet",
     )
+
+
+def write_nonempty(
+    location: Location,
+    relative: str,
+    schema: pa.Schema,
+    batches: Iterable[pa.RecordBatch],
+    row_group_rows: int = ROW_GROUP_ROWS,
+) -> WrittenFile | None:
+    """The stream into one file, or no file at all when the stream has no rows."""
+    writer: ParquetFileWriter | None = None
+    try:
+        for batch in batches:
+            if batch.num_rows and writer is None:
+                writer = ParquetFileWriter(location, relative, schema, row_group_rows)
+            if writer is not None:
+                writer.write(batch)
+        result = writer.close() if writer is not None else None
+        writer = None
+        return result
+    finally:
+        if writer is not None:
+            writer.abort()

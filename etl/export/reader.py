@@ -35,6 +35,19 @@ def read_snapshot(engine: sa.Engine) -> Iterator[sa.Connection]:
         yield conn
 
 
+def iter_query(
+    conn: sa.Connection,
+    stmt: sa.Select[Any],
+    builder: BatchBuilder,
+    batch_rows: int = BATCH_ROWS,
+) -> Iterator[pa.RecordBatch]:
+    """Stream a query's rows as Arrow record batches of at most `batch_rows` rows."""
+    result = conn.execution_options(stream_results=True, yield_per=batch_rows).execute(stmt)
+    with result:
+        for rows in result.partitions(batch_rows):
+            yield builder.build(rows)
+
+
 def iter_batches(
     conn: sa.Connection,
     table: sa.Table,
@@ -43,13 +56,10 @@ def iter_batches(
     batch_rows: int = BATCH_ROWS,
 ) -> Iterator[pa.RecordBatch]:
     """Stream a table (optionally filtered and ordered) as Arrow record batches."""
-    builder = BatchBuilder.for_table(table, conn.dialect.name)
     stmt = sa.select(*select_columns(table))
     if where is not None:
         stmt = stmt.where(where)
     if order_by:
         stmt = stmt.order_by(*order_by)
-    result = conn.execution_options(stream_results=True, yield_per=batch_rows).execute(stmt)
-    with result:
-        for rows in result.partitions(batch_rows):
-            yield builder.build(rows)
+    builder = BatchBuilder.for_table(table, conn.dialect.name)
+    yield from iter_query(conn, stmt, builder, batch_rows)

@@ -1,0 +1,18 @@
+"""`rcetl export verify`: check an archive or a feed against its manifest.json."""
+
+from __future__ import annotations
+
+from etl.export.fs import open_location
+from etl.export.manifest import MANIFEST, read_json, verify_manifest
+
+
+def verify_archive(out: str, endpoint_url: str | None = None) -> list[str]:
+    """Every problem found in the export at `out` (archive or feed); empty means intact."""
+    location = open_location(out, endpoint_url)
+    if not location.exists(MANIFEST):
+        return [f"{MANIFEST}: missing (not an export, or an export that did not finish)"]
+    try:
+        manifest = read_json(location, MANIFEST)
+    except ValueError as exc:
+        return [f"{MANIFEST}: not valid JSON ({exc})"]
+    return verify_manifest(location, manifest)
