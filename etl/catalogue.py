@@ -161,7 +161,7 @@ PROBES: dict[str, tuple[str, dict[str, object]]] = {
     "custom_sounds": ("custom-sounds.list", {"count": 1}),
     "teams": ("teams.listAll", {"count": 1}),
     "settings": ("settings.public", {"count": 1}),
-    "members": ("rooms.adminRooms", {"count": 1}),
+    "members": ("rooms.get", {"updatedSince": "2100-01-01T00:00:00.000Z"}),
 }
 
 

@@ -1,0 +1,150 @@
+"""`rcetl sync`, `rcetl reconcile`, `rcetl status`."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+import orjson
+from rich.console import Console
+
+from etl.cli.context import AppContext, open_client, pass_app
+from etl.config import ALL_RESOURCES
+from etl.db import open_database
+from etl.sync import SyncSummary, reconcile, run_sync
+from etl.sync.progress import LogProgress, RichProgress
+from etl.sync.status import render_status, resource_status
+
+EXIT_PARTIAL = 1
+EXIT_STOPPED = 130
+
+resources_argument = click.argument(
+    "resources", nargs=-1, type=click.Choice(ALL_RESOURCES), metavar="[RESOURCE]..."
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[threading.Event]:
+    """First Ctrl-C/SIGTERM: finish the pages in flight, commit them, stop. Second: abort."""
+    stop = threading.Event()
+
+    def handler(signum: int, _frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        click.echo("stopping after the pages in flight (again to abort)...", err=True)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _run(app: AppContext, resources: tuple[str, ...], full: bool, as_json: bool, job: Any) -> None:
+    settings = app.settings
+    engine = open_database(settings.database.url)
+    try:
+        with open_client(app) as client, stop_on_signals() as stop:
+            if sys.stderr.isatty() and not as_json:
+                with RichProgress(client, Console(stderr=True)) as progress:
+                    summary = job(settings, client, engine, list(resources) or None, stop, progress)
+            else:
+                summary = job(
+                    settings, client, engine, list(resources) or None, stop, LogProgress()
+                )
+    finally:
+        engine.dispose()
+    _report(summary, as_json)
+    if summary.status == "stopped":
+        sys.exit(EXIT_STOPPED)
+    if summary.errors:
+        sys.exit(EXIT_PARTIAL)
+
+
+def _report(summary: SyncSummary, as_json: bool) -> None:
+    if as_json:
+        click.echo(orjson.dumps(summary.as_record(), option=orjson.OPT_INDENT_2).decode())
+        return
+    seconds = (
+        (summary.finished_at - summary.started_at).total_seconds()
+        if summary.finished_at and summary.started_at
+        else 0.0
+    )
+    click.echo(
+        f"{summary.kind} run {summary.run_id} {summary.status} in {seconds:.1f}s: "
+        f"{summary.total('upserted')} upserted, {summary.total('deleted')} deleted, "
+        f"{summary.total('quarantined')} quarantined; {summary.requests} requests, "
+        f"{summary.retries} retries, {summary.rate_limit_waits} rate-limit waits"
+    )
+    if summary.unreadable_rooms:
+        click.echo(
+            f"{len(summary.unreadable_rooms)} room(s) this token cannot read (see `rcetl status`)"
+        )
+    if summary.total("quarantined"):
+        click.echo("some records could not be normalised: they are in the quarantine table")
+    for error in summary.errors:
+        click.secho(f"error: {error}", err=True, fg="red")
+
+
+@click.command("sync")
+@resources_argument
+@click.option("--full", is_flag=True, help="Re-read everything and reconcile ids (slow).")
+@json_option
+@pass_app
+def sync_cmd(app: AppContext, resources: tuple[str, ...], full: bool, as_json: bool) -> None:
+    """Bring the database level with the server: everything the first time, then only changes.
+
+    \b
+    Examples:
+      rcetl sync                    # every resource in sync.resources
+      rcetl sync messages users     # just these (messages also refreshes rooms)
+      rcetl sync --full             # full re-read + reconciliation of deletions
+    """
+
+    def job(settings: Any, client: Any, engine: Any, res: Any, stop: Any, progress: Any) -> Any:
+        return run_sync(
+            settings, client, engine, res, full=full, stop_event=stop, progress=progress
+        )
+
+    _run(app, resources, full, as_json, job)
+
+
+@click.command("reconcile")
+@resources_argument
+@json_option
+@pass_app
+def reconcile_cmd(app: AppContext, resources: tuple[str, ...], as_json: bool) -> None:
+    """Compare server ids with database ids and mark what disappeared.
+
+    Catches deletions no delta reports: `_hidden`-only deletions (KeepHistory on,
+    ShowDeletedStatus off), trash records older than 30 days, bulk prunes.
+    """
+
+    def job(settings: Any, client: Any, engine: Any, res: Any, stop: Any, progress: Any) -> Any:
+        return reconcile(settings, client, engine, res, stop_event=stop, progress=progress)
+
+    _run(app, resources, True, as_json, job)
+
+
+@click.command("status")
+@json_option
+@pass_app
+def status_cmd(app: AppContext, as_json: bool) -> None:
+    """Per resource: rows, last sync, watermark, lag; unreadable rooms; last errors."""
+    engine = open_database(app.settings.database.url)
+    try:
+        report = resource_status(engine)
+    finally:
+        engine.dispose()
+    if as_json:
+        click.echo(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
+        return
+    render_status(report, Console())

@@ -1,0 +1,188 @@
+"""`run_sync` and `reconcile`: run the resource steps in dependency order and log the run."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from etl.config import ALL_RESOURCES, Settings
+from etl.errors import ApiError, AuthenticationError
+from etl.schema.synced import Room
+from etl.state import (
+    Checkpoint,
+    finish_run,
+    load_checkpoint,
+    load_checkpoints,
+    save_checkpoint,
+    start_run,
+)
+from etl.sync.context import NullProgress, SyncContext, SyncProgress, log
+from etl.sync.members import sync_members
+from etl.sync.messages import sync_messages
+from etl.sync.rooms import sync_rooms
+from etl.sync.summary import SyncSummary
+from etl.sync.tables import sync_delta_table, sync_scan_table, sync_users
+from etl.sync.threads import sync_threads
+from etl.walkers import WalkError
+
+# The server keeps deletion records for 30 days (TTL index on the trash): a resource not synced
+# for longer may have lost deletions that no delta will ever report again.
+TRASH_LIFETIME = timedelta(days=30)
+
+STEPS: dict[str, Callable[[SyncContext], None]] = {
+    "settings": lambda ctx: sync_scan_table(ctx, "settings"),
+    "roles": lambda ctx: sync_delta_table(ctx, "roles"),
+    "permissions": lambda ctx: sync_delta_table(ctx, "permissions"),
+    "custom_emoji": lambda ctx: sync_delta_table(ctx, "custom_emoji"),
+    "custom_sounds": lambda ctx: sync_scan_table(ctx, "custom_sounds"),
+    "users": sync_users,
+    "teams": lambda ctx: sync_scan_table(ctx, "teams"),
+    "rooms": sync_rooms,
+    "subscriptions": lambda ctx: sync_delta_table(ctx, "subscriptions"),
+    "members": sync_members,
+    "messages": sync_messages,
+    "threads": sync_threads,
+}
+ORDER: tuple[str, ...] = tuple(STEPS)
+PER_ROOM = ("members", "messages", "threads")
+
+
+def plan(resources: Iterable[str]) -> list[str]:
+    """The steps to run, in order. Per-room resources need the room list, so they bring `rooms`."""
+    wanted = set(resources)
+    unknown = wanted - set(ORDER)
+    if unknown:
+        known = ", ".join(ALL_RESOURCES)
+        raise ValueError(f"unknown resource(s): {', '.join(sorted(unknown))}; known: {known}")
+    if wanted & set(PER_ROOM):
+        wanted.add("rooms")
+    return [name for name in ORDER if name in wanted]
+
+
+def run_sync(
+    settings: Settings,
+    client: Any,
+    engine: Engine,
+    resources: Iterable[str] | None = None,
+    *,
+    full: bool = False,
+    stop_event: threading.Event | None = None,
+    progress: SyncProgress | None = None,
+    kind: str | None = None,
+) -> SyncSummary:
+    """Bring the database level with the server for `resources` (default: settings.sync.resources).
+
+    `full` re-reads everything and compares ids (reconciliation). `stop_event` finishes the pages
+    in flight, commits them with their checkpoints and returns. The run is logged in `sync_runs`.
+    """
+    steps = plan(resources or settings.sync.resources)
+    kind = kind or ("reconcile" if full else "sync")
+    summary = SyncSummary(kind=kind, started_at=datetime.now(UTC))
+    summary.run_id = start_run(engine, kind, steps)
+    ctx = SyncContext(settings, client, engine, summary, full=full)
+    ctx.stop_event = stop_event or threading.Event()
+    ctx.progress = progress or NullProgress()
+    ctx.reconcile = set(steps) if full else stale_resources(engine, steps)
+    if ctx.reconcile and not full:
+        log.warning(
+            "last sync older than %s days: reconciling %s",
+            TRASH_LIFETIME.days,
+            ", ".join(sorted(ctx.reconcile)),
+        )
+    summary.reconciled = sorted(ctx.reconcile)
+    before = client.stats
+    status = "failed"
+    try:
+        for resource in steps:
+            if ctx.stopped:
+                break
+            _run_step(ctx, resource)
+        status = "stopped" if ctx.stopped else ("partial" if summary.errors else "ok")
+    finally:
+        _close(ctx, before, status)
+    return summary
+
+
+def reconcile(
+    settings: Settings,
+    client: Any,
+    engine: Engine,
+    resources: Iterable[str] | None = None,
+    *,
+    stop_event: threading.Event | None = None,
+    progress: SyncProgress | None = None,
+) -> SyncSummary:
+    """Compare the ids on the server with the ids in the database, per resource and per room, and
+    mark what disappeared (`_hidden`-only deletions, expired trash, bulk prunes)."""
+    return run_sync(
+        settings, client, engine, resources, full=True, stop_event=stop_event, progress=progress
+    )
+
+
+def _run_step(ctx: SyncContext, resource: str) -> None:
+    before = ctx.client.stats.requests
+    ctx.progress.resource_started(resource)
+    try:
+        STEPS[resource](ctx)
+        if resource in PER_ROOM and not ctx.stopped:
+            _mark_resource_done(ctx, resource)
+    except AuthenticationError:
+        raise
+    except (ApiError, WalkError) as exc:
+        ctx.summary.error(f"{resource}: {exc}")
+        log.error("%s: %s", resource, exc)
+    finally:
+        ctx.summary.add(resource, requests=ctx.client.stats.requests - before)
+        ctx.progress.resource_finished(resource, ctx.summary)
+
+
+def _mark_resource_done(ctx: SyncContext, resource: str) -> None:
+    """A resource-level checkpoint for the per-room streams: last complete pass and the newest
+    room watermark, for `rcetl status` and the trash-lifetime check."""
+    with ctx.engine.begin() as conn:
+        rooms = load_checkpoints(conn, resource)
+        marks = [cp.watermark_ms for scope, cp in rooms.items() if scope and cp.watermark_ms]
+        save_checkpoint(conn, Checkpoint(resource, "", max(marks, default=None), status="complete"))
+
+
+def stale_resources(engine: Engine, steps: list[str]) -> set[str]:
+    """Resources whose last complete sync is older than the trash lifetime."""
+    limit = datetime.now(UTC) - TRASH_LIFETIME
+    stale = set()
+    with engine.connect() as conn:
+        for resource in steps:
+            cp = load_checkpoint(conn, resource)
+            when = cp.updated_at if cp else None
+            if when is not None and (when if when.tzinfo else when.replace(tzinfo=UTC)) < limit:
+                stale.add(resource)
+    return stale
+
+
+def _close(ctx: SyncContext, before: Any, status: str) -> None:
+    summary, after = ctx.summary, ctx.client.stats
+    summary.requests = after.requests - before.requests
+    summary.retries = after.retries - before.retries
+    summary.rate_limit_waits = after.rate_limit_waits - before.rate_limit_waits
+    summary.rate_limit_wait_seconds = after.rate_limit_wait_seconds - before.rate_limit_wait_seconds
+    summary.unreadable_rooms = unreadable_rooms(ctx.engine)
+    summary.status = status
+    summary.finished_at = datetime.now(UTC)
+    finish_run(ctx.engine, summary.run_id or 0, status, summary.as_record())
+
+
+def unreadable_rooms(engine: Engine) -> dict[str, str]:
+    rooms = Room.__table__
+    query = select(rooms.c.id, rooms.c.unreadable_reason).where(
+        rooms.c.readable.is_(False), rooms.c.deleted_at.is_(None)
+    )
+    with engine.connect() as conn:
+        return {row.id: row.unreadable_reason or "" for row in conn.execute(query)}
+
+
+def count_rows(engine: Engine, table: Any) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())

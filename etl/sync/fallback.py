@@ -1,0 +1,106 @@
+"""Message walks for servers without chat.syncMessages cursor mode.
+
+Older servers reject `type`/`next` (400, strict params) and get `lastUpdate` mode: every change
+since a date in one unpaginated answer. Servers without chat.syncMessages at all (404) get the
+per-type `*.messages` offset walks, which include thread replies and system messages (unlike
+`*.history`); those walks are always full, so vanished ids are found by comparing with the stored
+ones.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+from etl.catalogue import ROOM_MESSAGES
+from etl.errors import ApiError, NotFoundError
+from etl.state import Checkpoint
+from etl.sync.context import SyncContext, log
+from etl.sync.writer import PageWrite, deletion_time
+from etl.walkers import doc_ms, fetch_messages_last_update, fetch_offset_pages
+
+if TYPE_CHECKING:
+    from etl.sync.messages import RoomTask
+
+
+class MessageMode:
+    """How this run reads messages; shared by the fetch threads, downgraded at most twice."""
+
+    def __init__(self, kind: str = "cursor") -> None:
+        self.kind = kind
+        self._lock = threading.Lock()
+
+    def downgrade(self, exc: ApiError) -> bool:
+        with self._lock:
+            if self.kind == "cursor":
+                self.kind = "offset" if isinstance(exc, NotFoundError) else "last_update"
+            elif self.kind == "last_update" and isinstance(exc, NotFoundError):
+                self.kind = "offset"
+            else:
+                return False
+            log.warning("chat.syncMessages: %s; reading messages in %s mode", exc, self.kind)
+            return True
+
+
+def walk_room_fallback(
+    ctx: SyncContext,
+    task: RoomTask,
+    mode: MessageMode,
+    stored_ids: Callable[[SyncContext, str], set[str]],
+) -> Iterator[PageWrite]:
+    from etl.sync.messages import split_messages
+
+    cp = task.checkpoint
+    fresh = cp is None or cp.watermark_ms is None or task.reconcile
+    since = 0 if fresh else cp.watermark_ms or 0
+    if mode.kind == "last_update":
+        try:
+            updated, deleted = fetch_messages_last_update(ctx.client, task.room_id, since)
+        except NotFoundError as exc:
+            if not mode.downgrade(exc):
+                raise
+        else:
+            upserts, removed = split_messages(updated)
+            removed += [(doc["_id"], deletion_time(doc)) for doc in deleted if doc.get("_id")]
+            watermark = max([since, *(doc_ms(doc) for doc in updated)]) or None
+            yield _final(task, watermark, upserts, removed)
+            return
+    yield from _walk_offset(ctx, task, stored_ids, split_messages)
+
+
+def _walk_offset(
+    ctx: SyncContext,
+    task: RoomTask,
+    stored_ids: Callable[[SyncContext, str], set[str]],
+    split: Callable[..., tuple[list, list]],
+) -> Iterator[PageWrite]:
+    endpoint = ROOM_MESSAGES.get(task.room_type or "c", ROOM_MESSAGES["c"])
+    seen: set[str] = set()
+    watermark = 0
+    params = {"roomId": task.room_id}
+    for page in fetch_offset_pages(
+        ctx.client, endpoint, params, page_size=ctx.settings.sync.page_size
+    ):
+        upserts, removed = split(page.items)
+        seen.update(doc["_id"] for doc in page.items if doc.get("_id"))
+        watermark = max([watermark, *(doc_ms(doc) for doc in page.items)])
+        yield PageWrite("messages", "messages", upserts, removed)
+        if ctx.stopped:
+            return
+    gone = [(doc_id, None) for doc_id in stored_ids(ctx, task.room_id) - seen]
+    yield _final(task, watermark or None, [], gone)
+
+
+def _final(task: RoomTask, watermark: int | None, upserts: list, removed: list) -> PageWrite:
+    cursor = {"room_updated_at": task.room_updated_ms}
+    done = Checkpoint("messages", task.room_id, watermark, cursor=cursor, status="complete")
+    return PageWrite(
+        "messages",
+        "messages",
+        upserts,
+        removed,
+        [done],
+        room_access={task.room_id: None},
+        rooms_done=1,
+    )

@@ -1,0 +1,44 @@
+"""Room members: the complete member list of each changed room (`channels.members`,
+`groups.members`). DMs carry their members in the room document (`uids`), so the room record
+already writes them. There is no delta endpoint: a changed room's list is replaced as a whole."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from etl.catalogue import MEMBERS
+from etl.errors import BadRequestError, PermissionDeniedError
+from etl.state import Checkpoint
+from etl.sync.context import SyncContext, log
+from etl.sync.messages import RoomTask, rooms_to_walk
+from etl.sync.pool import run_walks
+from etl.sync.writer import PageWrite
+from etl.walkers import Doc, fetch_offset_pages
+
+
+def sync_members(ctx: SyncContext) -> None:
+    tasks = [t for t in rooms_to_walk(ctx, "members") if t.room_type in ("c", "p")]
+    ctx.progress.resource_started("members", total=len(tasks))
+    log.info("members: %d room(s) to list", len(tasks))
+    run_walks(ctx, tasks, lambda task: walk_members(ctx, task), lambda t: f"members {t.room_id}")
+
+
+def walk_members(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
+    endpoint = MEMBERS[task.room_type or "c"]
+    members: list[Doc] = []
+    cursor = {"room_updated_at": task.room_updated_ms}
+    try:
+        params = {"roomId": task.room_id}
+        size = ctx.settings.sync.page_size
+        for page in fetch_offset_pages(ctx.client, endpoint, params, page_size=size):
+            members.extend(page.items)
+    except (PermissionDeniedError, BadRequestError) as exc:
+        done = Checkpoint(
+            "members", task.room_id, cursor=cursor, status="unreadable", error=str(exc)
+        )
+        yield PageWrite("members", "rooms", checkpoints=[done], rooms_done=1)
+        return
+    done = Checkpoint("members", task.room_id, cursor=cursor, status="complete")
+    page = PageWrite("members", "rooms", checkpoints=[done], rooms_done=1)
+    page.members[task.room_id] = members
+    yield page

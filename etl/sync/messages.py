@@ -1,0 +1,178 @@
+"""Messages, per room: chat.syncMessages in cursor mode from the room's watermark.
+
+Thread replies, system messages, edits, reactions and pins all arrive as updates. What is not a
+message: `_hidden` records and edit-history clones (`parent`). What is a deletion: `t:'rm'` updates
+(ShowDeletedStatus on) and the trash (`type=DELETED`). A `_hidden`-only deletion (KeepHistory on,
+ShowDeletedStatus off) reaches no delta at all: only reconciliation (a full walk whose ids are
+compared with the stored ones) finds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from etl.errors import BadRequestError, NotFoundError, PermissionDeniedError
+from etl.schema.synced import Message, Room
+from etl.state import Checkpoint, load_checkpoints
+from etl.sync.context import SyncContext, log
+from etl.sync.fallback import MessageMode, walk_room_fallback
+from etl.sync.pool import run_walks
+from etl.sync.writer import PageWrite, deletion_time
+from etl.walkers import Doc, fetch_deleted_message_ids, fetch_message_cursor
+
+ROOMS = Room.__table__
+MESSAGES = Message.__table__
+
+
+@dataclass
+class RoomTask:
+    room_id: str
+    room_type: str | None
+    room_updated_ms: int | None
+    checkpoint: Checkpoint | None
+    reconcile: bool
+
+
+def _ms(value: datetime | None) -> int | None:
+    if value is None:
+        return None
+    return round((value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp() * 1000)
+
+
+def rooms_to_walk(ctx: SyncContext, resource: str = "messages") -> list[RoomTask]:
+    """Rooms whose `_updatedAt` moved since their last complete walk (all rooms when reconciling).
+    A walk cut short (crash, stop, error) is resumed from its checkpoint."""
+    reconcile = ctx.full or resource in ctx.reconcile
+    query = select(ROOMS.c.id, ROOMS.c.t, ROOMS.c.updated_at).where(ROOMS.c.deleted_at.is_(None))
+    with ctx.engine.connect() as conn:
+        rooms = conn.execute(query.order_by(ROOMS.c.id)).all()
+        checkpoints = load_checkpoints(conn, resource)
+    tasks = []
+    for room in rooms:
+        cp = checkpoints.get(room.id)
+        updated = _ms(room.updated_at)
+        settled = (
+            cp is not None
+            and cp.status in ("complete", "unreadable")
+            and (updated is None or cp.cursor.get("room_updated_at") == updated)
+        )
+        if reconcile or not settled:
+            tasks.append(RoomTask(room.id, room.t, updated, cp, reconcile))
+    return tasks
+
+
+def sync_messages(ctx: SyncContext, mode: MessageMode | None = None) -> None:
+    tasks = rooms_to_walk(ctx)
+    mode = mode or MessageMode()
+    ctx.progress.resource_started("messages", total=len(tasks))
+    log.info("messages: %d room(s) to walk", len(tasks))
+    run_walks(ctx, tasks, lambda task: walk_room(ctx, task, mode), lambda t: f"room {t.room_id}")
+
+
+def split_messages(docs: list[Doc]) -> tuple[list[Doc], list[tuple[str, datetime | None]]]:
+    """Messages to upsert, and `t:'rm'` soft deletions (their last content is kept under `keep`)."""
+    upserts, deletions = [], []
+    for doc in docs:
+        if doc.get("_hidden") or doc.get("parent") or not doc.get("_id"):
+            continue
+        if doc.get("t") == "rm":
+            deletions.append((doc["_id"], deletion_time(doc, "_updatedAt")))
+        else:
+            upserts.append(doc)
+    return upserts, deletions
+
+
+def unreadable_reason(exc: Exception) -> str | None:
+    """Why the token cannot read a room, or None if the error is something else."""
+    if isinstance(exc, PermissionDeniedError):
+        return f"forbidden ({exc.status}): the token's user cannot read this room"
+    if isinstance(exc, BadRequestError) and exc.error_type == "error-not-allowed":
+        return "not allowed: private room or DM the token's user is not a member of"
+    return None
+
+
+def walk_room(ctx: SyncContext, task: RoomTask, mode: MessageMode) -> Iterator[PageWrite]:
+    try:
+        if mode.kind == "cursor":
+            try:
+                yield from _walk_cursor(ctx, task)
+                return
+            except (BadRequestError, NotFoundError) as exc:
+                if unreadable_reason(exc) or not mode.downgrade(exc):
+                    raise
+        yield from walk_room_fallback(ctx, task, mode, stored_ids)
+    except (PermissionDeniedError, BadRequestError) as exc:
+        reason = unreadable_reason(exc)
+        if reason is None:
+            raise
+        yield _unreadable(task, reason)
+
+
+def _unreadable(task: RoomTask, reason: str) -> PageWrite:
+    cursor = {"room_updated_at": task.room_updated_ms}
+    cp = Checkpoint("messages", task.room_id, cursor=cursor, status="unreadable", error=reason)
+    return PageWrite(
+        "messages", "messages", checkpoints=[cp], room_access={task.room_id: reason}, rooms_done=1
+    )
+
+
+def _walk_cursor(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
+    cp = task.checkpoint
+    fresh = cp is None or cp.watermark_ms is None or task.reconcile
+    since = 0 if fresh else cp.watermark_ms or 0
+    cursor = dict(cp.cursor) if cp and not task.reconcile else {}
+    deleted_ms = int(cursor.get("deleted_ms") or 0)
+    seen: set[str] | None = set() if fresh else None
+    watermark = since
+    pages = fetch_message_cursor(
+        ctx.client,
+        task.room_id,
+        since,
+        count=ctx.settings.sync.message_page_size,
+        edge_ids=None if fresh else cursor.get("edge"),
+    )
+    for page in pages:
+        upserts, deletions = split_messages(page.items)
+        if seen is not None:
+            seen.update(doc["_id"] for doc in upserts)
+            seen.update(doc_id for doc_id, _ in deletions)
+        watermark = page.watermark_ms
+        cursor.update(edge=page.edge_ids, deleted_ms=deleted_ms)
+        checkpoint = Checkpoint(
+            "messages", task.room_id, watermark, cursor=dict(cursor), status="walking"
+        )
+        yield PageWrite("messages", "messages", upserts, deletions, [checkpoint])
+        if ctx.stopped:
+            return
+    trash, trash_ms = fetch_deleted_message_ids(ctx.client, task.room_id, deleted_ms)
+    stored = stored_ids(ctx, task.room_id) if seen is not None else set()
+    if seen is not None:
+        # From a fresh start the whole 30-day trash comes back; only ids we hold matter.
+        trash = [doc for doc in trash if doc["_id"] in seen or doc["_id"] in stored]
+    removed = {doc["_id"]: deletion_time(doc) for doc in trash}
+    if task.reconcile and seen is not None:
+        for doc_id in stored - seen:
+            removed.setdefault(doc_id, None)
+    cursor.update(
+        deleted_ms=max(deleted_ms, trash_ms, watermark), room_updated_at=task.room_updated_ms
+    )
+    done = Checkpoint("messages", task.room_id, watermark or None, cursor=cursor, status="complete")
+    yield PageWrite(
+        "messages",
+        "messages",
+        deletions=list(removed.items()),
+        checkpoints=[done],
+        room_access={task.room_id: None},
+        rooms_done=1,
+    )
+
+
+def stored_ids(ctx: SyncContext, room_id: str) -> set[str]:
+    """Ids of the room's live messages in the database (read from a fetch thread: a plain read)."""
+    query = select(MESSAGES.c.id).where(MESSAGES.c.rid == room_id, MESSAGES.c.deleted_at.is_(None))
+    with ctx.engine.connect() as conn:
+        return {row.id for row in conn.execute(query)}

@@ -1,0 +1,77 @@
+"""Several fetchers, one writer: room walks run on a small thread pool and hand their pages over a
+bounded queue to the calling thread, which writes them. The bound keeps memory flat however large
+the workspace; a stop request lets every walk finish the page in flight and nothing more."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
+from etl.sync.context import SyncContext
+from etl.sync.writer import PageWrite, write_page
+
+T = TypeVar("T")
+
+
+@dataclass
+class _Done:
+    label: str
+    error: BaseException | None = None
+
+
+def run_walks(
+    ctx: SyncContext,
+    tasks: list[T],
+    walk: Callable[[T], Iterator[PageWrite]],
+    label: Callable[[T], str],
+) -> None:
+    """Run `walk(task)` for every task on `settings.sync.concurrency` threads and write each page
+    it yields on this thread, in the order each walk produced them."""
+    if not tasks:
+        return
+    workers = max(1, min(ctx.settings.sync.concurrency, len(tasks)))
+    pages: queue.Queue[PageWrite | _Done] = queue.Queue(maxsize=workers * 2)
+    abort = threading.Event()
+
+    def put(item: PageWrite | _Done) -> None:
+        while not abort.is_set():
+            try:
+                pages.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def work(task: T) -> None:
+        error = None
+        try:
+            if ctx.stopped or abort.is_set():
+                return
+            for page in walk(task):
+                put(page)
+                if ctx.stopped or abort.is_set():
+                    break
+        except Exception as exc:  # reported by the writer thread, the other rooms go on
+            error = exc
+        finally:
+            put(_Done(label(task), error))
+
+    with ThreadPoolExecutor(workers, thread_name_prefix="rcetl-fetch") as pool:
+        for task in tasks:
+            pool.submit(work, task)
+        remaining = len(tasks)
+        try:
+            while remaining:
+                item = pages.get()
+                if isinstance(item, _Done):
+                    remaining -= 1
+                    if item.error is not None:
+                        ctx.summary.error(f"{item.label}: {item.error}")
+                    continue
+                write_page(ctx, item)
+        except BaseException:
+            abort.set()
+            raise

@@ -1,0 +1,120 @@
+"""Rooms: enumerate every room this token may know of, detect the changed ones, apply deletions.
+
+Sources, cheapest signal first:
+- `rooms.get?updatedSince=`: the caller's changed rooms, and in `remove` every room deleted
+  server-wide since then.
+- `channels.list`, `groups.listAll`, `im.list.everyone` (admin): full room documents with
+  `_updatedAt`, walked newest first and stopped at the watermark. channels.list hides team channels
+  the caller has not joined, so
+- `rooms.adminRooms` (admin, one `count=0` request) completes the list; it has no `_updatedAt`, so
+  it only adds rooms never seen before (and tells which rooms disappeared, on full runs).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+
+from etl.catalogue import ADMIN_ROOMS, ROOM_LISTINGS, ROOMS_GET, Endpoint
+from etl.errors import BadRequestError, PermissionDeniedError
+from etl.schema.synced import Message, Room
+from etl.state import Checkpoint, load_checkpoint
+from etl.sync.context import SyncContext, log
+from etl.sync.writer import PageWrite, deletion_time, write_page
+from etl.walkers import Doc, doc_ms, fetch_delta, fetch_offset_pages
+
+ROOMS = Room.__table__
+MESSAGES = Message.__table__
+NEWEST_FIRST = orjson.dumps({"_updatedAt": -1, "_id": 1}).decode()
+
+
+def sync_rooms(ctx: SyncContext) -> None:
+    with ctx.engine.connect() as conn:
+        old = load_checkpoint(conn, "rooms")
+        known = {row.id for row in conn.execute(select(ROOMS.c.id))}
+    full = ctx.full or old is None or "rooms" in ctx.reconcile
+    since = None if full else old.watermark_ms if old else None
+    delta = fetch_delta(ctx.client, ROOMS_GET, since)
+    docs: dict[str, Doc] = {doc["_id"]: doc for doc in delta.update if doc.get("_id")}
+    for endpoint in ROOM_LISTINGS:
+        for doc in _changed_rooms(ctx, endpoint, since):
+            current = docs.get(doc["_id"])
+            if current is None or doc_ms(doc) > doc_ms(current):
+                docs[doc["_id"]] = doc
+    listed = _admin_room_ids(ctx, docs, known)
+    removed = {doc["_id"]: deletion_time(doc) for doc in delta.remove if doc.get("_id")}
+    if full and listed is not None:
+        # Rooms gone from a complete listing whose trash record expired (or never reached a delta).
+        for room_id in known - listed - set(removed):
+            removed[room_id] = None
+    removed = {room_id: when for room_id, when in removed.items() if room_id in known}
+    _delete_room_messages(ctx, removed)
+    stamps = [doc_ms(doc) for doc in docs.values()] + [
+        doc_ms(d, "_deletedAt") for d in delta.remove
+    ]
+    watermark = max([since or 0, *stamps]) or None
+    checkpoint = Checkpoint("rooms", "", watermark_ms=watermark, status="complete")
+    page = PageWrite("rooms", "rooms", list(docs.values()), list(removed.items()), [checkpoint])
+    write_page(ctx, page)
+    log.info("rooms: %d changed, %d deleted", len(docs), len(removed))
+
+
+def _changed_rooms(ctx: SyncContext, endpoint: Endpoint, since: int | None) -> list[Doc]:
+    """A full listing, or newest first down to the watermark. Rooms updated while we page move to
+    the front, so they show up twice at worst, never skipped (the next run catches them anyway)."""
+    params: dict[str, Any] = {} if since is None else {"sort": NEWEST_FIRST}
+    found: list[Doc] = []
+    try:
+        pages = fetch_offset_pages(
+            ctx.client,
+            endpoint,
+            params,
+            page_size=ctx.settings.sync.page_size,
+            count_zero=since is None,
+        )
+        for page in pages:
+            fresh = [doc for doc in page.items if since is None or doc_ms(doc) >= since]
+            found.extend(doc for doc in fresh if doc.get("_id"))
+            if len(fresh) < len(page.items):
+                break
+    except (PermissionDeniedError, BadRequestError) as exc:
+        log.info(
+            "%s not available to this token (%s); using the caller's rooms", endpoint.name, exc
+        )
+    return found
+
+
+def _admin_room_ids(ctx: SyncContext, docs: dict[str, Doc], known: set[str]) -> set[str] | None:
+    """Every room id on the server (None without view-room-administration). Rooms never seen
+    before are added with the admin projection, which lacks `_updatedAt`."""
+    listed: set[str] = set()
+    try:
+        for page in fetch_offset_pages(
+            ctx.client, ADMIN_ROOMS, page_size=ctx.settings.sync.page_size
+        ):
+            for doc in page.items:
+                room_id = doc.get("_id")
+                if not room_id:
+                    continue
+                listed.add(room_id)
+                if room_id not in known and room_id not in docs:
+                    docs[room_id] = doc
+    except (PermissionDeniedError, BadRequestError) as exc:
+        log.info("rooms.adminRooms not available to this token (%s)", exc)
+        return None
+    return listed
+
+
+def _delete_room_messages(ctx: SyncContext, removed: dict[str, Any]) -> None:
+    """An erased room's messages go to the trash with it; the room's message stream is gone, so
+    they are marked here, before the room's own deletion and checkpoint commit."""
+    for room_id, when in removed.items():
+        with ctx.engine.connect() as conn:
+            query = select(MESSAGES.c.id).where(
+                MESSAGES.c.rid == room_id, MESSAGES.c.deleted_at.is_(None)
+            )
+            ids = [row.id for row in conn.execute(query)]
+        if ids:
+            write_page(ctx, PageWrite("messages", "messages", deletions=[(i, when) for i in ids]))

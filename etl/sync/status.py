@@ -1,0 +1,126 @@
+"""`rcetl status`: where each resource stands, which rooms cannot be read, what went wrong last."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine, func, select
+
+from etl.config import ALL_RESOURCES
+from etl.schema import metadata
+from etl.schema.bookkeeping import Quarantine
+from etl.state import load_checkpoint, recent_runs
+
+TABLES = {"members": "room_members", "threads": "messages"}
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+
+
+def _rows(conn: Any, resource: str) -> int:
+    table = metadata.tables[TABLES.get(resource, resource)]
+    query = select(func.count()).select_from(table)
+    if "deleted_at" in table.c:
+        query = query.where(table.c.deleted_at.is_(None))
+    if resource == "threads":
+        query = query.where(table.c.tcount.is_not(None))
+    return int(conn.execute(query).scalar_one())
+
+
+def resource_status(engine: Engine) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    rooms = metadata.tables["rooms"]
+    with engine.connect() as conn:
+        resources = []
+        for resource in ALL_RESOURCES:
+            cp = load_checkpoint(conn, resource)
+            watermark = None
+            if cp and cp.watermark_ms:
+                watermark = datetime.fromtimestamp(cp.watermark_ms / 1000, tz=UTC)
+            resources.append(
+                {
+                    "resource": resource,
+                    "rows": _rows(conn, resource),
+                    "last_sync": _iso(cp.updated_at) if cp else None,
+                    "watermark": _iso(watermark),
+                    "lag_seconds": round((now - watermark).total_seconds()) if watermark else None,
+                    "status": cp.status if cp else "never synced",
+                }
+            )
+        unreadable = conn.execute(
+            select(rooms.c.id, rooms.c.name, rooms.c.t, rooms.c.unreadable_reason).where(
+                rooms.c.readable.is_(False), rooms.c.deleted_at.is_(None)
+            )
+        )
+        quarantined = conn.execute(select(func.count()).select_from(Quarantine)).scalar_one()
+        runs = recent_runs(conn, 5)
+    return {
+        "resources": resources,
+        "unreadable_rooms": [
+            {"id": r.id, "name": r.name, "type": r.t, "reason": r.unreadable_reason}
+            for r in unreadable
+        ],
+        "quarantined": int(quarantined),
+        "last_runs": [
+            {
+                "id": run["id"],
+                "kind": run["kind"],
+                "status": run["status"],
+                "started_at": _iso(run["started_at"]),
+                "finished_at": _iso(run["finished_at"]),
+                "requests": run["requests"],
+                "errors": run["errors"] or [],
+            }
+            for run in runs
+        ],
+    }
+
+
+def _lag(seconds: int | None) -> str:
+    if seconds is None:
+        return "-"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if abs(seconds) >= size:
+            return f"{seconds / size:.1f}{unit}"
+    return f"{seconds}s"
+
+
+def render_status(report: dict[str, Any], console: Console) -> None:
+    table = Table(title="Sync status")
+    for column in ("resource", "rows", "last sync", "watermark", "lag", "status"):
+        table.add_column(column, justify="right" if column == "rows" else "left")
+    for row in report["resources"]:
+        table.add_row(
+            row["resource"],
+            str(row["rows"]),
+            row["last_sync"] or "-",
+            row["watermark"] or "-",
+            _lag(row["lag_seconds"]),
+            row["status"] or "-",
+        )
+    console.print(table)
+    unreadable = report["unreadable_rooms"]
+    if unreadable:
+        rooms = Table(title=f"{len(unreadable)} room(s) this token cannot read")
+        for column in ("room id", "name", "type", "reason"):
+            rooms.add_column(column)
+        for room in unreadable:
+            rooms.add_row(room["id"], room["name"] or "", room["type"] or "", room["reason"] or "")
+        console.print(rooms)
+    if report["quarantined"]:
+        console.print(f"{report['quarantined']} record(s) in quarantine (table `quarantine`)")
+    runs = report["last_runs"]
+    errors = [(run["id"], e) for run in runs for e in run["errors"]][:10]
+    if runs:
+        last = runs[0]
+        console.print(
+            f"last run: #{last['id']} {last['kind']} {last['status']} at {last['started_at']}"
+        )
+    for run_id, error in errors:
+        console.print(f"[red]run #{run_id}: {error}[/red]")

@@ -1,0 +1,138 @@
+"""The small server-wide tables: roles, permissions, subscriptions, custom emoji and sounds,
+teams, public settings, users.
+
+Two shapes. Delta tables (`updatedSince` → `{update, remove}`) load everything once, then only
+what changed, with the `remove` list applied. Scan tables have no delta parameter: they are listed
+in full (one `count=0` request where the server allows it), only rows whose document changed are
+written, and ids that disappeared from the listing are deletions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+
+from etl.catalogue import RESOURCES, USERS_BY_UPDATE, USERS_LIST, Endpoint, ResourceSpec
+from etl.schema import metadata
+from etl.state import Checkpoint, load_checkpoint
+from etl.sync.context import SyncContext, log
+from etl.sync.writer import PageWrite, deletion_time, write_page
+from etl.walkers import Doc, doc_ms, fetch_delta, fetch_offset_pages
+
+EPOCH_MS = 0
+
+
+def _stored(ctx: SyncContext, table: str) -> dict[str, Any]:
+    """id → raw document of the live rows, to write only what changed and to diff ids."""
+    columns = metadata.tables[table].c
+    query = select(columns.id, columns.raw).where(columns.deleted_at.is_(None))
+    with ctx.engine.connect() as conn:
+        return {row.id: row.raw for row in conn.execute(query)}
+
+
+def _checkpoint(resource: str, docs: Iterable[Doc], old: Checkpoint | None) -> Checkpoint:
+    marks = [doc_ms(doc) for doc in docs]
+    watermark = max([old.watermark_ms or 0 if old else 0, *marks]) or None
+    return Checkpoint(resource, "", watermark_ms=watermark, status="complete")
+
+
+def _load(ctx: SyncContext, resource: str) -> Checkpoint | None:
+    with ctx.engine.connect() as conn:
+        return load_checkpoint(conn, resource)
+
+
+def _listing(
+    ctx: SyncContext, endpoint: Endpoint, params: dict[str, Any] | None = None
+) -> list[Doc]:
+    if endpoint.paging == "offset":
+        docs: list[Doc] = []
+        for page in fetch_offset_pages(
+            ctx.client, endpoint, params, page_size=ctx.settings.sync.page_size
+        ):
+            docs.extend(page.items)
+        return docs
+    return fetch_delta(ctx.client, endpoint, None, params).update
+
+
+def _write_scan(ctx: SyncContext, spec: ResourceSpec, docs: list[Doc], diff: bool) -> Checkpoint:
+    """Write the listed documents that differ from the stored ones; ids gone from a complete
+    listing are deletions."""
+    stored = _stored(ctx, spec.table)
+    changed = [doc for doc in docs if stored.get(doc.get("_id")) != doc]
+    gone = set(stored) - {doc.get("_id") for doc in docs} if diff else set()
+    checkpoint = _checkpoint(spec.name, docs, None)
+    write_page(
+        ctx,
+        PageWrite(
+            spec.name,
+            spec.table,
+            docs=changed,
+            deletions=[(doc_id, None) for doc_id in sorted(gone)],
+            checkpoints=[checkpoint],
+        ),
+    )
+    return checkpoint
+
+
+def sync_delta_table(ctx: SyncContext, resource: str) -> None:
+    """roles, permissions, subscriptions, custom_emoji: full listing first, `updatedSince` after."""
+    spec = RESOURCES[resource]
+    old = _load(ctx, resource)
+    full = ctx.full or old is None or old.watermark_ms is None or resource in ctx.reconcile
+    if not full and spec.delta is not None:
+        delta = fetch_delta(ctx.client, spec.delta, old.watermark_ms)
+        removed = [(doc["_id"], deletion_time(doc)) for doc in delta.remove if doc.get("_id")]
+        checkpoint = Checkpoint(resource, "", watermark_ms=delta.watermark_ms, status="complete")
+        page = PageWrite(resource, spec.table, delta.update, removed, [checkpoint])
+        write_page(ctx, page)
+        return
+    docs = _listing(ctx, spec.full)
+    checkpoint = _write_scan(ctx, spec, docs, diff=True)
+    if checkpoint.watermark_ms is None and spec.delta is not None:
+        # roles.list projects _updatedAt out: take the watermark (and dated documents) from the
+        # delta endpoint asked from the epoch. roles.sync without updatedSince returns nothing.
+        delta = fetch_delta(ctx.client, spec.delta, EPOCH_MS + 1)
+        dated = Checkpoint(resource, "", watermark_ms=delta.watermark_ms or None, status="complete")
+        write_page(ctx, PageWrite(resource, spec.table, delta.update, [], [dated]))
+
+
+def sync_scan_table(ctx: SyncContext, resource: str) -> None:
+    """custom_sounds, teams, settings: no delta parameter exists, list them in full."""
+    spec = RESOURCES[resource]
+    _write_scan(ctx, spec, _listing(ctx, spec.full), diff=True)
+
+
+def sync_users(ctx: SyncContext) -> None:
+    """users.list has no updatedSince. When the token sees `_updatedAt` (view-full-other-user-info),
+    walk newest first and stop at the watermark; a `total` that no longer matches the stored count
+    means users were deleted, which only a full listing can tell."""
+    spec = RESOURCES["users"]
+    old = _load(ctx, "users")
+    if ctx.full or "users" in ctx.reconcile or old is None or not old.watermark_ms:
+        docs = _listing(ctx, USERS_LIST)
+        _write_scan(ctx, spec, docs, diff=True)
+        return
+    recent, total = _users_since(ctx, old.watermark_ms)
+    checkpoint = _checkpoint("users", recent, old)
+    write_page(ctx, PageWrite("users", spec.table, recent, [], [checkpoint]))
+    if total is not None and total != len(_stored(ctx, spec.table)):
+        log.info("users: server total %s differs from the stored count; listing all ids", total)
+        _write_scan(ctx, spec, _listing(ctx, USERS_LIST), diff=True)
+
+
+def _users_since(ctx: SyncContext, watermark_ms: int) -> tuple[list[Doc], int | None]:
+    recent: list[Doc] = []
+    total = None
+    size = ctx.settings.sync.page_size
+    pages = fetch_offset_pages(ctx.client, USERS_BY_UPDATE, page_size=size, count_zero=False)
+    for page in pages:
+        total = page.total
+        if page.items and not any("_updatedAt" in doc for doc in page.items):
+            return _listing(ctx, USERS_LIST), total  # field hidden from this token
+        fresh = [doc for doc in page.items if doc_ms(doc) >= watermark_ms]
+        recent.extend(fresh)
+        if len(fresh) < len(page.items) or not page.items:
+            break
+    return recent, total

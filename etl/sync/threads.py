@@ -1,0 +1,73 @@
+"""Threads: the parents' `tcount`, `tlm` and `replies`, per room that has threads.
+
+Replies and parents already arrive through the message cursor (every counter change bumps the
+parent's `_updatedAt`); this pass reconciles the parents with the thread endpoints:
+chat.getThreadsList for the first load, chat.syncThreadsList?updatedSince= after (unpaginated, no
+`_hidden` filter, `remove` = trashed parents).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlalchemy import select
+
+from etl.catalogue import THREADS_LIST, THREADS_SYNC
+from etl.errors import BadRequestError, PermissionDeniedError
+from etl.schema.synced import Message, Room
+from etl.state import Checkpoint
+from etl.sync.context import SyncContext, log
+from etl.sync.messages import RoomTask, rooms_to_walk, split_messages, unreadable_reason
+from etl.sync.pool import run_walks
+from etl.sync.writer import PageWrite, deletion_time
+from etl.walkers import Doc, doc_ms, fetch_delta, fetch_offset_pages
+
+MESSAGES = Message.__table__
+ROOMS = Room.__table__
+
+
+def _rooms_with_threads(ctx: SyncContext) -> set[str]:
+    query = (
+        select(MESSAGES.c.rid)
+        .join(ROOMS, ROOMS.c.id == MESSAGES.c.rid)
+        .where(MESSAGES.c.tcount.is_not(None), ROOMS.c.readable.is_(True))
+        .distinct()
+    )
+    with ctx.engine.connect() as conn:
+        return {row.rid for row in conn.execute(query)}
+
+
+def sync_threads(ctx: SyncContext) -> None:
+    with_threads = _rooms_with_threads(ctx)
+    tasks = [task for task in rooms_to_walk(ctx, "threads") if task.room_id in with_threads]
+    ctx.progress.resource_started("threads", total=len(tasks))
+    log.info("threads: %d room(s) with threads to check", len(tasks))
+    run_walks(ctx, tasks, lambda task: walk_threads(ctx, task), lambda t: f"threads {t.room_id}")
+
+
+def walk_threads(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
+    cp = task.checkpoint
+    since = None if cp is None or task.reconcile else cp.watermark_ms
+    try:
+        if since is None:
+            parents: list[Doc] = []
+            params = {"rid": task.room_id}
+            size = ctx.settings.sync.page_size
+            for page in fetch_offset_pages(ctx.client, THREADS_LIST, params, page_size=size):
+                parents.extend(page.items)
+            removed: list[tuple[str, object]] = []
+            watermark = max([0, *(doc_ms(doc) for doc in parents)]) or None
+        else:
+            delta = fetch_delta(ctx.client, THREADS_SYNC, since, {"rid": task.room_id})
+            parents = delta.update
+            removed = [(d["_id"], deletion_time(d)) for d in delta.remove if d.get("_id")]
+            watermark = delta.watermark_ms
+    except (PermissionDeniedError, BadRequestError) as exc:
+        if unreadable_reason(exc) is None and "Threads Disabled" not in str(exc):
+            raise
+        watermark, parents, removed = since, [], []
+    upserts, rm_deleted = split_messages(parents)
+    cursor = {"room_updated_at": task.room_updated_ms}
+    done = Checkpoint("threads", task.room_id, watermark, cursor=cursor, status="complete")
+    deletions = list(removed) + rm_deleted
+    yield PageWrite("threads", "messages", upserts, deletions, [done], rooms_done=1)  # type: ignore[arg-type]

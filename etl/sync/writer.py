@@ -1,0 +1,89 @@
+"""The one writer: normalise a page, then upsert it, apply its deletions, quarantine what failed
+and move its checkpoint, all in one transaction.
+
+Fetching happens on worker threads; only the thread that calls `write_page` touches the database,
+so SQLite sees a single writer and PostgreSQL one connection at a time.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from etl.load import (
+    mark_deleted,
+    next_change_seq,
+    replace_room_members,
+    save_quarantine,
+    save_records,
+    set_room_readable,
+)
+from etl.normalise import NormaliseError, normalise
+from etl.state import Checkpoint, save_checkpoints
+from etl.sync.context import SyncContext
+from etl.walkers import doc_ms
+
+Doc = dict[str, Any]
+
+
+@dataclass
+class PageWrite:
+    """One unit of work for the writer: everything here commits together or not at all."""
+
+    resource: str
+    table: str
+    docs: list[Doc] = field(default_factory=list)
+    deletions: list[tuple[str, datetime | None]] = field(default_factory=list)
+    checkpoints: list[Checkpoint] = field(default_factory=list)
+    room_access: dict[str, str | None] = field(default_factory=dict)  # room -> unreadable reason
+    members: dict[str, list[Doc]] = field(default_factory=dict)  # room -> complete member list
+    rooms_done: int = 0
+
+
+def deletion_time(doc: Doc, key: str = "_deletedAt") -> datetime | None:
+    ms = doc_ms(doc, key) or doc_ms(doc)
+    return datetime.fromtimestamp(ms / 1000, tz=UTC) if ms else None
+
+
+def write_page(ctx: SyncContext, page: PageWrite) -> None:
+    records, rejected = [], []
+    for doc in page.docs:
+        try:
+            records.append(normalise(page.table, doc))
+        except NormaliseError as exc:
+            rejected.append((doc, str(exc)))
+    members: dict[str, list[Any]] = {}
+    for room_id, docs in page.members.items():
+        members[room_id] = []
+        for doc in docs:
+            try:
+                members[room_id].append(normalise("room_members", {**doc, "rid": room_id}))
+            except NormaliseError as exc:
+                rejected.append((doc, f"room member of {room_id}: {exc}"))
+    by_table: dict[str, list[Any]] = defaultdict(list)
+    for record in records:
+        by_table[record.table].append(record)
+    with ctx.engine.begin() as conn:
+        if records or page.deletions or rejected or page.room_access or page.members:
+            seq = next_change_seq(conn)
+            for table, rows in by_table.items():
+                save_records(conn, table, rows, seq)
+            if page.deletions:
+                mark_deleted(conn, page.table, page.deletions, ctx.policy, seq)
+            for doc, reason in rejected:
+                save_quarantine(conn, page.resource, doc, reason, ctx.run_id)
+            for room_id, reason in page.room_access.items():
+                set_room_readable(conn, room_id, reason is None, reason)
+            for room_id, member_records in members.items():
+                replace_room_members(conn, room_id, member_records, seq)
+        save_checkpoints(conn, page.checkpoints)
+    ctx.summary.add(
+        page.resource,
+        upserted=len(records),
+        deleted=len(page.deletions),
+        quarantined=len(rejected),
+        rooms_walked=page.rooms_done,
+    )
+    ctx.progress.advance(page.resource, items=len(page.docs), rooms=page.rooms_done)
