@@ -42,7 +42,9 @@ def iter_query(
     batch_rows: int = BATCH_ROWS,
 ) -> Iterator[pa.RecordBatch]:
     """Stream a query's rows as Arrow record batches of at most `batch_rows` rows."""
-    result = conn.execution_options(stream_results=True, yield_per=batch_rows).execute(stmt)
+    # Per statement: Connection.execution_options() would change the connection for good.
+    options = {"stream_results": True, "yield_per": batch_rows}
+    result = conn.execute(stmt, execution_options=options)
     with result:
         for rows in result.partitions(batch_rows):
             yield builder.build(rows)
