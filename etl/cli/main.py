@@ -139,6 +139,7 @@ def cli(
 from etl.cli.check import check_cmd  # noqa: E402
 from etl.cli.daemon_cmd import daemon_cmd  # noqa: E402
 from etl.cli.db_cmds import db_group  # noqa: E402
+from etl.cli.demo import demo_cmd  # noqa: E402
 from etl.cli.init_cmd import init_cmd  # noqa: E402
 from etl.cli.sync_cmds import reconcile_cmd, status_cmd, sync_cmd  # noqa: E402
 
@@ -149,3 +150,4 @@ cli.add_command(db_group)
 cli.add_command(sync_cmd)
 cli.add_command(reconcile_cmd)
 cli.add_command(status_cmd)
+cli.add_command(demo_cmd)
