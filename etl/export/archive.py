@@ -21,9 +21,10 @@ from etl.export.manifest import (
     tool_version,
     write_json,
 )
-from etl.export.reader import BATCH_ROWS, iter_batches, read_snapshot
+from etl.export.options import ExportOptions
+from etl.export.reader import iter_batches, read_snapshot
 from etl.export.snapshot import snapshot_info
-from etl.export.writer import ROW_GROUP_ROWS, WrittenFile, remove_stale_temps
+from etl.export.writer import WrittenFile, remove_stale_temps
 from etl.schema import metadata
 
 # Internal state of this tool, meaningless in an archive.
@@ -48,17 +49,16 @@ def _export_table(
     location: Location,
     table: sa.Table,
     filters: ExportFilters,
-    batch_rows: int,
-    row_group_rows: int,
+    options: ExportOptions,
 ) -> dict[str, Any]:
     schema = arrow_schema(table)
     where = filters.where(table, metadata)
-    batches = iter_batches(conn, table, where, _order(table), batch_rows)
+    batches = iter_batches(conn, table, where, _order(table), options.batch_rows)
     partitioning = PARTITIONS.get(table.name)
     if partitioning is None:
-        file = write_single(location, table.name, schema, batches, row_group_rows=row_group_rows)
+        file = write_single(location, table.name, schema, batches, options)
         return table_entry(schema, [file])
-    files = write_partitioned(location, table.name, schema, batches, partitioning, row_group_rows)
+    files = write_partitioned(location, table.name, schema, batches, partitioning, options)
     entry = table_entry(partitioning.file_schema(schema), files, partitioning.keys)
     entry["dataset_schema"] = schema.to_string(show_field_metadata=False)
     return entry
@@ -83,23 +83,20 @@ def export_archive(
     out: str,
     filters: ExportFilters | None = None,
     *,
+    options: ExportOptions | None = None,
     server_url: str | None = None,
-    endpoint_url: str | None = None,
-    batch_rows: int = BATCH_ROWS,
-    row_group_rows: int = ROW_GROUP_ROWS,
 ) -> dict[str, Any]:
     """Write an archive of the database to `out` (a folder or URI); returns the manifest."""
     filters = filters or ExportFilters()
+    options = options or ExportOptions()
     tables = archive_tables(filters)
-    location = open_location(out, endpoint_url)
+    location = open_location(out, options.endpoint_url)
     remove_stale_temps(location)
     previous = _previous_files(location)
     with read_snapshot(engine) as conn:
         info = snapshot_info(conn, server_url)
         entries = {
-            str(table.name): _export_table(
-                conn, location, table, filters, batch_rows, row_group_rows
-            )
+            str(table.name): _export_table(conn, location, table, filters, options)
             for table in tables
         }
     manifest = {

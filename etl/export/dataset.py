@@ -13,8 +13,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from etl.export.fs import Location
+from etl.export.options import ExportOptions
 from etl.export.paths import join_relative, partition_segment
-from etl.export.writer import ROW_GROUP_ROWS, ParquetFileWriter, WrittenFile
+from etl.export.writer import ParquetFileWriter, WrittenFile
 
 
 @dataclass(frozen=True)
@@ -52,11 +53,11 @@ def write_single(
     folder: str,
     schema: pa.Schema,
     batches: Iterable[pa.RecordBatch],
+    options: ExportOptions,
     name: str = "part-00000.parquet",
-    row_group_rows: int = ROW_GROUP_ROWS,
 ) -> WrittenFile:
     """The whole stream into one file (written even when empty, so the schema is on disk)."""
-    with ParquetFileWriter(location, join_relative(folder, name), schema, row_group_rows) as writer:
+    with ParquetFileWriter(location, join_relative(folder, name), schema, options) as writer:
         for batch in batches:
             writer.write(batch)
         return writer.close()
@@ -68,7 +69,7 @@ def write_partitioned(
     schema: pa.Schema,
     batches: Iterable[pa.RecordBatch],
     partitioning: Partitioning,
-    row_group_rows: int = ROW_GROUP_ROWS,
+    options: ExportOptions,
 ) -> list[WrittenFile]:
     """Route ordered batches into `folder/<col>=<value>/month=YYYY-MM/part-NNNNN.parquet`."""
     file_schema = partitioning.file_schema(schema)
@@ -89,7 +90,7 @@ def write_partitioned(
                     # overwrite of the file already written.
                     part = parts_seen[current] = parts_seen.get(current, -1) + 1
                     path = _partition_path(folder, partitioning, current, part)
-                    writer = ParquetFileWriter(location, path, file_schema, row_group_rows)
+                    writer = ParquetFileWriter(location, path, file_schema, options)
                 assert writer is not None
                 writer.write(batch.slice(start, length).remove_column(drop))
         if writer is not None:
@@ -118,14 +119,14 @@ def write_nonempty(
     relative: str,
     schema: pa.Schema,
     batches: Iterable[pa.RecordBatch],
-    row_group_rows: int = ROW_GROUP_ROWS,
+    options: ExportOptions,
 ) -> WrittenFile | None:
     """The stream into one file, or no file at all when the stream has no rows."""
     writer: ParquetFileWriter | None = None
     try:
         for batch in batches:
             if batch.num_rows and writer is None:
-                writer = ParquetFileWriter(location, relative, schema, row_group_rows)
+                writer = ParquetFileWriter(location, relative, schema, options)
             if writer is not None:
                 writer.write(batch)
         result = writer.close() if writer is not None else None

@@ -26,9 +26,10 @@ from etl.export.feed_manifest import load_feed_manifest, merge_run
 from etl.export.filters import ExportFilters
 from etl.export.fs import Location, open_location
 from etl.export.manifest import MANIFEST, write_json
-from etl.export.reader import BATCH_ROWS, iter_batches, iter_query, read_snapshot
+from etl.export.options import ExportOptions
+from etl.export.reader import iter_batches, iter_query, read_snapshot
 from etl.export.snapshot import max_change_seq, snapshot_info
-from etl.export.writer import ROW_GROUP_ROWS, WrittenFile, remove_stale_temps
+from etl.export.writer import WrittenFile, remove_stale_temps
 from etl.schema import CHILD_TABLES, SYNCED_TABLES, metadata
 
 RUN_COLUMN = "_feed_run"
@@ -112,9 +113,9 @@ def _write_table(
     run: int,
     last: int,
     high: int,
-    sizes: tuple[int, int],
+    options: ExportOptions,
 ) -> dict[str, WrittenFile]:
-    batch_rows, rg_rows = sizes
+    batch_rows = options.batch_rows
     table = metadata.tables[name]
 
     def seq_range(t: sa.Table) -> list[sa.ColumnElement[bool]]:
@@ -125,7 +126,7 @@ def _write_table(
     written: dict[str, WrittenFile] = {}
     changes = _tag(iter_batches(conn, table, where, order, batch_rows), run)
     schema = with_run(arrow_schema(table))
-    if file := write_nonempty(location, _run_path(name, "changes", run), schema, changes, rg_rows):
+    if file := write_nonempty(location, _run_path(name, "changes", run), schema, changes, options):
         written["changes"] = file
     if name in SYNCED_TABLES:
         builder = BatchBuilder(DELETIONS_SCHEMA, (None,) * len(DELETIONS_SCHEMA))
@@ -133,7 +134,7 @@ def _write_table(
         deletions = _tag(iter_query(conn, stmt, builder, batch_rows), run)
         path = _run_path(name, "deletions", run)
         schema = with_run(DELETIONS_SCHEMA)
-        if file := write_nonempty(location, path, schema, deletions, rg_rows):
+        if file := write_nonempty(location, path, schema, deletions, options):
             written["deletions"] = file
     return written
 
@@ -187,14 +188,13 @@ def export_feed(
     out: str,
     filters: ExportFilters | None = None,
     *,
-    endpoint_url: str | None = None,
-    batch_rows: int = BATCH_ROWS,
-    row_group_rows: int = ROW_GROUP_ROWS,
+    options: ExportOptions | None = None,
 ) -> FeedResult:
     """Write one feed run to `out`: what changed since the last run, then advance the position."""
     filters = filters or ExportFilters()
+    options = options or ExportOptions()
     names = feed_tables(filters)
-    location = open_location(out, endpoint_url)
+    location = open_location(out, options.endpoint_url)
     target = feed_target(location, filters)
     manifest = load_feed_manifest(location, target, filters)
     remove_stale_temps(location)
@@ -207,9 +207,7 @@ def export_feed(
         result = FeedResult(target, runs + 1, last, high)
         assert result.run is not None
         for name in names:
-            written = _write_table(
-                conn, location, name, filters, result.run, last, high, (batch_rows, row_group_rows)
-            )
+            written = _write_table(conn, location, name, filters, result.run, last, high, options)
             if "changes" in written:
                 result.changes[name] = written["changes"].rows
             if "deletions" in written:

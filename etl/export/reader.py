@@ -15,8 +15,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from etl.export.arrow_schema import BatchBuilder, select_columns
-
-BATCH_ROWS = 64 * 1024
+from etl.export.options import BATCH_ROWS
 
 
 @contextmanager

@@ -19,10 +19,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from etl.export.fs import Location
+from etl.export.options import ExportOptions
 from etl.export.paths import is_temp_name, temp_name
-
-ROW_GROUP_ROWS = 128 * 1024
-COMPRESSION = "zstd"
 
 
 @dataclass(frozen=True)
@@ -98,16 +96,16 @@ class ParquetFileWriter:
         location: Location,
         relative: str,
         schema: pa.Schema,
-        row_group_rows: int = ROW_GROUP_ROWS,
+        options: ExportOptions,
     ) -> None:
         self.schema = schema
-        self.row_group_rows = row_group_rows
+        self.row_group_rows = options.row_group_rows
         self.rows = 0
         self._pending: list[pa.RecordBatch] = []
         self._pending_rows = 0
         self._target = AtomicBytesWriter(location, relative)
         self._writer = pq.ParquetWriter(
-            self._target.sink, schema, compression=COMPRESSION, store_schema=True
+            self._target.sink, schema, compression=options.compression, store_schema=True
         )
 
     def write(self, batch: pa.RecordBatch) -> None:

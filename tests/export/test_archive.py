@@ -11,7 +11,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
-from etl.export import export_archive, verify_archive
+from etl.export import ExportOptions, export_archive, verify_archive
 from etl.export.arrow_schema import TIMESTAMP
 from tests.export._data import ODD_ROOMS, arrow_rows, db_rows, seed_workspace
 
@@ -27,7 +27,7 @@ def test_archive_round_trips_every_table(db_engine: sa.Engine, tmp_path: Path) -
     seed_workspace(db_engine)
     out = tmp_path / "archive"
     # Tiny batches and row groups, so buffering across batches and row-group splits are exercised.
-    manifest = export_archive(db_engine, str(out), batch_rows=7, row_group_rows=10)
+    manifest = export_archive(db_engine, str(out), options=ExportOptions(7, 10))
 
     assert verify_archive(str(out)) == []
     for table, entry in manifest["tables"].items():
@@ -45,7 +45,7 @@ def test_archive_types_partitions_and_compression(sqlite_url: str, tmp_path: Pat
     engine = open_database(sqlite_url)
     seed_workspace(engine, rooms=("GENERAL",), per_room=25)
     out = tmp_path / "a"
-    manifest = export_archive(engine, str(out), row_group_rows=10)
+    manifest = export_archive(engine, str(out), options=ExportOptions(row_group_rows=10))
 
     months = sorted(p.name for p in (out / "messages" / "rid=GENERAL").iterdir())
     expected = ["2024-11", "2024-12", "2025-01", "2025-02", "2025-03", "2025-04", "2025-05"]

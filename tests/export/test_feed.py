@@ -9,7 +9,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from etl.db import open_database
-from etl.export import ExportFilters, export_feed, verify_archive
+from etl.export import ExportFilters, ExportOptions, export_feed, verify_archive
 from etl.schema import CHILD_TABLES, SYNCED_TABLES, metadata
 from tests.export._data import (
     T0,
@@ -64,7 +64,7 @@ def _third_sync(engine: sa.Engine) -> None:
 def test_feed_replay_equals_database_across_syncs(db_engine: sa.Engine, tmp_path: Path) -> None:
     out = tmp_path / "feed"
     seed_workspace(db_engine, per_room=6)
-    first = export_feed(db_engine, str(out), batch_rows=5)
+    first = export_feed(db_engine, str(out), options=ExportOptions(batch_rows=5))
     assert first.run == 1 and first.changes["messages"] == 36
     _assert_replay_equals_db(db_engine, out)
     run1_files = {p: p.read_bytes() for p in out.rglob("run-000001.parquet")}
