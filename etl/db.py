@@ -6,7 +6,9 @@ the newest migration first.
 
 from __future__ import annotations
 
-import json
+import sqlite3
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,30 +21,49 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 import migrations
+from etl.schema import VIEWS
+from etl.schema.types import dumps_json
 
 MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
 
 
-def _dumps(value: Any) -> str:
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:
-        return json.dumps(value, default=str)
+def _loads(value: Any) -> Any:
+    # SQLite gives a column declared JSON numeric affinity: a stored scalar like `100` comes back
+    # as a number, not as JSON text.
+    if isinstance(value, (int, float)):
+        return value
+    return orjson.loads(value)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    _enable_wal(cursor)
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _enable_wal(cursor: Any) -> None:
+    # WAL is stored in the file, so only a new file needs the switch; the switch does not wait on
+    # the busy timeout when another connection is creating the same file, so retry it briefly.
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0] in ("wal", "memory"):
+        return
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL").fetchall()
+            return
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def create_db_engine(url: str) -> Engine:
     """An engine with fast JSON; on SQLite also WAL, a busy timeout and the parent directory."""
     parsed = make_url(url)
-    kwargs: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
+    kwargs: dict[str, Any] = {"json_serializer": dumps_json, "json_deserializer": _loads}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
@@ -61,6 +82,13 @@ def alembic_config() -> Config:
     return config
 
 
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Autogenerate filter: views are created by hand in migrations, never diffed as tables."""
+    return not (type_ == "table" and name in VIEWS)
+
+
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
@@ -73,6 +101,15 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply migrations up to `revision`, holding the write lock so concurrent openers wait."""
+    _migrate(engine, command.upgrade, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Revert migrations down to `revision` ("base" empties the database)."""
+    _migrate(engine, command.downgrade, revision)
+
+
+def _migrate(engine: Engine, step: Callable[[Config, str], None], revision: str) -> None:
     config = alembic_config()
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
@@ -84,7 +121,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         driver = conn.connection.driver_connection
         sqlite_txn = engine.dialect.name == "sqlite"
         try:
-            command.upgrade(config, revision)
+            step(config, revision)
         except BaseException:
             if sqlite_txn and driver.in_transaction:
                 driver.rollback()

@@ -6,22 +6,14 @@ or through the `alembic` command with `-x url=...` / `sqlalchemy.url`.
 
 from __future__ import annotations
 
-from typing import Any
-
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
-from etl.schema import VIEWS, metadata
+from etl.db import include_object
+from etl.schema import metadata
 
 # Two writers upgrading the same PostgreSQL database at once wait for each other.
 PG_MIGRATION_LOCK = 724_209_317
-
-
-def include_object(
-    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
-) -> bool:
-    # Views are created by hand in the migrations; autogenerate must not try to drop them as tables.
-    return not (type_ == "table" and name in VIEWS)
 
 
 def run_with(connection: Connection) -> None:
