@@ -1,0 +1,182 @@
+"""`rcetl export ...`: archives, the warehouse feed, verification and compaction."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
+
+from etl.cli.context import AppContext, pass_app
+from etl.db import open_database
+from etl.export import ExportFilters, ExportOptions, export_archive, export_feed, verify_archive
+from etl.export.compact import CompactError, compact
+from etl.export.describe import describe_archive
+from etl.export.feed_manifest import FeedManifestError
+from etl.export.filters import FilterError
+from etl.export.paths import UnsafePathError
+
+EXPORT_ERRORS = (FilterError, FeedManifestError, CompactError, UnsafePathError, OSError)
+
+
+class WhenType(click.ParamType):
+    """`2024`, `2024-03`, `2024-03-15` or a full ISO time; UTC unless an offset is given."""
+
+    name = "DATE"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        text = str(value).strip()
+        if re.fullmatch(r"\d{4}", text):
+            text += "-01-01"
+        elif re.fullmatch(r"\d{4}-\d{2}", text):
+            text += "-01"
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            self.fail(
+                f"{value!r} is not a date (2024, 2024-03, 2024-03-15 or ISO 8601)", param, ctx
+            )
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def filter_options(fn: Any) -> Any:
+    for option in reversed(
+        [
+            click.option("--table", "tables", multiple=True, help="Only this table (repeatable)."),
+            click.option("--room", "rooms", multiple=True, help="Only this room id (repeatable)."),
+            click.option(
+                "--since", type=WhenType(), help="From this time on (ts, else updated_at)."
+            ),
+            click.option("--until", type=WhenType(), help="Before this time."),
+            click.option("--out", default=None, help="Folder or URI (s3://bucket/prefix)."),
+        ]
+    ):
+        fn = option(fn)
+    return fn
+
+
+def _filters(
+    tables: tuple[str, ...], rooms: tuple[str, ...], since: Any, until: Any
+) -> ExportFilters:
+    try:
+        return ExportFilters(tables=tables, rooms=rooms, since=since, until=until)
+    except FilterError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _run(what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Turn export and database errors into one clear line and exit code 1."""
+    try:
+        return fn(*args, **kwargs)
+    except EXPORT_ERRORS as exc:
+        raise click.ClickException(f"{what}: {exc}") from None
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise click.ClickException(f"{what}: database error: {reason}") from None
+
+
+@click.group("export")
+def export_group() -> None:
+    """Write the database as Parquet: archives, an incremental feed; verify and compact them.
+
+    \b
+    Example:
+      rcetl export archive --out archive-2024 --since 2024 --until 2025
+      rcetl export archive --out s3://bucket/rocketchat/archive --room GENERAL
+      rcetl export verify archive-2024
+      rcetl export feed --out warehouse/feed      # run it on a schedule
+      rcetl export compact warehouse/feed
+    """
+
+
+@export_group.command("archive")
+@filter_options
+@pass_app
+def archive_cmd(app: AppContext, out: str | None, **filters: Any) -> None:
+    """Write every table (or the filtered part) as Parquet datasets plus manifest.json."""
+    settings = app.settings
+    target = out or f"{settings.export.out.rstrip('/')}/archive"
+    engine = open_database(settings.database.url)
+    try:
+        manifest = _run(
+            "export archive",
+            export_archive,
+            engine,
+            target,
+            _filters(**filters),
+            options=ExportOptions.from_settings(settings.export),
+            server_url=str(settings.server.url),
+        )
+    finally:
+        engine.dispose()
+    console = Console()
+    console.print(describe_archive(manifest))
+    console.print(
+        f"archive written to {manifest['location']} (check it: rcetl export verify {target})"
+    )
+
+
+@export_group.command("feed")
+@filter_options
+@pass_app
+def feed_cmd(app: AppContext, out: str | None, **filters: Any) -> None:
+    """Write the rows changed since the previous feed run as new files, then advance."""
+    settings = app.settings
+    target = out or f"{settings.export.out.rstrip('/')}/feed"
+    engine = open_database(settings.database.url)
+    try:
+        options = ExportOptions.from_settings(settings.export)
+        result = _run(
+            "export feed", export_feed, engine, target, _filters(**filters), options=options
+        )
+    finally:
+        engine.dispose()
+    if result.run is None:
+        click.echo(f"nothing changed since change_seq {result.to_change_seq}; no new files")
+        return
+    click.echo(
+        f"feed run {result.run} (change_seq {result.from_change_seq} -> {result.to_change_seq}): "
+        f"{sum(result.changes.values())} changed rows, {sum(result.deletions.values())} deletions, "
+        f"{len(result.files)} files in {target}"
+    )
+    for table in sorted(set(result.changes) | set(result.deletions)):
+        changed, deleted = result.changes.get(table, 0), result.deletions.get(table, 0)
+        click.echo(f"  {table}: {changed} changed, {deleted} deleted")
+
+
+@export_group.command("verify")
+@click.argument("out")
+@pass_app
+def verify_cmd(app: AppContext, out: str) -> None:
+    """Check an archive or feed against its manifest.json: files missing, changed or extra,
+    row counts and schemas. Exits 1 when anything is wrong."""
+    endpoint = ExportOptions.from_settings(app.settings.export).endpoint_url
+    problems = _run("export verify", verify_archive, out, endpoint)
+    if problems:
+        for problem in problems:
+            click.echo(f"problem: {problem}")
+        raise click.ClickException(f"{out}: {len(problems)} problem(s)")
+    click.echo(f"{out}: OK, every file matches manifest.json")
+
+
+@export_group.command("compact")
+@click.argument("out")
+@click.option("--table", "tables", multiple=True, help="Only this table's datasets (repeatable).")
+@pass_app
+def compact_cmd(app: AppContext, out: str, tables: tuple[str, ...]) -> None:
+    """Rewrite each dataset folder's files into one file (e.g. many feed runs), atomically."""
+    options = ExportOptions.from_settings(app.settings.export)
+    result = _run("export compact", compact, out, tables, options)
+    for path, count in sorted(result.merged.items()):
+        click.echo(f"{path}: {count} files merged")
+    for note in result.skipped:
+        click.echo(f"skipped {note}")
+    if not result.merged:
+        click.echo("nothing to compact (every folder already holds one file)")
