@@ -1,0 +1,135 @@
+"""The ASGI app: auth, rate limiting, parameter checks, dispatch to the route catalogue."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route as StarletteRoute
+
+from etl.simulator import (
+    routes_auth,
+    routes_chat,
+    routes_directory,
+    routes_history,
+    routes_rooms,
+    routes_sim,
+)
+from etl.simulator.errors import ApiError, not_found, too_many_requests, unauthorized
+from etl.simulator.options import SimOptions
+from etl.simulator.ratelimit import RateLimiter
+from etl.simulator.routing import Ctx, Registry, check_params
+from etl.simulator.store import Workspace
+
+JSON = "application/json"
+
+
+def catalogue() -> Registry:
+    registry = Registry()
+    for module in (routes_auth, routes_chat, routes_directory, routes_history, routes_rooms):
+        registry.merge(module.routes)
+    return registry
+
+
+def json_response(status: int, body: dict, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status, headers, media_type=JSON)
+
+
+class ApiApp:
+    def __init__(self, ws: Workspace, options: SimOptions) -> None:
+        self.ws = ws
+        self.options = options
+        self.registry = catalogue()
+        self.limiter = RateLimiter(*options.rate_limit) if options.rate_limit else None
+        self.bypass = frozenset(options.bypass_roles)
+        routes = [
+            StarletteRoute("/api/info", self.info, methods=["GET"]),
+            StarletteRoute(
+                "/api/v1/{endpoint:path}", self.dispatch, methods=["GET", "POST", "PUT", "DELETE"]
+            ),
+        ]
+        if options.enable_mutations:
+            routes.append(StarletteRoute("/_sim/{op:path}", self.sim, methods=["GET", "POST"]))
+        self.starlette = Starlette(routes=routes)
+
+    async def info(self, request: Request) -> Response:
+        return Response(
+            b'{"version":"%s","success":true}' % routes_auth.SERVER_VERSION.encode(),
+            media_type=JSON,
+        )
+
+    def authenticate(self, request: Request) -> str:
+        uid = request.headers.get("x-user-id")
+        token = request.headers.get("x-auth-token")
+        if not uid or not token or self.ws.tokens.get(token) != uid:
+            raise unauthorized()
+        user = self.ws.users.get(uid)
+        if user is None or not user.get("active"):
+            raise unauthorized()
+        return uid
+
+    def rate_limit(self, endpoint: str, uid: str, ip: str, headers: dict[str, str]) -> None:
+        """Skipped (no headers either) for users whose roles hold `api-bypass-rate-limit`."""
+        if self.limiter is None:
+            return
+        user = self.ws.users.get(uid) if uid else None
+        if user is not None and self.bypass.intersection(user.get("roles", ())):
+            return
+        verdict = self.limiter.hit(endpoint, ip)
+        headers.update(verdict.headers())
+        if not verdict.allowed:
+            raise too_many_requests(verdict.wait_seconds)
+
+    async def dispatch(self, request: Request) -> Response:
+        name = request.path_params["endpoint"]
+        route = self.registry.routes.get((request.method, name))
+        headers: dict[str, str] = {}
+        try:
+            if route is None:
+                raise not_found()
+            uid = self.authenticate(request) if route.auth else ""
+            ip = request.headers.get("x-real-ip") or (request.client.host if request.client else "")
+            self.rate_limit(name, uid, ip, headers)
+            pairs = parse_qsl(request.url.query, keep_blank_values=True)
+            params, multi = dict(pairs), {}
+            for key, value in pairs:
+                multi.setdefault(key, []).append(value)
+            body = await self.read_body(request) if request.method != "GET" else {}
+            check_params(route, params)
+            ctx = Ctx(self.ws, uid, params, multi, body, ip, dict(request.headers))
+            with self.ws.lock:
+                result = route.fn(ctx)
+        except ApiError as exc:
+            return json_response(exc.status, exc.body, headers)
+        if result.pop("_legacy", False):
+            return json_response(200, result, headers)
+        result["success"] = True
+        return Response(orjson.dumps(result), 200, headers, media_type=JSON)
+
+    @staticmethod
+    async def read_body(request: Request) -> dict:
+        raw = await request.body()
+        if not raw:
+            return {}
+        if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            return dict(parse_qsl(raw.decode()))
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise ApiError(400, {"success": False, "error": "Invalid JSON body"}) from None
+        return body if isinstance(body, dict) else {}
+
+    async def sim(self, request: Request) -> Response:
+        try:
+            body = (
+                await self.read_body(request)
+                if request.method == "POST"
+                else dict(request.query_params)
+            )
+            result = routes_sim.run(self.ws, request.path_params["op"], body)
+        except ApiError as exc:
+            return json_response(exc.status, exc.body)
+        return Response(orjson.dumps({"result": result, "success": True}), media_type=JSON)

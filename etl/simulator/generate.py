@@ -1,0 +1,239 @@
+"""`build_workspace(seed, size)`: a deterministic Rocket.Chat workspace, tiny to large."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+
+from etl.simulator import directory as d
+from etl.simulator import rooms_gen as r
+from etl.simulator.clock import SimClock, iso, parse_date
+from etl.simulator.content import Content
+from etl.simulator.gen_messages import DAY_MS, RoomGenerator, RoomPlan, to_messages
+from etl.simulator.ids import random_id, token
+from etl.simulator.rooms_gen import RoomMix
+from etl.simulator.store import Workspace
+from etl.simulator.trash_gen import add_deleted_objects
+from etl.simulator.wiring import Cast, finish_room, plan_counts
+
+
+@dataclass(frozen=True)
+class Size:
+    rooms: int
+    users: int
+    messages: int
+    span_days: int
+
+
+SIZES = {
+    "tiny": Size(rooms=16, users=24, messages=1_200, span_days=40),
+    "small": Size(rooms=60, users=300, messages=20_000, span_days=120),
+    "medium": Size(rooms=200, users=2_000, messages=200_000, span_days=365),
+    "large": Size(rooms=1_000, users=10_000, messages=1_000_000, span_days=540),
+}
+
+
+def build_workspace(seed: int = 1, size: str = "tiny", now_ms: int | None = None) -> Workspace:
+    """A workspace whose data end at `now_ms` (default: wall clock), where its clock starts.
+
+    Everything except the absolute times depends on `seed` only; pass `now_ms` for byte-identical
+    runs.
+    """
+    if size not in SIZES:
+        raise ValueError(f"unknown size {size!r}; choose one of {', '.join(SIZES)}")
+    spec = SIZES[size]
+    now = int(time.time() * 1000) if now_ms is None else now_ms
+    rng = random.Random(seed)
+    ws = Workspace(seed=seed, size=size, clock=SimClock(now))
+    origin = now - spec.span_days * DAY_MS
+    cast = make_users(ws, rng, spec, origin)
+    ws.roles = d.make_roles(rng, origin, custom=3)
+    ws.permissions = d.make_permissions(origin)
+    ws.settings = d.make_settings(origin)
+    ws.custom_emoji = d.make_emoji(rng, origin, n=max(4, spec.rooms // 10))
+    ws.custom_sounds = d.make_sounds(rng, origin, n=max(3, spec.rooms // 40))
+    plans = make_rooms(ws, rng, cast, r.room_mix(spec.rooms), origin, now)
+    plan_counts(rng, plans, spec.messages)
+    generate_messages(ws, rng, cast, plans, now)
+    add_deleted_objects(ws, rng, cast, now)
+    make_credentials(ws, rng, cast)
+    return ws
+
+
+def make_users(ws: Workspace, rng: random.Random, spec: Size, origin: int) -> Cast:
+    def add(uid: str, username: str, name: str, roles: list[str], **kw: object) -> dict:
+        user = d.make_user(rng, uid, username, name, roles, origin + rng.randint(0, DAY_MS), **kw)  # type: ignore[arg-type]
+        ws.users[uid] = user
+        ws.usernames[username] = uid
+        ws.passwords[uid] = f"pw-{username}"
+        return user
+
+    admin = add(random_id(rng), "admin", "Administrator", ["admin", "user"])
+    rocket_cat = add("rocket.cat", "rocket.cat", "Rocket.Cat", ["bot"], kind="bot")
+    limited = add(random_id(rng), "limited.user", "Limited User", ["user"])
+    bot = add(random_id(rng), "sync.bot", "Sync Bot", ["bot"], kind="bot")
+    twofa = add(random_id(rng), "twofa.user", "Two Factor", ["user"])
+    ws.two_factor_codes[twofa["_id"]] = f"{rng.randint(0, 999_999):06d}"
+    people = [admin, limited, twofa]
+    for i in range(max(0, spec.users - 5)):
+        username, name = d.person_name(rng, i)
+        roll = rng.random()
+        if roll < 0.02:
+            user = add(random_id(rng), f"bot.{i}", f"Bot {i}", ["bot"], kind="bot")
+        else:
+            user = add(random_id(rng), username, name, ["user"], active=roll > 0.07)
+        people.append(user)
+    if not any(not u["active"] for u in people):
+        people[-1]["active"] = False
+    return Cast(admin=admin, limited=limited, bot=bot, rocket_cat=rocket_cat, people=people)
+
+
+def make_rooms(
+    ws: Workspace, rng: random.Random, cast: Cast, mix: RoomMix, origin: int, now: int
+) -> list[RoomPlan]:
+    active = [u for u in cast.people if u["active"]]
+    plans: list[RoomPlan] = []
+    born = lambda: origin + rng.randint(0, (now - origin) // 4)  # noqa: E731
+
+    def add(room: dict, members: list[dict], owner: dict | None = None) -> RoomPlan:
+        ws.rooms[room["_id"]] = room
+        unique = list({u["_id"]: u for u in members}.values())
+        room["usersCount"] = len(unique)
+        start = parse_date(room["ts"]) or origin
+        for user in unique:
+            ws.add_subscription(
+                r.subscription(rng, user, room, start, owner is not None and user is owner)
+            )
+        plan = RoomPlan(room, unique, 0, start, now - 3_600_000)
+        plans.append(plan)
+        return plan
+
+    def crowd(lo: int, hi: int) -> list[dict]:
+        return rng.sample(active, min(len(active), rng.randint(lo, hi)))
+
+    admin, limited, bot = cast.admin, cast.limited, cast.bot
+    general = r.named_room("GENERAL", "c", "general", admin, origin, default=True)
+    add(general, [admin, limited, bot, cast.rocket_cat, *cast.people], admin).rich = True
+    channels = []
+    for i in range(mix.channels):
+        room = r.named_room(random_id(rng), "c", f"channel-{i}", admin, born())
+        members = crowd(3, 300) + ([admin] if i % 5 != 4 else []) + ([limited] if i < 2 else [])
+        members += [bot] if i == 0 else []
+        channels.append(add(room, members, admin))
+    channels[-1].room["archived"] = True
+    channels[-2].room["ro"] = True
+    channels[0].rich = True
+    for i in range(mix.groups):
+        room = r.named_room(random_id(rng), "p", f"group-{i}", admin, born())
+        with_admin = i == 0 or (i != 1 and rng.random() < 0.6)
+        add(
+            room,
+            crowd(2, 60) + ([admin] if with_admin else []) + ([limited] if i == 0 else []),
+            admin,
+        ).rich = i < 2
+    others = [u for u in active if u["_id"] not in (admin["_id"], limited["_id"])]
+    pairs = [(admin, limited), (limited, others[0]), (others[1], others[2])]
+    for _ in range(mix.dms - 3):
+        a, b = rng.sample([*others, admin], 2)
+        pairs.append((a, b))
+    for a, b in pairs:
+        room = r.direct_room(rng, [a, b], born())
+        if room["_id"] not in ws.rooms:
+            add(room, [a, b]).rich = len(plans) < 5
+    for i in range(mix.group_dms):
+        members = rng.sample(others, min(len(others), 3 + i % 3)) + ([admin] if i > 0 else [])
+        add(r.direct_room(rng, members, born()), members)
+    parents = [p for p in plans if p.room["t"] in "cp" and p.room["_id"] != "GENERAL"]
+    for i in range(mix.discussions):
+        parent = parents[i % len(parents)]
+        room = r.named_room(
+            random_id(rng), "p", random_id(rng), admin, born(), prid=parent.room["_id"]
+        )
+        room["fname"] = f"discussion {i}"
+        members = rng.sample(parent.members, min(len(parent.members), 5)) + (
+            [admin] if i % 2 == 0 else []
+        )
+        add(room, members, admin).parent = parent
+    make_teams(ws, rng, cast, mix, add, crowd, born)
+    return plans
+
+
+def make_teams(
+    ws: Workspace, rng: random.Random, cast: Cast, mix: RoomMix, add, crowd, born
+) -> None:
+    """Team i is private when i is odd; the admin joins public teams only, never their channels."""
+    admin, limited = cast.admin, cast.limited
+    for i in range(mix.teams):
+        private = i % 2 == 1
+        ts = born()
+        main = r.named_room(
+            random_id(rng), "p" if private else "c", f"team-{i}", admin, ts, teamMain=True
+        )
+        members = crowd(3, 40) + ([limited] if private else [admin])
+        team = r.team_doc(rng, f"team-{i}", private, main["_id"], admin, ts)
+        main["teamId"] = team["_id"]
+        ws.teams[team["_id"]] = team
+        ws.team_members[team["_id"]] = {
+            u["_id"]: r.team_member(rng, team, u, admin, ts) for u in members
+        }
+        add(main, members, admin)
+        channel = r.named_room(
+            random_id(rng), "c", f"team-{i}-channel", admin, born(), teamId=team["_id"]
+        )
+        add(channel, [u for u in members if u is not admin][:10])
+
+
+def generate_messages(
+    ws: Workspace, rng: random.Random, cast: Cast, plans: list[RoomPlan], now: int
+) -> None:
+    channels = [p.room for p in plans if p.room["t"] == "c"]
+    content = Content(rng, [u for u in cast.people if u["active"]][:400], channels)
+    gen = RoomGenerator(rng, content, now)
+    general = next(p for p in plans if p.room["_id"] == "GENERAL")
+    special = [
+        content.base("GENERAL", cast.admin, now, "before\x00after: a NUL inside"),
+        content.base("GENERAL", cast.admin, now, "big " + "lorem ipsum " * 5_500),
+    ]
+    general.extras.extend(special)
+    # Discussions first: their parent's `discussion-created` message carries `dcount`/`dlm`.
+    for plan in sorted(plans, key=lambda p: "prid" not in p.room):
+        drafts = gen.generate(plan)
+        clones = gen.decorate(drafts, plan)
+        live, more = gen.delete(drafts, plan, ws.messages)
+        msgs = to_messages(live + clones + more)
+        for msg in msgs:
+            ws.messages.load(msg)
+        finish_room(ws, plan, msgs)
+        if plan.parent is not None:
+            plan.parent.extras.append(discussion_created(content, plan, msgs))
+    ws.messages.finish_load()
+
+
+def discussion_created(content: Content, plan: RoomPlan, msgs: list) -> dict:
+    room = plan.room
+    doc = content.base(room["prid"], plan.members[0], plan.start, room["fname"])
+    del doc["md"]
+    doc.update(t="discussion-created", groupable=False, drid=room["_id"], dcount=len(msgs))
+    if msgs:
+        doc["dlm"] = iso(max(m.ts for m in msgs))
+    return doc
+
+
+def make_credentials(ws: Workspace, rng: random.Random, cast: Cast) -> None:
+    twofa = ws.usernames["twofa.user"]
+    for key, user in (
+        ("admin", cast.admin),
+        ("user", cast.limited),
+        ("bot", cast.bot),
+        ("twofa", ws.users[twofa]),
+    ):
+        auth = token(rng)
+        ws.tokens[auth] = user["_id"]
+        ws.credentials[key] = {
+            "user_id": user["_id"],
+            "token": auth,
+            "username": user["username"],
+            "password": ws.passwords[user["_id"]],
+        }
+    ws.credentials["twofa"]["code"] = ws.two_factor_codes[twofa]

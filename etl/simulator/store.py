@@ -1,0 +1,159 @@
+"""The workspace: every collection of a simulated server, its trash, clock and credentials."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from etl.simulator.clock import SimClock, iso
+from etl.simulator.messages import MessageStore
+
+if TYPE_CHECKING:
+    from etl.simulator.mutations import Mutations
+
+# Collections with a trash on a real server (`rocketchat__trash`, `__collection__` = model name).
+TRASH_COLLECTIONS = {
+    "rooms": "room",
+    "users": "users",
+    "roles": "roles",
+    "permissions": "permissions",
+    "custom_emoji": "custom_emoji",
+    "custom_sounds": "custom_sounds",
+    "subscriptions": "subscription",
+    "teams": "team",
+}
+DEFAULT_TRASH_TTL_S = 30 * 24 * 3600  # `expireAfterSeconds: 60*60*24*30` on the trash collection
+
+
+@dataclass
+class TrashDoc:
+    deleted: int
+    doc: dict
+
+
+@dataclass
+class Workspace:
+    seed: int
+    size: str
+    clock: SimClock
+    users: dict[str, dict] = field(default_factory=dict)
+    roles: dict[str, dict] = field(default_factory=dict)
+    permissions: dict[str, dict] = field(default_factory=dict)
+    rooms: dict[str, dict] = field(default_factory=dict)
+    subscriptions: dict[str, dict] = field(default_factory=dict)
+    custom_emoji: dict[str, dict] = field(default_factory=dict)
+    custom_sounds: dict[str, dict] = field(default_factory=dict)
+    teams: dict[str, dict] = field(default_factory=dict)
+    team_members: dict[str, dict[str, dict]] = field(
+        default_factory=dict
+    )  # teamId -> userId -> doc
+    settings: dict[str, dict] = field(default_factory=dict)
+    messages: MessageStore = field(default_factory=MessageStore)
+    trash: dict[str, dict[str, TrashDoc]] = field(default_factory=dict)
+    subs_by_user: dict[str, dict[str, str]] = field(default_factory=dict)  # uid -> rid -> sub id
+    subs_by_room: dict[str, dict[str, str]] = field(default_factory=dict)  # rid -> uid -> sub id
+    usernames: dict[str, str] = field(default_factory=dict)  # username -> uid
+    passwords: dict[str, str] = field(default_factory=dict)  # uid -> password
+    two_factor_codes: dict[str, str] = field(default_factory=dict)  # uid -> the code it accepts
+    tokens: dict[str, str] = field(default_factory=dict)  # auth token -> uid
+    credentials: dict[str, dict[str, str]] = field(default_factory=dict)
+    trash_ttl_s: float = DEFAULT_TRASH_TTL_S
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    _mutate: Mutations | None = None
+
+    @property
+    def mutate(self) -> Mutations:
+        if self._mutate is None:
+            from etl.simulator.mutations import Mutations
+
+            self._mutate = Mutations(self)
+        return self._mutate
+
+    def now(self) -> int:
+        return self.clock.now()
+
+    def setting(self, name: str) -> Any:
+        doc = self.settings.get(name)
+        return None if doc is None else doc["value"]
+
+    # -- subscriptions ------------------------------------------------------------------------
+    def add_subscription(self, sub: dict) -> None:
+        self.subscriptions[sub["_id"]] = sub
+        uid, rid = sub["u"]["_id"], sub["rid"]
+        self.subs_by_user.setdefault(uid, {})[rid] = sub["_id"]
+        self.subs_by_room.setdefault(rid, {})[uid] = sub["_id"]
+
+    def drop_subscription(self, sub_id: str) -> dict | None:
+        sub = self.subscriptions.pop(sub_id, None)
+        if sub is not None:
+            self.subs_by_user.get(sub["u"]["_id"], {}).pop(sub["rid"], None)
+            self.subs_by_room.get(sub["rid"], {}).pop(sub["u"]["_id"], None)
+        return sub
+
+    def is_subscribed(self, uid: str, rid: str) -> bool:
+        return rid in self.subs_by_user.get(uid, ())
+
+    # -- trash ---------------------------------------------------------------------------------
+    def put_in_trash(self, collection: str, doc: dict, deleted_ms: int) -> dict:
+        trashed = {
+            **doc,
+            "_deletedAt": iso(deleted_ms),
+            "__collection__": TRASH_COLLECTIONS[collection],
+        }
+        self.trash.setdefault(collection, {})[doc["_id"]] = TrashDoc(deleted_ms, trashed)
+        return trashed
+
+    def trash_cutoff(self) -> int:
+        """Tombstones deleted at or before this instant have been removed by the TTL index."""
+        return self.now() - int(self.trash_ttl_s * 1000)
+
+    def trash_after(self, collection: str, since_ms: int) -> list[TrashDoc]:
+        floor = max(since_ms, self.trash_cutoff())
+        items = self.trash.get(collection, {}).values()
+        return sorted((t for t in items if t.deleted > floor), key=lambda t: t.deleted)
+
+    def expire_trash(self) -> None:
+        cutoff = self.trash_cutoff()
+        with self.lock:
+            self.messages.expire_trash(cutoff)
+            for docs in self.trash.values():
+                for key in [k for k, t in docs.items() if t.deleted <= cutoff]:
+                    del docs[key]
+
+    # -- what tests compare against -----------------------------------------------------------
+    def readable_room_ids(self, user_id: str) -> set[str]:
+        from etl.simulator.access import can_access_room
+
+        with self.lock:
+            return {rid for rid, room in self.rooms.items() if can_access_room(self, user_id, room)}
+
+    def ground_truth(self) -> dict:
+        """Every live object and every (unexpired) deletion, as the server would serialise them."""
+        with self.lock:
+            self.expire_trash()
+            live: dict[str, dict] = {}
+            hidden: dict[str, dict] = {}
+            for msg in self.messages.by_id.values():
+                (hidden if msg.hidden else live)[msg.id] = msg.doc()
+            trash = {
+                name: {k: copy.deepcopy(t.doc) for k, t in docs.items()}
+                for name, docs in self.trash.items()
+            }
+            trash["messages"] = {k: t.doc() for k, t in self.messages.trash.items()}
+            return {
+                "rooms": copy.deepcopy(self.rooms),
+                "messages": live,
+                "hidden_messages": hidden,
+                "users": copy.deepcopy(self.users),
+                "roles": copy.deepcopy(self.roles),
+                "permissions": copy.deepcopy(self.permissions),
+                "custom_emoji": copy.deepcopy(self.custom_emoji),
+                "custom_sounds": copy.deepcopy(self.custom_sounds),
+                "teams": copy.deepcopy(self.teams),
+                "team_members": copy.deepcopy(self.team_members),
+                "subscriptions": copy.deepcopy(self.subscriptions),
+                "settings": copy.deepcopy(self.settings),
+                "trash": trash,
+            }
