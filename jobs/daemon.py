@@ -89,6 +89,7 @@ def _serve(settings: Settings, specs: list[JobSpec], runner: JobRunner) -> Daemo
     log.info("stopping: no new job starts; waiting up to %gs for the running one", timeout)
     scheduler.shutdown(wait=False)
     drained = runner.wait_idle(timeout)
+    runner.forget_next_runs()
     if health is not None:
         health.stop()
     if drained:

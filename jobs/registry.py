@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, is_dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine
@@ -43,11 +43,17 @@ def run_reconcile_job(spec: JobSpec, ctx: JobContext) -> dict[str, Any]:
 
 
 def run_export_job(spec: JobSpec, ctx: JobContext) -> dict[str, Any]:
-    # The incremental Parquet feed: only rows changed since the previous export (export_state).
+    # The incremental Parquet feed: only rows changed since the previous feed run (export_state).
     result = export.export_feed(ctx.engine, ctx.settings.export.out)
-    record = asdict(result) if is_dataclass(result) and not isinstance(result, type) else {}
-    rows = record.get("rows") or record.get("counts") or {}
-    return {"rows": {f"export.{table}": {"exported": n} for table, n in _ints(rows).items()}}
+    tables = sorted(set(result.changes) | set(result.deletions))
+    rows = {
+        f"export.{table}": {
+            "exported": result.changes.get(table, 0),
+            "deletions": result.deletions.get(table, 0),
+        }
+        for table in tables
+    }
+    return {"rows": rows, "feed_run": result.run, "files": len(result.files)}
 
 
 JOBS: dict[JobKind, Callable[[JobSpec, JobContext], dict[str, Any]]] = {
@@ -80,11 +86,3 @@ def _summary_counts(summary: sync.SyncSummary) -> dict[str, Any]:
         "errors": list(summary.errors),
     }
     return counts
-
-
-def _ints(value: Any) -> dict[str, int]:
-    return (
-        {str(k): v for k, v in value.items() if isinstance(v, int)}
-        if isinstance(value, dict)
-        else {}
-    )

@@ -140,6 +140,11 @@ class JobRunner:
             self.rows[job_id] = replace(self.rows[job_id], next_run_at=next_run)
             record_next_run(self.ctx.engine, job_id, next_run)
 
+    def forget_next_runs(self) -> None:
+        """On shutdown: nothing is scheduled any more (status shows no next run)."""
+        for job_id in self.specs:
+            record_next_run(self.ctx.engine, job_id, None)
+
     def wait_idle(self, timeout: float) -> bool:
         """Wait until no job runs; False if one is still running after `timeout` seconds."""
         with self._idle:

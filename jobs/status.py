@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from rich.console import Console
+from rich.table import Table
 from sqlalchemy import Engine
 
 from etl.config import Settings
@@ -95,6 +97,42 @@ def health_report(jobs: list[Mapping[str, Any]]) -> tuple[bool, dict[str, Any]]:
     problems = [f"{job['job']}: {problem}" for job in jobs for problem in job["problems"]]
     body = {"status": "failing" if problems else "ok", "problems": problems, "jobs": list(jobs)}
     return not problems, body
+
+
+def render_jobs(jobs: list[Mapping[str, Any]], console: Console) -> None:
+    """The daemon's jobs as a table (`rcetl status`); the problem column takes what is left."""
+    if not jobs:
+        console.print("Daemon jobs: none has run yet (start one with `rcetl daemon`).")
+        return
+    rows = [_job_cells(job) for job in jobs]
+    headers = ("job", "schedule", "last run (UTC)", "result", "next run (UTC)", "lag")
+    table = Table(title="Daemon jobs")
+    for i, header in enumerate(headers):
+        width = max(len(header), *(len(row[i]) for row in rows))
+        table.add_column(header, no_wrap=True, min_width=width)
+    table.add_column("problem", overflow="fold", ratio=1)
+    for job, cells in zip(jobs, rows, strict=True):
+        table.add_row(*cells, style=None if job["healthy"] else "red")
+    console.print(table)
+
+
+def _job_cells(job: Mapping[str, Any]) -> tuple[str, ...]:
+    result = job["result"] or "-"
+    if job["consecutive_failures"]:
+        result += f" x{job['consecutive_failures']}"
+    return (
+        job["job"],
+        job["schedule"],
+        _short(job["last_finished_at"] or job["last_started_at"]),
+        result,
+        _short(job["next_run_at"]),
+        f"{job['lag_s']:.0f}s" if job["lag_s"] is not None else "-",
+        "; ".join(job["problems"]) or (job["error"] or ""),
+    )
+
+
+def _short(iso: str | None) -> str:
+    return iso[5:19].replace("T", " ") if iso else "-"
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -19,6 +19,7 @@ from etl.db import open_database
 from etl.sync import SyncSummary, reconcile, run_sync
 from etl.sync.progress import LogProgress, RichProgress
 from etl.sync.status import render_status, resource_status
+from jobs.status import describe_jobs, render_jobs
 
 EXIT_PARTIAL = 1
 EXIT_STOPPED = 130
@@ -142,9 +143,11 @@ def status_cmd(app: AppContext, as_json: bool) -> None:
     engine = open_database(app.settings.database.url)
     try:
         report = resource_status(engine)
+        report["jobs"] = describe_jobs(engine, app.settings)
     finally:
         engine.dispose()
     if as_json:
         click.echo(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
         return
     render_status(report, Console())
+    render_jobs(report["jobs"], Console())

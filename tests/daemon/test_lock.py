@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import socket
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ def _settings(database_url: str) -> dict[str, Any]:
     return {
         "server": {"url": f"http://127.0.0.1:{free_port()}"},
         "database": {"url": database_url},
+        "sync": {"retries": {"max_attempts": 1}},
         "schedules": {"rooms": {"interval": 1}},
         "daemon": {"shutdown_timeout": 5},
     }
@@ -41,6 +43,7 @@ def _second_is_refused(start: Callable[..., DaemonProcess], database_url: str) -
     assert f"pid {first.proc.pid}" in refusal or f"pid={first.proc.pid}" in refusal
     assert socket.gethostname() in refusal
     assert first.proc.poll() is None, "the first daemon must keep running"
+    _transient_failures_back_off(first)
 
     # kill -9: the kernel (SQLite flock) or the server (dropped session) releases the lock.
     first.proc.send_signal(signal.SIGKILL)
@@ -48,6 +51,18 @@ def _second_is_refused(start: Callable[..., DaemonProcess], database_url: str) -
     third = start(_settings(database_url), CREDENTIALS)
     third.wait_for(_started)
     assert third.stop() == 0
+
+
+def _transient_failures_back_off(daemon: DaemonProcess) -> None:
+    """Connection refused is transient: logged, retried later, skipping runs exponentially."""
+    runs = daemon.wait_for(lambda d: d.runs("rooms")[2:] and d.runs("rooms"))
+    assert isinstance(runs, list)
+    assert [run["status"] for run in runs[:3]] == ["transient"] * 3
+    assert all(run["level"] == "warning" and "cannot reach" in run["message"] for run in runs)
+    times = [datetime.fromisoformat(run["ts"]) for run in runs[:3]]
+    nexts = [datetime.fromisoformat(run["next_run_at"]) for run in runs[:3]]
+    waits = [(n - t).total_seconds() for t, n in zip(times, nexts, strict=True)]
+    assert waits[0] <= 1.1 and 1.5 < waits[1] <= 2.1 and 3.5 < waits[2] <= 4.1, waits
 
 
 def test_second_daemon_on_the_same_sqlite_file_is_refused(
