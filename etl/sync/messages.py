@@ -47,7 +47,9 @@ def rooms_to_walk(ctx: SyncContext, resource: str = "messages") -> list[RoomTask
     """Rooms whose `_updatedAt` moved since their last complete walk (all rooms when reconciling).
     A walk cut short (crash, stop, error) is resumed from its checkpoint."""
     reconcile = ctx.full or resource in ctx.reconcile
-    query = select(ROOMS.c.id, ROOMS.c.t, ROOMS.c.updated_at).where(ROOMS.c.deleted_at.is_(None))
+    # `t` is labelled: Row.t is SQLAlchemy's "row as a tuple".
+    columns = (ROOMS.c.id, ROOMS.c.t.label("room_type"), ROOMS.c.updated_at)
+    query = select(*columns).where(ROOMS.c.deleted_at.is_(None))
     with ctx.engine.connect() as conn:
         rooms = conn.execute(query.order_by(ROOMS.c.id)).all()
         checkpoints = load_checkpoints(conn, resource)
@@ -61,7 +63,7 @@ def rooms_to_walk(ctx: SyncContext, resource: str = "messages") -> list[RoomTask
             and (updated is None or cp.cursor.get("room_updated_at") == updated)
         )
         if reconcile or not settled:
-            tasks.append(RoomTask(room.id, room.t, updated, cp, reconcile))
+            tasks.append(RoomTask(room.id, room.room_type, updated, cp, reconcile))
     return tasks
 
 

@@ -18,7 +18,7 @@ import orjson
 from sqlalchemy import select
 
 from etl.catalogue import ADMIN_ROOMS, ROOM_LISTINGS, ROOMS_GET, Endpoint
-from etl.errors import BadRequestError, PermissionDeniedError
+from etl.errors import BadRequestError, NotFoundError, PermissionDeniedError
 from etl.schema.synced import Message, Room
 from etl.state import Checkpoint, load_checkpoint
 from etl.sync.context import SyncContext, log
@@ -33,7 +33,9 @@ NEWEST_FIRST = orjson.dumps({"_updatedAt": -1, "_id": 1}).decode()
 def sync_rooms(ctx: SyncContext) -> None:
     with ctx.engine.connect() as conn:
         old = load_checkpoint(conn, "rooms")
-        known = {row.id for row in conn.execute(select(ROOMS.c.id))}
+        query = select(ROOMS.c.id, ROOMS.c.raw).where(ROOMS.c.deleted_at.is_(None))
+        stored = {row.id: row.raw for row in conn.execute(query)}
+    known = set(stored)
     full = ctx.full or old is None or "rooms" in ctx.reconcile
     since = None if full else old.watermark_ms if old else None
     delta = fetch_delta(ctx.client, ROOMS_GET, since)
@@ -43,7 +45,7 @@ def sync_rooms(ctx: SyncContext) -> None:
             current = docs.get(doc["_id"])
             if current is None or doc_ms(doc) > doc_ms(current):
                 docs[doc["_id"]] = doc
-    listed = _admin_room_ids(ctx, docs, known)
+    listed = _admin_room_ids(ctx, docs, stored)
     removed = {doc["_id"]: deletion_time(doc) for doc in delta.remove if doc.get("_id")}
     if full and listed is not None:
         # Rooms gone from a complete listing whose trash record expired (or never reached a delta).
@@ -57,6 +59,7 @@ def sync_rooms(ctx: SyncContext) -> None:
     watermark = max([since or 0, *stamps]) or None
     checkpoint = Checkpoint("rooms", "", watermark_ms=watermark, status="complete")
     page = PageWrite("rooms", "rooms", list(docs.values()), list(removed.items()), [checkpoint])
+    page.only_changed = True
     write_page(ctx, page)
     log.info("rooms: %d changed, %d deleted", len(docs), len(removed))
 
@@ -86,25 +89,39 @@ def _changed_rooms(ctx: SyncContext, endpoint: Endpoint, since: int | None) -> l
     return found
 
 
-def _admin_room_ids(ctx: SyncContext, docs: dict[str, Doc], known: set[str]) -> set[str] | None:
-    """Every room id on the server (None without view-room-administration). Rooms never seen
-    before are added with the admin projection, which lacks `_updatedAt`."""
+def _admin_room_ids(
+    ctx: SyncContext, docs: dict[str, Doc], stored: dict[str, Doc]
+) -> set[str] | None:
+    """Every room id on the server (None without view-room-administration).
+
+    The admin projection lacks `_updatedAt`, so a room no listing above returned (a team channel
+    the caller has not joined) is compared field by field with the stored document; when new or
+    different, rooms.info supplies the full document and with it the change signal."""
     listed: set[str] = set()
     try:
-        for page in fetch_offset_pages(
-            ctx.client, ADMIN_ROOMS, page_size=ctx.settings.sync.page_size
-        ):
+        size = ctx.settings.sync.page_size
+        for page in fetch_offset_pages(ctx.client, ADMIN_ROOMS, page_size=size):
             for doc in page.items:
                 room_id = doc.get("_id")
                 if not room_id:
                     continue
                 listed.add(room_id)
-                if room_id not in known and room_id not in docs:
-                    docs[room_id] = doc
+                old = stored.get(room_id)
+                if room_id in docs or (old and all(old.get(k) == v for k, v in doc.items())):
+                    continue
+                docs[room_id] = _room_info(ctx, room_id) or doc
     except (PermissionDeniedError, BadRequestError) as exc:
         log.info("rooms.adminRooms not available to this token (%s)", exc)
         return None
     return listed
+
+
+def _room_info(ctx: SyncContext, room_id: str) -> Doc | None:
+    try:
+        room = ctx.client.get("rooms.info", {"roomId": room_id}).get("room")
+    except (PermissionDeniedError, BadRequestError, NotFoundError):
+        return None
+    return room if isinstance(room, dict) and room.get("_id") == room_id else None
 
 
 def _delete_room_messages(ctx: SyncContext, removed: dict[str, Any]) -> None:

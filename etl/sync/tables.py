@@ -86,6 +86,9 @@ def sync_delta_table(ctx: SyncContext, resource: str) -> None:
         removed = [(doc["_id"], deletion_time(doc)) for doc in delta.remove if doc.get("_id")]
         checkpoint = Checkpoint(resource, "", watermark_ms=delta.watermark_ms, status="complete")
         page = PageWrite(resource, spec.table, delta.update, removed, [checkpoint])
+        # The first load's watermark is the newest live document, so the first delta also
+        # reports deletions from before that load: only rows we hold are deletions to apply.
+        page.only_changed = page.only_live_deletions = True
         write_page(ctx, page)
         return
     docs = _listing(ctx, spec.full)
@@ -95,7 +98,8 @@ def sync_delta_table(ctx: SyncContext, resource: str) -> None:
         # delta endpoint asked from the epoch. roles.sync without updatedSince returns nothing.
         delta = fetch_delta(ctx.client, spec.delta, EPOCH_MS + 1)
         dated = Checkpoint(resource, "", watermark_ms=delta.watermark_ms or None, status="complete")
-        write_page(ctx, PageWrite(resource, spec.table, delta.update, [], [dated]))
+        dated_page = PageWrite(resource, spec.table, delta.update, [], [dated], only_changed=True)
+        write_page(ctx, dated_page)
 
 
 def sync_scan_table(ctx: SyncContext, resource: str) -> None:
@@ -116,7 +120,7 @@ def sync_users(ctx: SyncContext) -> None:
         return
     recent, total = _users_since(ctx, old.watermark_ms)
     checkpoint = _checkpoint("users", recent, old)
-    write_page(ctx, PageWrite("users", spec.table, recent, [], [checkpoint]))
+    write_page(ctx, PageWrite("users", spec.table, recent, [], [checkpoint], only_changed=True))
     if total is not None and total != len(_stored(ctx, spec.table)):
         log.info("users: server total %s differs from the stored count; listing all ids", total)
         _write_scan(ctx, spec, _listing(ctx, USERS_LIST), diff=True)

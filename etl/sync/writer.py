@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select
+
 from etl.load import (
     mark_deleted,
     next_change_seq,
@@ -21,6 +23,7 @@ from etl.load import (
     set_room_readable,
 )
 from etl.normalise import NormaliseError, normalise
+from etl.schema import metadata
 from etl.state import Checkpoint, save_checkpoints
 from etl.sync.context import SyncContext
 from etl.walkers import doc_ms
@@ -40,6 +43,8 @@ class PageWrite:
     room_access: dict[str, str | None] = field(default_factory=dict)  # room -> unreadable reason
     members: dict[str, list[Doc]] = field(default_factory=dict)  # room -> complete member list
     rooms_done: int = 0
+    only_changed: bool = False  # drop documents identical to the stored ones (delta overlaps)
+    only_live_deletions: bool = False  # drop deletions of ids this table never held live
 
 
 def deletion_time(doc: Doc, key: str = "_deletedAt") -> datetime | None:
@@ -47,8 +52,33 @@ def deletion_time(doc: Doc, key: str = "_deletedAt") -> datetime | None:
     return datetime.fromtimestamp(ms / 1000, tz=UTC) if ms else None
 
 
+def _unchanged(ctx: SyncContext, table: str, docs: list[Doc]) -> set[str]:
+    """Ids whose stored document equals the one just fetched (a 1 ms overlap re-reads a few)."""
+    ids = [doc["_id"] for doc in docs if isinstance(doc.get("_id"), str)]
+    if not ids:
+        return set()
+    t = metadata.tables[table]
+    with ctx.engine.connect() as conn:
+        query = select(t.c.id, t.c.raw).where(t.c.id.in_(ids), t.c.deleted_at.is_(None))
+        stored = {row.id: row.raw for row in conn.execute(query)}
+    return {doc["_id"] for doc in docs if doc.get("_id") in stored and stored[doc["_id"]] == doc}
+
+
+def _live_ids(ctx: SyncContext, table: str, ids: list[str]) -> set[str]:
+    t = metadata.tables[table]
+    with ctx.engine.connect() as conn:
+        query = select(t.c.id).where(t.c.id.in_(ids), t.c.deleted_at.is_(None))
+        return {row.id for row in conn.execute(query)}
+
+
 def write_page(ctx: SyncContext, page: PageWrite) -> None:
     records, rejected = [], []
+    if page.only_changed and page.docs:
+        same = _unchanged(ctx, page.table, page.docs)
+        page.docs = [doc for doc in page.docs if doc.get("_id") not in same]
+    if page.only_live_deletions and page.deletions:
+        live = _live_ids(ctx, page.table, [doc_id for doc_id, _ in page.deletions])
+        page.deletions = [(doc_id, when) for doc_id, when in page.deletions if doc_id in live]
     for doc in page.docs:
         try:
             records.append(normalise(page.table, doc))
