@@ -3,8 +3,10 @@
 - `rooms` narrows every table that belongs to a room: `rooms` by id, `messages`/`subscriptions` by
   `rid`, `teams`/`room_members` by `room_id`, the other children of messages through their parent.
   Tables unrelated to rooms (users, roles, ...) are left out unless named in `tables`.
-- `since`/`until` (inclusive/exclusive) narrow tables on `ts` when they have it, else on
-  `updated_at`; child tables follow their parent. Tables with neither are exported whole.
+- `since`/`until` (inclusive/exclusive) narrow the tables of TIME_COLUMNS (messages by `ts`)
+  and their child tables. Reference tables (rooms, users, roles, ...) stay whole: an archive of one
+  year's messages still needs the rooms and users those messages point to, and filtering them by
+  creation or update time would drop exactly those.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ ROOM_COLUMNS = {
     "teams": "room_id",
     "room_members": "room_id",
 }
-TIME_COLUMNS = ("ts", "updated_at")
+TIME_COLUMNS = {"messages": "ts"}
 
 
 class FilterError(ValueError):
@@ -97,7 +99,7 @@ class ExportFilters:
         clauses: list[sa.ColumnElement[bool]] = []
         if self.rooms and room_column:
             clauses.append(table.c[room_column].in_(self.rooms))
-        time_column = next((c for c in TIME_COLUMNS if c in table.c), None) if time else None
+        time_column = TIME_COLUMNS.get(table.name) if time else None
         if time_column and self.since:
             clauses.append(table.c[time_column] >= self.since)
         if time_column and self.until:

@@ -16,15 +16,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from etl.export.fs import Location, open_location
 from etl.schema import CHILD_TABLES, SYNCED_TABLES
 from tests.export._data import arrow_rows
 
 
-def _dataset(out: Path, manifest: dict[str, Any], name: str) -> pa.Table | None:
+def _dataset(location: Location, manifest: dict[str, Any], name: str) -> pa.Table | None:
     entry = manifest["tables"].get(name)
     if not entry or not entry["files"]:
         return None
-    return pa.concat_tables(pq.read_table(out / f["path"]) for f in entry["files"])
+    return pa.concat_tables(
+        pq.read_table(location.full(f["path"]), filesystem=location.fs) for f in entry["files"]
+    )
 
 
 def _run_slice(table: pa.Table | None, run: int) -> pa.Table | None:
@@ -33,11 +36,13 @@ def _run_slice(table: pa.Table | None, run: int) -> pa.Table | None:
     return table.filter(pc.equal(table.column("_feed_run"), run))
 
 
-def replay(out: Path) -> dict[str, dict[Any, dict[str, Any]]]:
-    manifest = json.loads((out / "manifest.json").read_text())
+def replay(out: Path | str) -> dict[str, dict[Any, dict[str, Any]]]:
+    """The feed at `out` (a folder or URI) replayed into {table: {primary key: row}}."""
+    location = open_location(str(out))
+    manifest = json.loads(location.read_bytes("manifest.json"))
     tables = [*SYNCED_TABLES, *CHILD_TABLES]
-    changes = {t: _dataset(out, manifest, f"{t}/changes") for t in tables}
-    deletions = {t: _dataset(out, manifest, f"{t}/deletions") for t in SYNCED_TABLES}
+    changes = {t: _dataset(location, manifest, f"{t}/changes") for t in tables}
+    deletions = {t: _dataset(location, manifest, f"{t}/deletions") for t in SYNCED_TABLES}
     state: dict[str, dict[Any, dict[str, Any]]] = {t: {} for t in tables}
     for run in sorted(r["run"] for r in manifest["runs"]):
         run_changes = {}
