@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 USER_AGENT = "rocketchat-etl/0.1"
 INFO_PATH = "/api/info"
 _WAIT_SECONDS = re.compile(r"wait (\d+(?:\.\d+)?) seconds")
+_ERROR_CODE = re.compile(r"\[([\w.-]+)\]$")  # Rocket.Chat ends error texts with "[error-code]"
 
 
 @dataclass(frozen=True)
@@ -100,9 +101,9 @@ class _StatsRecorder:
 
 
 def _retry_policy(retries: RetrySettings, stats: _StatsRecorder) -> tenacity.Retrying:
-    backoff = tenacity.wait_exponential_jitter(
-        initial=retries.backoff_initial, max=retries.backoff_max, jitter=retries.backoff_initial
-    )
+    backoff = tenacity.wait_exponential(
+        multiplier=retries.backoff_initial, max=retries.backoff_max
+    ) + tenacity.wait_random(0, retries.backoff_initial)
 
     def wait(state: tenacity.RetryCallState) -> float:
         # A 429 is waited out by the rate limiter before the next send, not by backoff.
@@ -288,8 +289,11 @@ class RocketChatClient:
             log.info("waited %.2f s for the rate limit of %s", waited, endpoint)
         self._stats.request(endpoint)
         started = time.perf_counter()
-        status, response_headers, body = self._exchange(method, endpoint, params, json, headers)
-        self._limiter.observe(key, response_headers)
+        response_headers = None
+        try:
+            status, response_headers, body = self._exchange(method, endpoint, params, json, headers)
+        finally:
+            self._limiter.complete(key, response_headers)
         log.debug(
             "%s %s -> %d (%d bytes, %.1f ms)",
             method, endpoint, status, len(body), (time.perf_counter() - started) * 1000,
@@ -344,8 +348,11 @@ class RocketChatClient:
             return BadRequestError(endpoint, status, message)
         doc = _loads(body)
         doc = doc if isinstance(doc, dict) else {}
-        message = str(doc.get("error") or doc.get("message") or _body_summary(headers, body))
-        error_type = doc.get("errorType")
+        # Legacy 401 bodies carry the readable text in `message` and a bare code in `error`.
+        texts = [str(doc[k]) for k in ("error", "message") if doc.get(k)]
+        message = max(texts, key=len) if texts else _body_summary(headers, body)
+        code = _ERROR_CODE.search(message)
+        error_type = doc.get("errorType") or (code.group(1) if code else None)
         if status != 429:
             return error_for_status(endpoint, status, message, error_type)
         reset_ms = _reset_ms(headers, message, self._limiter.server_now_ms())

@@ -29,6 +29,7 @@ class EndpointWindow:
     limit: int | None = None
     remaining: int | None = None
     reset_ms: int | None = None
+    in_flight: int = 0  # acquired, answer not yet seen
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,8 @@ class RateLimiter:
         self._skew_ms = 0.0  # server clock minus local clock
 
     def acquire(self, key: str) -> float:
-        """Block until a call to `key` may go out; reserve it. Returns the seconds waited."""
+        """Block until a call to `key` may go out; reserve it. Returns the seconds waited.
+        Every acquire must be followed by one `complete` (with or without headers)."""
         waited = 0.0
         while True:
             with self._lock:
@@ -75,20 +77,26 @@ class RateLimiter:
                 if delay <= 0:
                     if window.remaining is not None:
                         window.remaining -= 1
+                    window.in_flight += 1
                     return waited
             self._sleep(delay)
             waited += delay
 
-    def observe(self, key: str, headers: Mapping[str, str]) -> None:
-        """Record what an answer's rate-limit headers say (no headers: limiter bypassed)."""
-        reset_ms = _int_header(headers, "x-ratelimit-reset")
-        remaining = _int_header(headers, "x-ratelimit-remaining")
-        if reset_ms is None or remaining is None:
-            return
-        self._observe_skew(headers.get("date"))
-        limit = _int_header(headers, "x-ratelimit-limit")
+    def complete(self, key: str, headers: Mapping[str, str] | None) -> None:
+        """A call acquired for `key` ended; record its rate-limit headers, if it got an answer.
+        No headers at all means this user bypasses the limiter (or it is off)."""
+        reset_ms = _int_header(headers or {}, "x-ratelimit-reset")
+        remaining = _int_header(headers or {}, "x-ratelimit-remaining")
+        if headers and reset_ms is not None:
+            self._observe_skew(headers.get("date"))
+        limit = _int_header(headers or {}, "x-ratelimit-limit")
         with self._lock:
             window = self._windows.setdefault(key, EndpointWindow())
+            window.in_flight = max(0, window.in_flight - 1)
+            if reset_ms is None or remaining is None:
+                return
+            # Calls still in flight may not be counted in this answer yet: assume they are not.
+            remaining = remaining - window.in_flight
             if window.reset_ms is None or reset_ms > window.reset_ms + _SAME_WINDOW_MS:
                 window.limit, window.remaining, window.reset_ms = limit, remaining, reset_ms
             elif reset_ms >= window.reset_ms - _SAME_WINDOW_MS:
