@@ -15,11 +15,11 @@ from etl.db import open_database
 from etl.export import ExportFilters, ExportOptions, export_archive, export_feed, verify_archive
 from etl.export.compact import CompactError, compact
 from etl.export.describe import describe_archive
-from etl.export.feed_manifest import FeedManifestError
 from etl.export.filters import FilterError
+from etl.export.manifest import ForeignManifestError
 from etl.export.paths import UnsafePathError
 
-EXPORT_ERRORS = (FilterError, FeedManifestError, CompactError, UnsafePathError, OSError)
+EXPORT_ERRORS = (FilterError, ForeignManifestError, CompactError, UnsafePathError, OSError)
 
 
 class WhenType(click.ParamType):
@@ -55,7 +55,6 @@ def filter_options(fn: Any) -> Any:
                 "--since", type=WhenType(), help="From this time on (ts, else updated_at)."
             ),
             click.option("--until", type=WhenType(), help="Before this time."),
-            click.option("--out", default=None, help="Folder or URI (s3://bucket/prefix)."),
         ]
     ):
         fn = option(fn)
@@ -97,12 +96,16 @@ def export_group() -> None:
 
 
 @export_group.command("archive")
+@click.option("--out", required=True, help="Folder or URI (s3://bucket/prefix) to write to.")
 @filter_options
 @pass_app
-def archive_cmd(app: AppContext, out: str | None, **filters: Any) -> None:
-    """Write every table (or the filtered part) as Parquet datasets plus manifest.json."""
+def archive_cmd(app: AppContext, out: str, **filters: Any) -> None:
+    """Write every table (or the filtered part) as Parquet datasets plus manifest.json.
+
+    An archive already in OUT is replaced: its manifest goes first, its files that the new
+    archive does not rewrite are removed last."""
     settings = app.settings
-    target = out or f"{settings.export.out.rstrip('/')}/archive"
+    target = out
     engine = open_database(settings.database.url)
     try:
         manifest = _run(
@@ -124,12 +127,15 @@ def archive_cmd(app: AppContext, out: str | None, **filters: Any) -> None:
 
 
 @export_group.command("feed")
+@click.option("--out", default=None, help="Folder or URI.  [default: export.out setting]")
 @filter_options
 @pass_app
 def feed_cmd(app: AppContext, out: str | None, **filters: Any) -> None:
-    """Write the rows changed since the previous feed run as new files, then advance."""
+    """Write the rows changed since the previous feed run as new files, then advance.
+
+    The daemon's export job runs this with the default --out (the export.out setting)."""
     settings = app.settings
-    target = out or f"{settings.export.out.rstrip('/')}/feed"
+    target = out or settings.export.out
     engine = open_database(settings.database.url)
     try:
         options = ExportOptions.from_settings(settings.export)

@@ -15,6 +15,7 @@ from etl.export.manifest import (
     FORMAT,
     FORMAT_VERSION,
     MANIFEST,
+    ForeignManifestError,
     now_utc,
     read_json,
     table_entry,
@@ -73,7 +74,11 @@ def _previous_files(location: Location) -> set[str]:
         previous = read_json(location, MANIFEST)
         files = {f["path"] for t in previous.get("tables", {}).values() for f in t["files"]}
     except (ValueError, KeyError, TypeError):
-        files = set()
+        previous, files = {}, set()
+    if previous.get("format", FORMAT) != FORMAT:
+        raise ForeignManifestError(
+            f"{location.uri} holds a {previous.get('format')!r}, not an archive; use another --out"
+        )
     location.delete(MANIFEST)
     return files
 

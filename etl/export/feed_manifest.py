@@ -13,17 +13,20 @@ import pyarrow as pa
 
 from etl.export.filters import ExportFilters
 from etl.export.fs import Location
-from etl.export.manifest import MANIFEST, now_utc, read_json, schema_fields, tool_version
+from etl.export.manifest import (
+    MANIFEST,
+    ForeignManifestError,
+    now_utc,
+    read_json,
+    schema_fields,
+    tool_version,
+)
 
 if TYPE_CHECKING:
     from etl.export.feed import FeedResult
 
 FEED_FORMAT = "rocketchat-etl-feed"
 _RUN_IN_NAME = re.compile(r"run-(\d+)")
-
-
-class FeedManifestError(ValueError):
-    """The destination holds something that is not this feed."""
 
 
 def first_run(path: str) -> int:
@@ -45,7 +48,7 @@ def load_feed_manifest(location: Location, target: str, filters: ExportFilters) 
         }
     manifest = read_json(location, MANIFEST)
     if manifest.get("format") != FEED_FORMAT or manifest.get("target") != target:
-        raise FeedManifestError(
+        raise ForeignManifestError(
             f"{location.uri} already holds {manifest.get('format')!r} for "
             f"{manifest.get('target')!r}, not this feed ({target}); use another --out"
         )

@@ -25,6 +25,10 @@ FORMAT_VERSION = 1
 CHUNK = 1 << 20
 
 
+class ForeignManifestError(ValueError):
+    """The destination already holds a different kind of export (an archive vs. a feed)."""
+
+
 def tool_version() -> str:
     try:
         return version("rocketchat-etl")

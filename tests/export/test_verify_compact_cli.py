@@ -118,9 +118,12 @@ def test_cli_feed_and_errors(engine: sa.Engine, sqlite_url: str, tmp_path: Path)
     assert first.exit_code == 0 and "feed run 1" in first.output, first.output
     again = runner.invoke(cli, [*base, "feed", "--out", str(tmp_path / "f")])
     assert "nothing changed" in again.output
+    over_feed = runner.invoke(cli, [*base, "archive", "--out", str(tmp_path / "f")])
+    assert over_feed.exit_code == 1 and "not an archive" in over_feed.output
+    assert verify_archive(str(tmp_path / "f")) == []  # the feed is untouched
     bad = runner.invoke(cli, [*base, "archive", "--out", str(tmp_path / "x"), "--table", "nope"])
     assert bad.exit_code != 0 and "unknown table(s) ['nope']" in bad.output
-    bad_date = runner.invoke(cli, [*base, "archive", "--since", "last tuesday"])
+    bad_date = runner.invoke(cli, [*base, "archive", "--out", "x", "--since", "last tuesday"])
     assert bad_date.exit_code == 2 and "is not a date" in bad_date.output
     archive_into_feed = runner.invoke(cli, [*base, "compact", str(tmp_path / "nowhere")])
     assert archive_into_feed.exit_code == 1 and "no manifest.json" in archive_into_feed.output
