@@ -78,8 +78,15 @@ def message_view(doc: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def assert_level_with_server(engine: Engine, ws: Any, creds: dict[str, str]) -> None:
-    """The database equals the simulator's ground truth for everything this token can read."""
+def assert_level_with_server(
+    engine: Engine,
+    ws: Any,
+    creds: dict[str, str],
+    still_live: set[str] = frozenset(),  # type: ignore[assignment]
+) -> None:
+    """The database equals the simulator's ground truth for everything this token can read.
+    `still_live`: message ids deleted in a way no delta reports (`_hidden` only), which an
+    incremental sync cannot see and reconciliation must find."""
     uid = creds["user_id"]
     truth = ws.ground_truth()
     for table in SERVER_WIDE:
@@ -92,7 +99,7 @@ def assert_level_with_server(engine: Engine, ws: Any, creds: dict[str, str]) -> 
     public = {k for k, d in truth["settings"].items() if d.get("public")}
     assert set(live_rows(engine, "settings")) == public
     expected, removed = expected_messages(ws, uid)
-    stored = live_rows(engine, "messages")
+    stored = {k: v for k, v in live_rows(engine, "messages").items() if k not in still_live}
     missing, extra = set(expected) - set(stored), set(stored) - set(expected)
     assert not missing and not extra, f"missing {sorted(missing)[:5]}, extra {sorted(extra)[:5]}"
     for msg_id, doc in expected.items():
@@ -109,3 +116,55 @@ def unreadable_rooms(engine: Engine) -> set[str]:
     with engine.connect() as conn:
         query = select(rooms.c.id).where(rooms.c.readable.is_(False), rooms.c.deleted_at.is_(None))
         return {row.id for row in conn.execute(query)}
+
+
+def pick_messages(ws: Any, room_id: str, count: int) -> list[str]:
+    """Plain user messages of a room (no thread parents, no system messages), oldest first."""
+    truth = ws.ground_truth()["messages"]
+    docs = [
+        d
+        for d in truth.values()
+        if d["rid"] == room_id and not d.get("t") and not d.get("tcount") and not d.get("tmid")
+    ]
+    return [d["_id"] for d in sorted(docs, key=lambda d: (d["ts"], d["_id"]))][:count]
+
+
+def live_activity(ws: Any) -> dict[str, Any]:
+    """Posts, edits, reactions, pins, thread replies, deletions under all four KeepHistory x
+    ShowDeletedStatus settings, a new room, a rename, emoji, role and user changes.
+    Returns what was touched: room ids and the id deleted `_hidden`-only."""
+    admin = ws.credentials["admin"]["user_id"]
+    before = {rid: room.get("_updatedAt") for rid, room in ws.ground_truth()["rooms"].items()}
+    readable = sorted(
+        rid
+        for rid in ws.readable_room_ids(admin)
+        if len(pick_messages(ws, rid, 6)) == 6 and ws.rooms[rid]["t"] != "d"
+    )
+    r1, r2, r3 = readable[:3]
+    m = ws.mutate
+    ws.clock.advance(5)
+    m1 = pick_messages(ws, r1, 6)
+    m2 = pick_messages(ws, r2, 6)
+    m.post_message(r1, admin, "hello after the first sync")
+    m.edit_message(m1[0], admin, "edited text")
+    m.react(m1[1], admin, ":tada:")
+    m.post_message(r2, admin, "a reply", tmid=m2[0])
+    m.post_message(r2, admin, "a reply shown in the room", tmid=m2[0], tshow=True)
+    m.pin(m2[1], admin)
+    settings = [(False, False), (False, True), (True, True), (True, False)]
+    for mid, (keep, show) in zip(m1[2:6], settings, strict=True):
+        m.delete_message(mid, admin, keep_history=keep, show_deleted_status=show)
+    hidden = m1[5]
+    m.rename_room(r3, "renamed-room")
+    new_room = m.create_room("c", "brand-new", admin, members=[])
+    m.post_message(new_room["_id"], admin, "first message in a new room")
+    emoji = next(iter(ws.custom_emoji))
+    m.delete_emoji(emoji)
+    m.add_emoji("party-parrot", aliases=["pp"])
+    role = next(rid for rid, r in ws.roles.items() if not r.get("protected"))
+    m.delete_role(role)
+    m.add_role("auditor")
+    m.add_user("newcomer")
+    after = ws.ground_truth()["rooms"]
+    touched = {rid for rid, room in after.items() if room.get("_updatedAt") != before.get(rid)}
+    return {"touched_rooms": touched, "hidden": hidden, "rooms": (r1, r2, r3)}
