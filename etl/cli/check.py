@@ -23,6 +23,7 @@ from etl.errors import (
 from etl.ratelimit import WindowSnapshot
 
 EXIT_UNREADABLE = 3
+ME_KEY = "GET me"
 
 
 @dataclass(frozen=True)
@@ -63,13 +64,12 @@ def _try_read(client: RocketChatClient, endpoint: str, params: dict[str, Any]) -
 
 
 def rate_limit_summary(windows: dict[str, WindowSnapshot]) -> str:
-    if not windows:
-        return "no rate-limit headers seen (this user bypasses the limiter, or it is off)"
-    key, window = min(windows.items(), key=lambda item: item[1].limit or 0)
-    return (
-        f"yes: {len(windows)} endpoints report limits; tightest {window.limit} calls per window "
-        f"({key}, {window.remaining} left)"
-    )
+    # `me` needs a login, so its headers say whether THIS user is limited; endpoints that need no
+    # login (settings.public, /api/info) can be limited per IP even for admins.
+    mine = windows.get(ME_KEY)
+    if mine is None:
+        return "no (this user bypasses the limiter, or it is off)"
+    return f"yes: {mine.limit} calls per window per endpoint ({len(windows)} endpoints seen)"
 
 
 def _table(info: dict[str, str], probes: list[Probe]) -> Table:
@@ -119,7 +119,7 @@ def check_cmd(app: AppContext, as_json: bool) -> None:
             "server": client.base_url,
             "version": version,
             "user": f"{me.get('username', '?')} (roles: {', '.join(me.get('roles', []))})",
-            "rate_limited": bool(windows),
+            "rate_limited": ME_KEY in windows,
             "rate_limits": {key: asdict(window) for key, window in windows.items()},
         }
     unreadable = [p.resource for p in probes if p.configured and not p.readable]
