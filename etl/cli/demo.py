@@ -21,6 +21,8 @@ from sqlalchemy import Engine, func, select
 from etl.client import Credentials, RocketChatClient
 from etl.config import Settings, load_settings
 from etl.db import open_database
+from etl.export import export_archive
+from etl.export.describe import describe_archive
 from etl.schema import metadata
 from etl.sync import SyncSummary, run_sync
 from etl.sync.progress import LogProgress
@@ -53,6 +55,17 @@ def sync_step(run: DemoRun) -> None:
     )
 
 
+def export_step(run: DemoRun) -> None:
+    archive = run.out / "archive"
+    manifest = export_archive(run.engine, str(archive), server_url=run.server_url)
+    run.console.print(describe_archive(manifest, title=f"Parquet archive {archive}"))
+    files = sum(len(t["files"]) for t in manifest["tables"].values())
+    run.notes.append(
+        f"export: {files} Parquet files + manifest.json in {archive} "
+        f"(check: rcetl export verify {archive}; read: duckdb, pandas.read_parquet)"
+    )
+
+
 def report_step(run: DemoRun) -> None:
     table = Table(title=f"Database {run.out / 'rcetl.db'}")
     table.add_column("table")
@@ -75,7 +88,7 @@ def report_step(run: DemoRun) -> None:
 
 
 # The demo's flow; later steps (e.g. an export) are appended here.
-STEPS: list[DemoStep] = [sync_step, report_step]
+STEPS: list[DemoStep] = [sync_step, export_step, report_step]
 
 
 @contextmanager
