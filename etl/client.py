@@ -30,6 +30,7 @@ from etl.errors import (
     ConfigError,
     MalformedResponseError,
     RateLimitedError,
+    TlsError,
     TransportError,
     classify,
     error_for_status,
@@ -327,6 +328,9 @@ class RocketChatClient:
             raise TransportError(endpoint, None, message) from exc
         except httpx.TransportError as exc:
             message = f"cannot reach {self.base_url}: {type(exc).__name__}: {exc}"
+            if _caused_by(exc, ssl.SSLCertVerificationError):
+                hint = "; set server.ca_bundle if the server uses a private CA"
+                raise TlsError(endpoint, None, message + hint) from exc
             raise TransportError(endpoint, None, message) from exc
         try:
             body = response.read()
@@ -384,6 +388,14 @@ def credentials_from_env(settings: Settings, environ: Mapping[str, str]) -> Cred
         password=required("password_env", auth.password_env),
         code=code or None,
     )
+
+
+def _caused_by(exc: BaseException | None, kind: type[BaseException]) -> bool:
+    while exc is not None:
+        if isinstance(exc, kind):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _auth_headers(token: str | None, user_id: str | None) -> dict[str, str]:

@@ -78,9 +78,14 @@ class TransportError(ApiError):
     """No usable HTTP answer: connection refused or dropped, DNS failure, timeout."""
 
 
+class TlsError(TransportError):
+    """The server's certificate failed verification: retrying will not fix it."""
+
+
 # The one classification table: the retry policy and the daemon both read it.
 # Transient errors may go away by themselves; terminal ones need a person to change something.
 _CLASSIFICATION: tuple[tuple[type[Exception], Classification], ...] = (
+    (TlsError, "terminal"),
     (RateLimitedError, "transient"),
     (ServerError, "transient"),
     (MalformedResponseError, "transient"),

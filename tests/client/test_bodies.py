@@ -1,0 +1,44 @@
+"""How answers the simulator never sends are read: `success: false` on a 200, legacy envelopes.
+
+These call the client's body decoder directly with the bytes a server or proxy would send.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from etl.client import _decode
+from etl.errors import MalformedResponseError, classify
+
+JSON = httpx.Headers({"content-type": "application/json"})
+
+
+def test_success_false_on_200_is_malformed_and_transient() -> None:
+    body = b'{"success": false, "error": "Internal error [error-internal]", "errorType": "x"}'
+    with pytest.raises(MalformedResponseError) as caught:
+        _decode("rooms.get", 200, JSON, body)
+    assert str(caught.value).startswith("rooms.get: HTTP 200: success:false")
+    assert caught.value.error_type == "x"
+    assert classify(caught.value) == "transient"
+
+
+def test_legacy_envelopes() -> None:
+    login = b'{"status": "success", "data": {"authToken": "t", "userId": "u"}}'
+    assert _decode("login", 200, JSON, login)["data"]["userId"] == "u"
+    with pytest.raises(MalformedResponseError, match="success:false"):
+        _decode("logout", 200, JSON, b'{"status": "error", "message": "nope"}')
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b"", "empty body"),
+        (b"[1, 2]", "truncated or invalid JSON"),
+        (b'{"messages": [{"_id": "a"', "truncated or invalid JSON"),
+        (b"  <html><body>Bad Gateway</body></html>", "HTML page instead of JSON"),
+    ],
+)
+def test_bodies_that_are_not_a_json_object(body: bytes, expected: str) -> None:
+    with pytest.raises(MalformedResponseError, match=expected):
+        _decode("chat.syncMessages", 200, JSON, body)
