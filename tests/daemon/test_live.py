@@ -23,20 +23,12 @@ from etl.config import load_settings
 from etl.db import create_db_engine
 from etl.schema import metadata
 from etl.simulator import SimServer, Workspace
+from jobs.schedule import DEFAULT_SCHEDULES
 from jobs.status import describe_jobs
 from tests.daemon.conftest import RCETL, DaemonProcess, free_port, settle_clock
 from tests.sync.helpers import assert_level_with_server, live_rows
 
-SMALL_TABLES = [
-    "users",
-    "roles",
-    "permissions",
-    "subscriptions",
-    "custom_emoji",
-    "custom_sounds",
-    "teams",
-    "settings",
-]
+SMALL_TABLES = DEFAULT_SCHEDULES["users_small_tables"].resources
 
 
 def daemon_settings(
