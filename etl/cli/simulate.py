@@ -49,6 +49,9 @@ def _rate(text: str) -> float:
     "--activity", default="0", metavar="N/s", help="Background writes per second, e.g. 5/s."
 )
 @click.option("--enable-mutations", is_flag=True, help="Serve the /_sim/ HTTP mutation API.")
+@click.option(
+    "--trash-ttl-days", default=30.0, show_default=True, help="Age at which tombstones expire."
+)
 def simulate_cmd(
     seed: int,
     size: str,
@@ -59,6 +62,7 @@ def simulate_cmd(
     slow_seconds: float,
     activity: str,
     enable_mutations: bool,
+    trash_ttl_days: float,
 ) -> None:
     """Serve a simulated Rocket.Chat server (REST API over HTTP) for tests, demos and benchmarks.
 
@@ -75,7 +79,7 @@ def simulate_cmd(
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
     started = time.monotonic()
-    ws = build_workspace(seed=seed, size=size)
+    ws = build_workspace(seed=seed, size=size, trash_ttl_days=trash_ttl_days)
     built = time.monotonic() - started
     options = SimOptions(
         rate_limit=limit,

@@ -58,6 +58,10 @@ class RoomGenerator:
             else:
                 times.append(t)
             t += 0 if rng.random() < 0.03 else rng.randint(1, 2 * gap)
+        span = (times[-1] - plan.start) if times else 0
+        if span > plan.end - plan.start:  # squeeze into the room's life; ties stay ties
+            scale = (plan.end - plan.start) / span
+            times = [plan.start + int((x - plan.start) * scale) for x in times]
         return times
 
     def generate(self, plan: RoomPlan) -> list[Draft]:

@@ -34,7 +34,9 @@ SIZES = {
 }
 
 
-def build_workspace(seed: int = 1, size: str = "tiny", now_ms: int | None = None) -> Workspace:
+def build_workspace(
+    seed: int = 1, size: str = "tiny", now_ms: int | None = None, trash_ttl_days: float = 30.0
+) -> Workspace:
     """A workspace whose data end at `now_ms` (default: wall clock), where its clock starts.
 
     Everything except the absolute times depends on `seed` only; pass `now_ms` for byte-identical
@@ -45,7 +47,7 @@ def build_workspace(seed: int = 1, size: str = "tiny", now_ms: int | None = None
     spec = SIZES[size]
     now = int(time.time() * 1000) if now_ms is None else now_ms
     rng = random.Random(seed)
-    ws = Workspace(seed=seed, size=size, clock=SimClock(now))
+    ws = Workspace(seed=seed, size=size, clock=SimClock(now), trash_ttl_s=trash_ttl_days * 86_400)
     origin = now - spec.span_days * DAY_MS
     cast = make_users(ws, rng, spec, origin)
     ws.roles = d.make_roles(rng, origin, custom=3)
@@ -109,8 +111,12 @@ def make_rooms(
         plans.append(plan)
         return plan
 
+    special = {cast.admin["_id"], cast.limited["_id"], cast.bot["_id"]}
+    crowd_pool = [u for u in active if u["_id"] not in special]
+
     def crowd(lo: int, hi: int) -> list[dict]:
-        return rng.sample(active, min(len(active), rng.randint(lo, hi)))
+        """Ordinary members; the admin, limited user and bot join only where named."""
+        return rng.sample(crowd_pool, min(len(crowd_pool), rng.randint(lo, hi)))
 
     admin, limited, bot = cast.admin, cast.limited, cast.bot
     general = r.named_room("GENERAL", "c", "general", admin, origin, default=True)

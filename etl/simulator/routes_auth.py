@@ -78,7 +78,7 @@ def logout(ctx: Ctx) -> dict:
     return {"status": "success", "data": {"message": "You've been logged out!"}, "_legacy": True}
 
 
-@routes.get("me", allowed=set())
+@routes.get("me")
 def me(ctx: Ctx) -> dict:
     user = ctx.ws.users[ctx.uid]
     return user_view(ctx.ws, ctx.uid, user)

@@ -135,8 +135,11 @@ class Workspace:
             self.expire_trash()
             live: dict[str, dict] = {}
             hidden: dict[str, dict] = {}
+            clones: dict[str, dict] = {}
             for msg in self.messages.by_id.values():
-                (hidden if msg.hidden else live)[msg.id] = msg.doc()
+                doc = msg.doc()
+                bucket = live if not msg.hidden else clones if "parent" in doc else hidden
+                bucket[msg.id] = doc
             trash = {
                 name: {k: copy.deepcopy(t.doc) for k, t in docs.items()}
                 for name, docs in self.trash.items()
@@ -145,7 +148,8 @@ class Workspace:
             return {
                 "rooms": copy.deepcopy(self.rooms),
                 "messages": live,
-                "hidden_messages": hidden,
+                "hidden_messages": hidden,  # `_hidden` only (KeepHistory on, ShowDeletedStatus off)
+                "history_clones": clones,  # `_hidden` copies with `parent` (edits, deletions)
                 "users": copy.deepcopy(self.users),
                 "roles": copy.deepcopy(self.roles),
                 "permissions": copy.deepcopy(self.permissions),
