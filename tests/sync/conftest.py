@@ -67,14 +67,27 @@ class Syncer:
         self.engine.dispose()
 
 
-@pytest.fixture
-def syncer(serve: Callable[..., SimServer], db_url: str) -> Iterator[Callable[..., Syncer]]:
+def _factory(serve: Callable[..., SimServer], url: str) -> Iterator[Callable[..., Syncer]]:
     made: list[Syncer] = []
 
     def make(options: SimOptions | None = None, who: str = "admin", **sync: Any) -> Syncer:
-        made.append(Syncer(serve(options), db_url, who, **sync))
+        made.append(Syncer(serve(options), url, who, **sync))
         return made[-1]
 
     yield make
     for item in made:
         item.close()
+
+
+@pytest.fixture
+def syncer(serve: Callable[..., SimServer], db_url: str) -> Iterator[Callable[..., Syncer]]:
+    """A Syncer factory on SQLite and on PostgreSQL (the test runs once per dialect)."""
+    yield from _factory(serve, db_url)
+
+
+@pytest.fixture
+def sqlite_syncer(
+    serve: Callable[..., SimServer], sqlite_url: str
+) -> Iterator[Callable[..., Syncer]]:
+    """A Syncer factory on SQLite only, for behaviour that does not depend on the dialect."""
+    yield from _factory(serve, sqlite_url)

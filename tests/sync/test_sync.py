@@ -90,8 +90,8 @@ def test_incremental_after_live_activity_then_reconcile(syncer: Any) -> None:
     assert activity["hidden"] in deleted_ids(sync.engine, "messages")
 
 
-def test_soft_deletions_keep_last_content_and_purge_leaves_tombstones(syncer: Any) -> None:
-    keep = syncer(deletion_policy="keep")
+def test_soft_deletions_keep_last_content(sqlite_syncer: Any) -> None:
+    keep = sqlite_syncer(deletion_policy="keep")
     keep.run(["messages"])
     ws = keep.server.ws
     live_activity(ws)
@@ -104,8 +104,8 @@ def test_soft_deletions_keep_last_content_and_purge_leaves_tombstones(syncer: An
     assert kept and all(text for text in kept)
 
 
-def test_per_room_resources_bring_rooms(syncer: Any) -> None:
-    sync = syncer()
+def test_per_room_resources_bring_rooms(sqlite_syncer: Any) -> None:
+    sync = sqlite_syncer()
     summary = sync.run(["members"])
     assert set(summary.resources) == {"rooms", "members"}
     assert set(PER_ROOM) == {"members", "messages", "threads"}
