@@ -14,6 +14,7 @@ from tests.sync.helpers import (
     deleted_ids,
     live_activity,
     live_rows,
+    settled,
     unreadable_rooms,
 )
 
@@ -29,7 +30,7 @@ PER_ROOM_ENDPOINTS = (
 
 
 def per_room_requests(server: Any) -> dict[str, int]:
-    counts = server.request_log.counts()
+    counts = settled(server).counts()
     return {name: counts[name] for name in PER_ROOM_ENDPOINTS if counts.get(name)}
 
 
@@ -59,7 +60,7 @@ def test_no_change_incremental_makes_no_per_room_requests(syncer: Any) -> None:
     assert summary.status == "ok"
     assert per_room_requests(sync.server) == {}
     assert summary.total("upserted") == 0 and summary.total("deleted") == 0
-    assert summary.requests == sync.server.request_log.count() <= 15
+    assert summary.requests == settled(sync.server).count() <= 15
     assert_level_with_server(sync.engine, sync.server.ws, sync.creds)
 
 
@@ -79,7 +80,7 @@ def test_incremental_after_live_activity_then_reconcile(syncer: Any) -> None:
     touched = activity["touched_rooms"]
     readable = touched & ws.readable_room_ids(admin)
     expected = 2 * len(readable) + len(touched - readable)
-    assert sync.server.request_log.count("chat.syncMessages") == expected
+    assert settled(sync.server).count("chat.syncMessages") == expected
     assert summary.counts("messages").rooms_walked == len(touched)
     assert set(live_rows(sync.engine, "custom_emoji")) == set(ws.custom_emoji)
     # The `_hidden`-only deletion reaches no delta: reconciliation finds it.
