@@ -7,16 +7,13 @@ import signal
 import socket
 import subprocess
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-import sqlalchemy as sa
 import yaml
-from sqlalchemy.engine import make_url
 
 from etl.simulator.clock import parse_date
 
@@ -121,22 +118,3 @@ def daemon_factory(tmp_path: Path) -> Iterator[Callable[..., DaemonProcess]]:
         if daemon.proc.poll() is None:
             daemon.proc.kill()
             daemon.proc.wait(10)
-
-
-@pytest.fixture
-def postgres_database_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test (dropped afterwards), so daemons under test
-    never share the advisory lock or tables with other tests."""
-    base = os.environ.get("RCETL_TEST_POSTGRES_URL")
-    if not base:
-        pytest.skip("RCETL_TEST_POSTGRES_URL is not set")
-    name = f"rcetl_daemon_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()

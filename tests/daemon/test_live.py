@@ -173,16 +173,29 @@ def test_database_follows_a_live_server(
     engine.dispose()
 
 
-@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "kill-9"])
+@pytest.mark.parametrize(
+    ("stop_signal", "dialect"),
+    [
+        (signal.SIGTERM, "sqlite"),
+        (signal.SIGKILL, "sqlite"),
+        pytest.param(signal.SIGKILL, "postgresql", marks=pytest.mark.postgres),
+    ],
+    ids=["sigterm", "kill-9", "kill-9-postgres"],
+)
 def test_a_restart_after_a_stop_mid_sync_resumes(
     stop_signal: int,
+    dialect: str,
     daemon_factory: Callable[..., DaemonProcess],
     sim_server: Callable[..., SimServer],
     tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
     # Slow message pages make the first sync last several seconds, so the stop lands mid-sync.
     server = sim_server(faults="slow=1.0@chat.syncMessages", slow_seconds=0.2)
-    db_url = f"sqlite:///{tmp_path / 'rc.db'}"
+    if dialect == "postgresql":
+        db_url = request.getfixturevalue("pg_url")
+    else:
+        db_url = f"sqlite:///{tmp_path / 'rc.db'}"
     schedules = {"sync": {"interval": 1}}
     slow = daemon_settings(
         server,
@@ -269,3 +282,26 @@ def test_revoked_credentials_stop_only_the_jobs_that_use_them(
     )
     assert metrics[terminal] == 1
     assert daemon.stop() == 0
+
+
+def test_a_stop_is_bounded_even_when_a_request_hangs(
+    daemon_factory: Callable[..., DaemonProcess],
+    sim_server: Callable[..., SimServer],
+    tmp_path: Path,
+) -> None:
+    # Every message page takes 4 s; the daemon may wait only 1 s for the running job.
+    server = sim_server(faults="slow=1.0@chat.syncMessages", slow_seconds=4.0)
+    settings = daemon_settings(
+        server,
+        f"sqlite:///{tmp_path / 'rc.db'}",
+        tmp_path / "feed",
+        {"sync": {"interval": 60}},
+        daemon={"shutdown_timeout": 1},
+    )
+    daemon = daemon_factory(settings, token_env(server))
+    daemon.wait_for(lambda d: any("room(s) to walk" in line["message"] for line in d.lines()))
+    time.sleep(0.3)  # the first message pages are in flight
+    clock = time.monotonic()
+    assert daemon.stop() == 0
+    assert time.monotonic() - clock < 3
+    assert "still running after 1s; exiting anyway" in daemon.text()

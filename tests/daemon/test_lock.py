@@ -73,6 +73,6 @@ def test_second_daemon_on_the_same_sqlite_file_is_refused(
 
 @pytest.mark.postgres
 def test_second_daemon_on_the_same_postgres_database_is_refused(
-    daemon_factory: Callable[..., DaemonProcess], postgres_database_url: str
+    daemon_factory: Callable[..., DaemonProcess], pg_url: str
 ) -> None:
-    _second_is_refused(daemon_factory, postgres_database_url)
+    _second_is_refused(daemon_factory, pg_url)
