@@ -13,6 +13,8 @@ from typing import Any
 import orjson
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from etl.errors import ConfigError
+
 log = logging.getLogger(__name__)
 
 # () -> (healthy, body) and () -> Prometheus text
@@ -23,7 +25,12 @@ MetricsSource = Callable[[], bytes]
 class HealthServer:
     def __init__(self, host: str, port: int, health: HealthSource, metrics: MetricsSource) -> None:
         handler = _handler_class(health, metrics)
-        self._server = ThreadingHTTPServer((host, port), handler)
+        try:
+            self._server = ThreadingHTTPServer((host, port), handler)
+        except OSError as exc:
+            raise ConfigError(
+                f"daemon.health_port: cannot serve /healthz on {host}:{port}: {exc.strerror}"
+            ) from None
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="rcetl-health", daemon=True
