@@ -115,3 +115,21 @@ def test_per_room_resources_bring_rooms(sqlite_syncer: Any) -> None:
         rooms_with_members = {r.room_id for r in conn.execute(select(members.c.room_id))}
     readable = sync.server.ws.readable_room_ids(sync.creds["user_id"])
     assert readable - rooms_with_members <= unreadable_rooms(sync.engine) | set()
+
+
+def test_bad_records_are_quarantined_and_nul_text_is_kept(syncer: Any) -> None:
+    sync = syncer()
+    ws = sync.server.ws
+    admin = sync.creds["user_id"]
+    room = sorted(ws.readable_room_ids(admin))[0]
+    nul = ws.mutate.post_message(room, admin, "before\x00after")["_id"]
+    bad = ws.mutate.post_message(room, admin, "bad", editedAt="the day before yesterday")["_id"]
+    summary = sync.run(["messages"])
+    assert summary.status == "ok" and summary.counts("messages").quarantined == 1
+    stored = live_rows(sync.engine, "messages")
+    assert stored[nul]["msg"] == "before\x00after" and bad not in stored
+    quarantine = metadata.tables["quarantine"]
+    with sync.engine.connect() as conn:
+        row = conn.execute(select(quarantine)).one()
+    assert row.record_id == bad and "editedAt" in row.reason and row.run_id == summary.run_id
+    assert "the day before yesterday" in row.raw
