@@ -82,9 +82,11 @@ async def _send_whole(send: Any, status: int, ctype: bytes, body: bytes) -> None
 
 async def _drop(send: Any) -> None:
     """Close the socket without answering (uvicorn's cycle holds the transport)."""
-    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    cycle = getattr(send, "__self__", None)
+    transport = getattr(cycle, "transport", None)
     if transport is not None:
         transport.close()
+        cycle.disconnected = True  # so uvicorn does not log a missing response as an app error
         return
     # Fallback for servers that hide the transport: promise a body, send half, then fail.
     headers = [(b"content-type", b"application/json"), (b"content-length", b"64")]

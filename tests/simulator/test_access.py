@@ -53,9 +53,10 @@ def test_bot_cannot_read_channels_it_has_not_joined(sim_workspace: Workspace, si
 def test_channels_list_hides_team_channels_not_joined(sim_workspace: Workspace, sim_server) -> None:
     admin = sim_workspace.credentials["admin"]["user_id"]
     hidden = [
-        r["_id"] for r in sim_workspace.rooms.values()
+        r["_id"]
+        for r in sim_workspace.rooms.values()
         if r["t"] == "c" and r.get("teamId") and not sim_workspace.is_subscribed(admin, r["_id"])
-    ]  # fmt: skip
+    ]
     with client(sim_server()) as api:
         listed = {
             r["_id"] for r in api.get("channels.list", params={"count": 0}).json()["channels"]

@@ -19,8 +19,11 @@ def test_login_logout_me_and_personal_access_tokens(sim_workspace: Workspace, si
     data = login.json()["data"]
     headers = {"X-User-Id": data["userId"], "X-Auth-Token": data["authToken"]}
     me = httpx.get(f"{server.url}/api/v1/me", headers=headers).json()
-    pat = httpx.post(f"{server.url}/api/v1/users.generatePersonalAccessToken", headers=headers,
-                     json={"tokenName": "etl"}).json()  # fmt: skip
+    pat = httpx.post(
+        f"{server.url}/api/v1/users.generatePersonalAccessToken",
+        headers=headers,
+        json={"tokenName": "etl"},
+    ).json()
     pat_me = httpx.get(f"{server.url}/api/v1/me", headers={**headers, "X-Auth-Token": pat["token"]})
     out = httpx.post(f"{server.url}/api/v1/logout", headers=headers).json()
     after = httpx.get(f"{server.url}/api/v1/me", headers=headers)

@@ -71,13 +71,15 @@ def test_last_update_mode_returns_changes_and_deletions(
         ({}, "error-param-required"),
         ({"lastUpdate": "yesterday"}, "error-lastUpdate-param-invalid"),
         ({"type": "UPDATED", "next": "1", "previous": "2"}, "error-cursor-conflict"),
-        ({"lastUpdate": "2020-01-01T00:00:00.000Z", "next": "1", "type": "UPDATED"},
-         "error-cursor-and-lastUpdate-conflict"),
+        (
+            {"lastUpdate": "2020-01-01T00:00:00.000Z", "next": "1", "type": "UPDATED"},
+            "error-cursor-and-lastUpdate-conflict",
+        ),
         ({"lastUpdate": "2020-01-01T00:00:00.000Z", "next": "1"}, "error-type-param-required"),
         ({"type": "UPDATED", "bogus": "1"}, "invalid-params"),
         ({"type": "SOMETHING", "next": "0"}, "invalid-params"),
     ],
-)  # fmt: skip
+)
 def test_errors_have_real_codes(sim_server, params: dict, code: str) -> None:
     with client(sim_server()) as api:
         answer = _sync(api, **params)
