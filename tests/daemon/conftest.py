@@ -15,25 +15,7 @@ import orjson
 import pytest
 import yaml
 
-from etl.simulator.clock import parse_date
-
 RCETL = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "rcetl"
-
-
-def settle_clock(ws: Any) -> None:
-    """Move the simulated clock past the newest generated timestamp. The generated history can
-    end after the clock's start, and live writes stamped earlier than what a sync has already
-    seen would then sit behind its cursors (a simulator quirk, not a server behaviour)."""
-    truth = ws.ground_truth()
-    stamps = [
-        parse_date(doc["_updatedAt"])
-        for name in ("messages", "rooms", "users", "subscriptions")
-        for doc in truth[name].values()
-        if doc.get("_updatedAt")
-    ]
-    ahead_ms = max((stamp for stamp in stamps if stamp), default=0) - ws.clock.now()
-    if ahead_ms >= 0:
-        ws.clock.advance(ahead_ms / 1000 + 1)
 
 
 def free_port() -> int:

@@ -22,10 +22,10 @@ from sqlalchemy import Engine, func, select
 from etl.config import load_settings
 from etl.db import create_db_engine
 from etl.schema import metadata
-from etl.simulator import SimServer, Workspace
+from etl.simulator import SimServer
 from jobs.schedule import DEFAULT_SCHEDULES
 from jobs.status import describe_jobs
-from tests.daemon.conftest import RCETL, DaemonProcess, free_port, settle_clock
+from tests.daemon.conftest import RCETL, DaemonProcess, free_port
 from tests.sync.helpers import assert_level_with_server, live_rows
 
 SMALL_TABLES = DEFAULT_SCHEDULES["users_small_tables"].resources
@@ -85,10 +85,8 @@ def healthz(port: int) -> tuple[int, dict[str, Any]]:
 def test_database_follows_a_live_server(
     daemon_factory: Callable[..., DaemonProcess],
     sim_server: Callable[..., SimServer],
-    sim_workspace: Workspace,
     tmp_path: Path,
 ) -> None:
-    settle_clock(sim_workspace)
     server = sim_server(activity_per_s=40.0)
     port = free_port()
     db_url = f"sqlite:///{tmp_path / 'rc.db'}"
