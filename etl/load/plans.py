@@ -24,8 +24,10 @@ DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}
 
 def sqlite_datetime(value: datetime) -> str:
     """The text SQLAlchemy's SQLite DateTime stores, so both paths sort and compare alike."""
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC) if value.tzinfo else value
+    if value.tzinfo is UTC:
+        return value.isoformat(" ", "microseconds")[:26]  # drop the "+00:00"
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
     return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
@@ -50,9 +52,12 @@ def _converter(column_type: Any, dialect: str) -> Converter | None:
 class Plan:
     table: Table
     columns: tuple[str, ...]
+    quoted: str  # the column list, quoted for the dialect
     getter: Callable[[dict[str, Any]], tuple[Any, ...]]
     converters: tuple[tuple[int, Converter], ...]
-    sql: str
+    sql: str  # INSERT ... VALUES (placeholders) ON CONFLICT ...
+    head: str  # INSERT INTO table (columns)
+    conflict: str  # ON CONFLICT ...
 
     def values(self, rows: list[dict[str, Any]], extra: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         """Row dicts -> parameter tuples in column order, converted, with `extra` appended."""
@@ -71,6 +76,13 @@ class Plan:
         return out
 
 
+def _getter(row_columns: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    if len(row_columns) == 1:
+        key = row_columns[0]
+        return lambda row: (row[key],)
+    return itemgetter(*row_columns)
+
+
 def table(name: str) -> Table:
     try:
         return metadata.tables[name]
@@ -86,18 +98,30 @@ def placeholder(dialect: str) -> str:
     return "?" if dialect == "sqlite" else "%s"
 
 
-def _getter(row_columns: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
-    if len(row_columns) == 1:
-        key = row_columns[0]
-        return lambda row: (row[key],)
-    return itemgetter(*row_columns)
-
-
 @lru_cache(maxsize=256)
 def upsert_plan(
     dialect: str, table_name: str, row_columns: tuple[str, ...], extra: tuple[str, ...]
 ) -> Plan:
     """INSERT ... ON CONFLICT (primary key) DO UPDATE SET every given column."""
+    return _plan(dialect, table_name, row_columns, extra, update=True)
+
+
+@lru_cache(maxsize=256)
+def insert_plan(
+    dialect: str, table_name: str, row_columns: tuple[str, ...], extra: tuple[str, ...]
+) -> Plan:
+    """INSERT that ignores duplicates (child rows; a server list may repeat an entry)."""
+    return _plan(dialect, table_name, row_columns, extra, update=False)
+
+
+def _plan(
+    dialect: str,
+    table_name: str,
+    row_columns: tuple[str, ...],
+    extra: tuple[str, ...],
+    *,
+    update: bool,
+) -> Plan:
     t = table(table_name)
     columns = row_columns + extra
     unknown = [c for c in columns if c not in t.c]
@@ -108,39 +132,29 @@ def upsert_plan(
     updates = ", ".join(
         f"{qc} = excluded.{qc}" for c, qc in zip(columns, q, strict=True) if c not in pk
     )
-    conflict = ", ".join(quote(dialect, c) for c in pk)
-    action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
-    sql = (
-        f"INSERT INTO {quote(dialect, table_name)} ({', '.join(q)}) "
-        f"VALUES ({', '.join([placeholder(dialect)] * len(q))}) ON CONFLICT ({conflict}) {action}"
-    )
-    return _plan(dialect, t, row_columns, columns, sql)
-
-
-@lru_cache(maxsize=256)
-def insert_plan(
-    dialect: str, table_name: str, row_columns: tuple[str, ...], extra: tuple[str, ...]
-) -> Plan:
-    """Plain INSERT that ignores duplicates (child rows; a list may repeat an entry)."""
-    t = table(table_name)
-    columns = row_columns + extra
-    q = [quote(dialect, c) for c in columns]
-    sql = (
-        f"INSERT INTO {quote(dialect, table_name)} ({', '.join(q)}) "
-        f"VALUES ({', '.join([placeholder(dialect)] * len(q))}) ON CONFLICT DO NOTHING"
-    )
-    return _plan(dialect, t, row_columns, columns, sql)
-
-
-def _plan(
-    dialect: str, t: Table, row_columns: tuple[str, ...], columns: tuple[str, ...], sql: str
-) -> Plan:
+    if update and updates:
+        conflict = (
+            f"ON CONFLICT ({', '.join(quote(dialect, c) for c in pk)}) DO UPDATE SET {updates}"
+        )
+    else:
+        conflict = "ON CONFLICT DO NOTHING"
+    head = f"INSERT INTO {quote(dialect, table_name)} ({', '.join(q)})"
+    values = f"VALUES ({', '.join([placeholder(dialect)] * len(q))})"
     converters = []
     for i, name in enumerate(row_columns):
         fn = _converter(t.c[name].type, dialect)
         if fn is not None:
             converters.append((i, fn))
-    return Plan(t, columns, _getter(row_columns), tuple(converters), sql)
+    return Plan(
+        table=t,
+        columns=columns,
+        quoted=", ".join(q),
+        getter=_getter(row_columns),
+        converters=tuple(converters),
+        sql=f"{head} {values} {conflict}",
+        head=head,
+        conflict=conflict,
+    )
 
 
 def ids_param(dialect: str, ids: list[Any]) -> tuple[str, Any]:

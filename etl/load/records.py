@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from etl.load import plans
+from etl.load.pg_copy import COPY_MIN_ROWS, copy_merge
 from etl.normalise.record import Record
 from etl.schema import CHILD_TABLES, SYNCED_TABLES
 
@@ -74,7 +75,7 @@ def _upsert_parents(
         params = plan.values(rows, extra)
     except KeyError as exc:
         raise ValueError(f"{table_name}: rows do not all have the same columns ({exc})") from None
-    conn.exec_driver_sql(plan.sql, params)
+    write(conn, plan, params)
 
 
 def _replace_children(conn: Connection, batch: list[Record], change_seq: int) -> None:
@@ -104,4 +105,12 @@ def insert_children(
     if not rows:
         return
     plan = plans.insert_plan(conn.dialect.name, child_table, tuple(rows[0]), ("change_seq",))
-    conn.exec_driver_sql(plan.sql, plan.values(rows, (change_seq,)))
+    write(conn, plan, plan.values(rows, (change_seq,)))
+
+
+def write(conn: Connection, plan: plans.Plan, params: list[tuple[Any, ...]]) -> None:
+    """executemany, or COPY through a staging table for large PostgreSQL batches."""
+    if conn.dialect.name == "postgresql" and len(params) >= COPY_MIN_ROWS:
+        copy_merge(conn, plan, params)
+    else:
+        conn.exec_driver_sql(plan.sql, params)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Shared read-only empties: most documents lack most optional lists, and allocating a fresh
+# container for each absent one costs measurable garbage-collector time at 20k+ documents/s.
+NO_FIELDS: Mapping[str, Any] = MappingProxyType({})
+NO_ITEMS: tuple[Any, ...] = ()
 
 
 class NormaliseError(ValueError):
@@ -31,14 +37,14 @@ def doc_id(doc: Any) -> str:
     return value
 
 
-def text(doc: dict[str, Any], key: str) -> str | None:
+def text(doc: Mapping[str, Any], key: str) -> str | None:
     value = doc.get(key)
     if value is None or type(value) is str:
         return value
     raise _mistyped(key, "a string", value)
 
 
-def required_text(doc: dict[str, Any], key: str) -> str:
+def required_text(doc: Mapping[str, Any], key: str) -> str:
     value = doc.get(key)
     if type(value) is str and value:
         return value
@@ -50,7 +56,7 @@ def loose_text(value: Any) -> str | None:
     return value if type(value) is str else None
 
 
-def integer(doc: dict[str, Any], key: str) -> int | None:
+def integer(doc: Mapping[str, Any], key: str) -> int | None:
     value = doc.get(key)
     if value is None or type(value) is int:
         return value
@@ -59,7 +65,7 @@ def integer(doc: dict[str, Any], key: str) -> int | None:
     raise _mistyped(key, "an integer", value)
 
 
-def number(doc: dict[str, Any], key: str) -> float | None:
+def number(doc: Mapping[str, Any], key: str) -> float | None:
     value = doc.get(key)
     if value is None or type(value) is float:
         return value
@@ -68,34 +74,34 @@ def number(doc: dict[str, Any], key: str) -> float | None:
     raise _mistyped(key, "a number", value)
 
 
-def boolean(doc: dict[str, Any], key: str) -> bool | None:
+def boolean(doc: Mapping[str, Any], key: str) -> bool | None:
     value = doc.get(key)
     if value is None or type(value) is bool:
         return value
     raise _mistyped(key, "true or false", value)
 
 
-def obj(doc: dict[str, Any], key: str) -> dict[str, Any]:
+def obj(doc: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     """A nested object (empty when absent)."""
     value = doc.get(key)
     if value is None:
-        return {}
+        return NO_FIELDS
     if type(value) is dict:
         return value
     raise _mistyped(key, "an object", value)
 
 
-def items(doc: dict[str, Any], key: str) -> list[Any]:
+def items(doc: Mapping[str, Any], key: str) -> Sequence[Any]:
     """A list (empty when absent)."""
     value = doc.get(key)
     if value is None:
-        return []
+        return NO_ITEMS
     if type(value) is list:
         return value
     raise _mistyped(key, "a list", value)
 
 
-def date(doc: dict[str, Any], key: str) -> datetime | None:
+def date(doc: Mapping[str, Any], key: str) -> datetime | None:
     value = doc.get(key)
     if value is None:
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from etl.normalise.fields import (
+    NO_ITEMS,
     NormaliseError,
     boolean,
     date,
@@ -16,7 +17,7 @@ from etl.normalise.fields import (
     required_text,
     text,
 )
-from etl.normalise.record import Record
+from etl.normalise.record import Record, Rows
 
 
 def normalise_message(doc: dict[str, Any]) -> Record:
@@ -66,10 +67,10 @@ def normalise_message(doc: dict[str, Any]) -> Record:
     return Record("messages", row, children)
 
 
-def _reactions(mid: str, doc: dict[str, Any]) -> list[dict[str, Any]]:
+def _reactions(mid: str, doc: dict[str, Any]) -> Rows:
     reactions = obj(doc, "reactions")
     if not reactions:
-        return []
+        return NO_ITEMS
     rows = []
     for emoji, reaction in reactions.items():
         if type(reaction) is not dict:
@@ -82,7 +83,9 @@ def _reactions(mid: str, doc: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _mentions(mid: str, doc: dict[str, Any]) -> list[dict[str, Any]]:
+def _mentions(mid: str, doc: dict[str, Any]) -> Rows:
+    if not doc.get("mentions") and not doc.get("channels"):
+        return NO_ITEMS
     rows = []
     for kind, key in (("user", "mentions"), ("channel", "channels")):
         for i, m in enumerate(items(doc, key)):
@@ -102,7 +105,9 @@ def _mentions(mid: str, doc: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _attachments(mid: str, doc: dict[str, Any]) -> list[dict[str, Any]]:
+def _attachments(mid: str, doc: dict[str, Any]) -> Rows:
+    if not doc.get("attachments"):
+        return NO_ITEMS
     return [
         {
             "message_id": mid,
@@ -119,10 +124,12 @@ def _attachments(mid: str, doc: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _files(mid: str, doc: dict[str, Any]) -> list[dict[str, Any]]:
+def _files(mid: str, doc: dict[str, Any]) -> Rows:
     files = items(doc, "files")
     if not files and doc.get("file"):
         files = [obj(doc, "file")]  # servers before `files[]` carried a single `file`
+    if not files:
+        return NO_ITEMS
     return [
         {
             "message_id": mid,
@@ -137,7 +144,9 @@ def _files(mid: str, doc: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _urls(mid: str, doc: dict[str, Any]) -> list[dict[str, Any]]:
+def _urls(mid: str, doc: dict[str, Any]) -> Rows:
+    if not doc.get("urls"):
+        return NO_ITEMS
     rows = []
     for i, u in enumerate(items(doc, "urls")):
         if type(u) is not dict:
@@ -155,6 +164,8 @@ def _urls(mid: str, doc: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _followers(mid: str, doc: dict[str, Any]) -> list[dict[str, Any]]:
+def _followers(mid: str, doc: dict[str, Any]) -> Rows:
+    if not doc.get("replies"):
+        return NO_ITEMS
     user_ids = dict.fromkeys(uid for uid in items(doc, "replies") if type(uid) is str)
     return [{"message_id": mid, "user_id": uid} for uid in user_ids]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+Rows = Sequence[dict[str, Any]]
 
 
 @dataclass(slots=True)
@@ -16,7 +19,7 @@ class Record:
 
     table: str
     row: dict[str, Any]
-    children: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    children: dict[str, Rows] = field(default_factory=dict)
 
     @property
     def id(self) -> Any:

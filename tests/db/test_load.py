@@ -170,3 +170,19 @@ def test_quarantine_keeps_bad_records_verbatim(db_engine: Engine) -> None:
     assert rows[0]["seen_at"].tzinfo == UTC
     with db_engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM messages")).scalar_one() == 0
+
+
+def test_large_batches_take_the_bulk_path_and_stay_idempotent(db_engine: Engine) -> None:
+    # 1200 rows crosses COPY_MIN_ROWS, so PostgreSQL goes through COPY + staging table.
+    docs = [samples.message(f"b{i:04d}", msg=f"bulk {i}") for i in range(1200)]
+    docs[7] = samples.message("b0007", msg="nul\x00inside", customFields={"k": "v\x00"})
+    save(db_engine, "messages", docs)
+    before = counts(db_engine)
+    assert before["messages"] == 1200 and before["message_reactions"] == 3600
+    docs[8] = samples.message("b0008", msg="edited", reactions={})
+    save(db_engine, "messages", docs)
+    after = counts(db_engine)
+    assert after["messages"] == 1200 and after["message_reactions"] == 3597
+    rows = {r["id"]: r for r in fetch(db_engine, "messages")}
+    assert rows["b0007"]["raw"] == docs[7] and rows["b0007"]["msg"] == "nul\x00inside"
+    assert rows["b0008"]["msg"] == "edited"

@@ -42,7 +42,7 @@ def test_message_children() -> None:
         "type": "application/pdf", "size": 1234,
     }  # fmt: skip
     assert children["message_urls"][0]["title"] == "Example"
-    assert children["thread_followers"] == []
+    assert list(children["thread_followers"]) == []
 
 
 def test_thread_parent_followers_are_unique() -> None:
