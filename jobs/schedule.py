@@ -57,7 +57,7 @@ class JobSpec:
     resources: tuple[str, ...] | None  # None: every resource in settings.sync.resources
     trigger: BaseTrigger
     enabled: bool
-    describe: str  # "every 300s" / "cron '0 4 * * *' (UTC)"
+    describe: str  # "every 5m" / "cron '0 4 * * *' (UTC)"
 
     @property
     def executor(self) -> str:
@@ -116,7 +116,7 @@ def make_trigger(job_id: str, schedule: ScheduleSettings) -> tuple[BaseTrigger, 
     if schedule.interval is not None:
         # Jitter-free on purpose: tests and operators can predict the next run.
         trigger = IntervalTrigger(seconds=schedule.interval, timezone=UTC)
-        return trigger, f"every {schedule.interval:g}s"
+        return trigger, f"every {_human(schedule.interval)}"
     cron = schedule.cron or ""
     try:
         trigger = CronTrigger.from_crontab(cron, timezone=UTC)
@@ -125,6 +125,13 @@ def make_trigger(job_id: str, schedule: ScheduleSettings) -> tuple[BaseTrigger, 
     if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
         raise ScheduleError(f"schedules.{job_id}.cron: cron {cron!r} never fires")
     return trigger, f"cron {cron!r} (UTC)"
+
+
+def _human(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
 
 
 def period_seconds(trigger: BaseTrigger, now: datetime) -> float:
