@@ -248,9 +248,8 @@ def test_secrets_never_reach_the_logs(sim_server, caplog: pytest.LogCaptureFixtu
     server = sim_server(faults="5xx=every:3@me")
     user = server.ws.credentials["user"]
     admin = server.ws.credentials["admin"]
-    caplog.set_level(logging.DEBUG)
-    for name in ("httpx", "httpcore"):
-        logging.getLogger(name).setLevel(logging.DEBUG)
+    for name in ("", "httpx", "httpcore"):  # levels are restored after the test
+        caplog.set_level(logging.DEBUG, logger=name or None)
     seen_tokens = []
     with login_client(server) as client:
         for _ in range(4):
