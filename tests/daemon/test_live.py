@@ -281,6 +281,16 @@ def test_revoked_credentials_stop_only_the_jobs_that_use_them(
     assert metrics[terminal] == 1
     assert daemon.stop() == 0
 
+    # The failure is recorded in job_runs, which `rcetl status` shows.
+    engine = create_db_engine(db_url)
+    jobs = {
+        job["job"]: job for job in describe_jobs(engine, load_settings(tmp_path / "daemon0.yaml"))
+    }
+    engine.dispose()
+    assert jobs["rooms_messages"]["result"] == "terminal" and not jobs["rooms_messages"]["healthy"]
+    assert "AuthenticationError" in jobs["rooms_messages"]["error"]
+    assert jobs["export"]["result"] == "ok" and jobs["export"]["healthy"]
+
 
 def test_a_stop_is_bounded_even_when_a_request_hangs(
     daemon_factory: Callable[..., DaemonProcess],
