@@ -55,6 +55,10 @@ class Credentials:
     password: str | None = field(default=None, repr=False)
     code: str | None = field(default=None, repr=False)
 
+    def __post_init__(self) -> None:
+        if not (self.token and self.user_id) and not (self.username and self.password):
+            raise ConfigError("credentials need a token and user id, or a username and password")
+
     @property
     def mode(self) -> str:
         return "token" if self.token else "login"
@@ -414,7 +418,7 @@ def _decode(endpoint: str, status: int, headers: httpx.Headers, body: bytes) -> 
     if not isinstance(doc, dict):
         raise MalformedResponseError(endpoint, status, _body_summary(headers, body))
     # v1 endpoints answer {success: bool}; login/logout still use the legacy {status: ...}.
-    if doc.get("success") is False or doc.get("status") == "error":
+    if doc.get("success") is False or ("success" not in doc and doc.get("status") == "error"):
         message = str(doc.get("error") or doc.get("message") or "no error text")
         raise MalformedResponseError(
             endpoint, status, f"success:false on a {status} answer: {message}", doc.get("errorType")
