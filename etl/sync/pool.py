@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from etl.sync.context import SyncContext
-from etl.sync.writer import PageWrite, write_page
+from etl.sync.writer import PageWrite, write_pages
 
 T = TypeVar("T")
+GROUP_DOCS = 5_000  # documents per group commit
+GROUP_PAGES = 64
 
 
 @dataclass
@@ -65,13 +67,34 @@ def run_walks(
         remaining = len(tasks)
         try:
             while remaining:
-                item = pages.get()
-                if isinstance(item, _Done):
+                batch, finished = _take(pages)
+                for done in finished:
                     remaining -= 1
-                    if item.error is not None:
-                        ctx.summary.error(f"{item.label}: {item.error}")
-                    continue
-                write_page(ctx, item)
+                    if done.error is not None:
+                        ctx.summary.error(f"{done.label}: {done.error}")
+                if batch:
+                    write_pages(ctx, batch)
         except BaseException:
             abort.set()
             raise
+
+
+def _take(pages: queue.Queue[PageWrite | _Done]) -> tuple[list[PageWrite], list[_Done]]:
+    """Block for one item, then take whatever else is already waiting, up to a group's size."""
+    batch: list[PageWrite] = []
+    finished: list[_Done] = []
+    item = pages.get()
+    docs = 0
+    while True:
+        if isinstance(item, _Done):
+            finished.append(item)
+        else:
+            batch.append(item)
+            docs += len(item.docs)
+        if docs >= GROUP_DOCS or len(batch) >= GROUP_PAGES:
+            break
+        try:
+            item = pages.get_nowait()
+        except queue.Empty:
+            break
+    return batch, finished

@@ -70,4 +70,7 @@ def walk_threads(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
     cursor = {"room_updated_at": task.room_updated_ms}
     done = Checkpoint("threads", task.room_id, watermark, cursor=cursor, status="complete")
     deletions = list(removed) + rm_deleted
-    yield PageWrite("threads", "messages", upserts, deletions, [done], rooms_done=1)  # type: ignore[arg-type]
+    # The cursor walk usually wrote these parents already: write only what differs.
+    page = PageWrite("threads", "messages", upserts, deletions, [done], rooms_done=1)  # type: ignore[arg-type]
+    page.only_changed = True
+    yield page

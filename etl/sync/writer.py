@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from etl.load import (
     mark_deleted,
@@ -22,7 +22,7 @@ from etl.load import (
     save_records,
     set_room_readable,
 )
-from etl.normalise import NormaliseError, normalise
+from etl.normalise import NormaliseError, Record, normalise
 from etl.schema import metadata
 from etl.state import Checkpoint, save_checkpoints
 from etl.sync.context import SyncContext
@@ -71,49 +71,89 @@ def _live_ids(ctx: SyncContext, table: str, ids: list[str]) -> set[str]:
         return {row.id for row in conn.execute(query)}
 
 
-def write_page(ctx: SyncContext, page: PageWrite) -> None:
-    records, rejected = [], []
+@dataclass
+class _Prepared:
+    """A page after normalisation: what the transaction writes."""
+
+    page: PageWrite
+    records: list[Record] = field(default_factory=list)
+    members: dict[str, list[Record]] = field(default_factory=dict)
+    rejected: list[tuple[Doc, str]] = field(default_factory=list)
+
+    @property
+    def changes(self) -> bool:
+        page = self.page
+        return bool(
+            self.records or page.deletions or self.rejected or page.room_access or page.members
+        )
+
+
+def _prepare(ctx: SyncContext, page: PageWrite) -> _Prepared:
     if page.only_changed and page.docs:
         same = _unchanged(ctx, page.table, page.docs)
         page.docs = [doc for doc in page.docs if doc.get("_id") not in same]
     if page.only_live_deletions and page.deletions:
         live = _live_ids(ctx, page.table, [doc_id for doc_id, _ in page.deletions])
         page.deletions = [(doc_id, when) for doc_id, when in page.deletions if doc_id in live]
+    prepared = _Prepared(page)
     for doc in page.docs:
         try:
-            records.append(normalise(page.table, doc))
+            prepared.records.append(normalise(page.table, doc))
         except NormaliseError as exc:
-            rejected.append((doc, str(exc)))
-    members: dict[str, list[Any]] = {}
+            prepared.rejected.append((doc, str(exc)))
     for room_id, docs in page.members.items():
-        members[room_id] = []
+        prepared.members[room_id] = []
         for doc in docs:
             try:
-                members[room_id].append(normalise("room_members", {**doc, "rid": room_id}))
+                prepared.members[room_id].append(normalise("room_members", {**doc, "rid": room_id}))
             except NormaliseError as exc:
-                rejected.append((doc, f"room member of {room_id}: {exc}"))
-    by_table: dict[str, list[Any]] = defaultdict(list)
-    for record in records:
-        by_table[record.table].append(record)
+                prepared.rejected.append((doc, f"room member of {room_id}: {exc}"))
+    return prepared
+
+
+def write_page(ctx: SyncContext, page: PageWrite) -> None:
+    write_pages(ctx, [page])
+
+
+def write_pages(ctx: SyncContext, pages: list[PageWrite]) -> None:
+    """Write pages, with their checkpoints, in ONE transaction (a group commit: small rooms make
+    small pages, and a commit per page would cost more than the rows). Upserts of all pages go
+    first, merged per table (the last version of an id wins), then the deletions, so a row updated
+    and then deleted within the group ends deleted."""
+    prepared = [_prepare(ctx, page) for page in pages]
+    upserts: dict[str, dict[str, Record]] = defaultdict(dict)
+    deletions: dict[str, dict[str, datetime | None]] = defaultdict(dict)
+    for item in prepared:
+        for record in item.records:
+            upserts[record.table][record.id] = record
+        deletions[item.page.table].update(item.page.deletions)
     with ctx.engine.begin() as conn:
-        if records or page.deletions or rejected or page.room_access or page.members:
+        if any(item.changes for item in prepared):
             seq = next_change_seq(conn)
-            for table, rows in by_table.items():
-                save_records(conn, table, rows, seq)
-            if page.deletions:
-                mark_deleted(conn, page.table, page.deletions, ctx.policy, seq)
-            for doc, reason in rejected:
-                save_quarantine(conn, page.resource, doc, reason, ctx.run_id)
-            for room_id, reason in page.room_access.items():
-                set_room_readable(conn, room_id, reason is None, reason)
-            for room_id, member_records in members.items():
-                replace_room_members(conn, room_id, member_records, seq)
-        save_checkpoints(conn, page.checkpoints)
-    ctx.summary.add(
-        page.resource,
-        upserted=len(records),
-        deleted=len(page.deletions),
-        quarantined=len(rejected),
-        rooms_walked=page.rooms_done,
-    )
-    ctx.progress.advance(page.resource, items=len(page.docs), rooms=page.rooms_done)
+            for table, records in upserts.items():
+                save_records(conn, table, list(records.values()), seq)
+            for table, removed in deletions.items():
+                if removed:
+                    mark_deleted(conn, table, list(removed.items()), ctx.policy, seq)
+            for item in prepared:
+                _apply_side_writes(ctx, conn, item, seq)
+        save_checkpoints(conn, [cp for page in pages for cp in page.checkpoints])
+    for item in prepared:
+        page = item.page
+        ctx.summary.add(
+            page.resource,
+            upserted=len(item.records) + sum(len(m) for m in item.members.values()),
+            deleted=len(page.deletions),
+            quarantined=len(item.rejected),
+            rooms_walked=page.rooms_done,
+        )
+        ctx.progress.advance(page.resource, items=len(page.docs), rooms=page.rooms_done)
+
+
+def _apply_side_writes(ctx: SyncContext, conn: Connection, item: _Prepared, seq: int) -> None:
+    for doc, reason in item.rejected:
+        save_quarantine(conn, item.page.resource, doc, reason, ctx.run_id)
+    for room_id, reason in item.page.room_access.items():
+        set_room_readable(conn, room_id, reason is None, reason)
+    for room_id, member_records in item.members.items():
+        replace_room_members(conn, room_id, member_records, seq)
