@@ -22,6 +22,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,7 +36,7 @@ from etl.client import RocketChatClient
 from etl.config import Settings
 from etl.db import open_database
 from jobs.health import HealthServer
-from jobs.lock import acquire_daemon_lock
+from jobs.lock import DaemonLock, acquire_daemon_lock
 from jobs.registry import JobContext
 from jobs.runner import JobRunner
 from jobs.schedule import EXPORT_EXECUTOR, WRITER_EXECUTOR, JobSpec, build_job_specs
@@ -45,9 +46,15 @@ log = logging.getLogger("jobs.daemon")
 JOB_DEFAULTS = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
 
 
+# How often the daemon makes sure it still holds the database lock (a PostgreSQL session can end
+# under it: server restart, pg_terminate_backend); losing it stops the daemon with an error.
+LOCK_CHECK_SECONDS = 5.0
+
+
 @dataclass
 class DaemonResult:
     drained: bool  # False: a job was still running when the shutdown timeout ran out
+    lock_lost: bool = False
 
 
 def run_daemon(settings: Settings, environ: Mapping[str, str] | None = None) -> DaemonResult:
@@ -60,7 +67,7 @@ def run_daemon(settings: Settings, environ: Mapping[str, str] | None = None) -> 
         try:
             stop_event = threading.Event()
             runner = JobRunner(specs, JobContext(settings, client, engine, stop_event))
-            return _serve(settings, specs, runner)
+            return _serve(settings, specs, runner, lock)
         finally:
             client.close()
             engine.dispose()
@@ -68,7 +75,9 @@ def run_daemon(settings: Settings, environ: Mapping[str, str] | None = None) -> 
         lock.release()
 
 
-def _serve(settings: Settings, specs: list[JobSpec], runner: JobRunner) -> DaemonResult:
+def _serve(
+    settings: Settings, specs: list[JobSpec], runner: JobRunner, lock: DaemonLock
+) -> DaemonResult:
     stop_event = runner.ctx.stop_event
     _install_signal_handlers(stop_event)
     scheduler = _make_scheduler(specs, runner)
@@ -83,8 +92,7 @@ def _serve(settings: Settings, specs: list[JobSpec], runner: JobRunner) -> Daemo
     )
     scheduler.start()
     runner.record_next_runs()
-    while not stop_event.wait(0.5):
-        pass
+    lock_lost = _wait_for_stop(stop_event, lock)
     timeout = settings.daemon.shutdown_timeout
     log.info("stopping: no new job starts; waiting up to %gs for the running one", timeout)
     scheduler.shutdown(wait=False)
@@ -100,7 +108,21 @@ def _serve(settings: Settings, specs: list[JobSpec], runner: JobRunner) -> Daemo
             "with its checkpoint, so the next start resumes from there)",
             timeout,
         )
-    return DaemonResult(drained=drained)
+    return DaemonResult(drained=drained, lock_lost=lock_lost)
+
+
+def _wait_for_stop(stop_event: threading.Event, lock: DaemonLock) -> bool:
+    """Wait for SIGTERM/SIGINT; True if the database lock was lost instead."""
+    next_check = time.monotonic() + LOCK_CHECK_SECONDS
+    while not stop_event.wait(0.5):
+        if time.monotonic() < next_check:
+            continue
+        if not lock.held():
+            log.error("lost the one-daemon lock on the database; stopping so it can be restarted")
+            stop_event.set()
+            return True
+        next_check = time.monotonic() + LOCK_CHECK_SECONDS
+    return False
 
 
 def _make_scheduler(specs: list[JobSpec], runner: JobRunner) -> BackgroundScheduler:

@@ -30,6 +30,8 @@ class DaemonLockedError(RcetlError):
 
 
 class DaemonLock(Protocol):
+    def held(self) -> bool: ...
+
     def release(self) -> None: ...
 
 
@@ -75,6 +77,9 @@ class SqliteFileLock:
         os.pwrite(fd, json.dumps(holder_identity()).encode() + b"\n", 0)
         os.fsync(fd)
         return cls(path, fd)
+
+    def held(self) -> bool:
+        return self._fd is not None  # the kernel never takes an flock away from a live process
 
     def release(self) -> None:
         # The file stays (unlinking a lock file races with a newcomer opening it); its content is
@@ -122,6 +127,23 @@ class PostgresAdvisoryLock:
             f"another rcetl daemon already runs against {make_url(database_url).database} "
             f"({holder})"
         )
+
+    def held(self) -> bool:
+        """False once the session is gone (server restart, pg_terminate_backend, network)."""
+        if self._connection is None:
+            return False
+        try:
+            count = self._connection.execute(
+                sa.text(
+                    "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND granted "
+                    "AND locktype = 'advisory' AND classid = :a AND objid = :b AND objsubid = 2"
+                ),
+                {"a": PG_LOCK_KEYS[0], "b": PG_LOCK_KEYS[1]},
+            ).scalar()
+            self._connection.commit()
+        except sa.exc.DBAPIError:
+            return False
+        return bool(count)
 
     def release(self) -> None:
         if self._connection is not None:

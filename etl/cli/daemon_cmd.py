@@ -9,6 +9,7 @@ import sys
 import click
 
 from etl.cli.context import AppContext, pass_app
+from etl.errors import RcetlError
 from jobs.daemon import run_daemon
 
 
@@ -49,4 +50,6 @@ def daemon_cmd(app: AppContext, health_port: int | None, health_host: str | None
         # Its last page is committed with its checkpoint, so leaving now loses nothing.
         logging.shutdown()
         sys.stderr.flush()
-        os._exit(0)
+        os._exit(1 if result.lock_lost else 0)  # exit codes as in etl.cli.main
+    if result.lock_lost:
+        raise RcetlError("the daemon lost its lock on the database and stopped; start it again")

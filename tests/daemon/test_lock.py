@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
 
 from tests.daemon.conftest import DaemonProcess, free_port
 
@@ -76,3 +78,25 @@ def test_second_daemon_on_the_same_postgres_database_is_refused(
     daemon_factory: Callable[..., DaemonProcess], pg_url: str
 ) -> None:
     _second_is_refused(daemon_factory, pg_url)
+
+
+@pytest.mark.postgres
+def test_a_daemon_that_loses_its_postgres_lock_stops_with_an_error(
+    daemon_factory: Callable[..., DaemonProcess], pg_url: str, pg_admin: Engine
+) -> None:
+    daemon = daemon_factory(_settings(pg_url), CREDENTIALS)
+    daemon.wait_for(_started)
+    # What a server restart or an operator's pg_terminate_backend does to the lock's session.
+    name = f"rcetl-daemon pid={daemon.proc.pid} host={socket.gethostname()}"
+    with pg_admin.connect() as conn:
+        ended = conn.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = :db AND application_name = :name"
+            ),
+            {"db": make_url(pg_url).database, "name": name[:63]},
+        ).scalar()
+    assert ended == 1
+    assert daemon.proc.wait(30) == 1
+    assert "lost the one-daemon lock on the database" in daemon.text()
+    assert "error: the daemon lost its lock on the database" in daemon.text()
