@@ -84,13 +84,15 @@ def _plain_pyarrow_write(engine: Any, out: str) -> int:
     import pyarrow.parquet as pq
     import sqlalchemy as sa
 
-    from etl.export.arrow_schema import arrow_schema, select_columns
+    from etl.export.arrow_schema import arrow_schema, is_json
     from etl.schema import metadata
 
     table = metadata.tables["messages"]
     schema = arrow_schema(table)
+    # The obvious way: typed SQLAlchemy columns (JSON read as text), every row at once.
+    columns = [sa.cast(c, sa.Text).label(c.name) if is_json(c) else c for c in table.columns]
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(*select_columns(table))).all()
+        rows = conn.execute(sa.select(*columns)).all()
     columns = list(zip(*rows, strict=True))
     arrays = [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)]
     Path(out).mkdir(parents=True, exist_ok=True)

@@ -129,7 +129,7 @@ def _write_table(
     if file := write_nonempty(location, _run_path(name, "changes", run), schema, changes, options):
         written["changes"] = file
     if name in SYNCED_TABLES:
-        builder = BatchBuilder(DELETIONS_SCHEMA, (None,) * len(DELETIONS_SCHEMA))
+        builder = BatchBuilder.for_typed(DELETIONS_SCHEMA)
         stmt = _deletions_query(table, seq_range, filters)
         deletions = _tag(iter_query(conn, stmt, builder, batch_rows), run)
         path = _run_path(name, "deletions", run)

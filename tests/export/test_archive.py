@@ -13,7 +13,15 @@ import sqlalchemy as sa
 
 from etl.export import ExportOptions, export_archive, verify_archive
 from etl.export.arrow_schema import TIMESTAMP
-from tests.export._data import ODD_ROOMS, arrow_rows, db_rows, seed_workspace
+from tests.export._data import (
+    ODD_ROOMS,
+    T0,
+    arrow_rows,
+    db_rows,
+    message_doc,
+    save,
+    seed_workspace,
+)
 
 HIVE = ds.partitioning(pa.schema([("rid", pa.string()), ("month", pa.string())]), flavor="hive")
 
@@ -25,6 +33,9 @@ def _read(out: Path, table: str) -> pa.Table:
 
 def test_archive_round_trips_every_table(db_engine: sa.Engine, tmp_path: Path) -> None:
     seed_workspace(db_engine)
+    # NUL is stored escaped on PostgreSQL (etl.schema.types); the export must undo that.
+    odd = message_doc("nul", "GENERAL", T0, "a\x00b \ue000x", customFields={"k": "v\x00"})
+    save(db_engine, "messages", [odd])
     out = tmp_path / "archive"
     # Tiny batches and row groups, so buffering across batches and row-group splits are exercised.
     manifest = export_archive(db_engine, str(out), options=ExportOptions(7, 10))
@@ -34,7 +45,9 @@ def test_archive_round_trips_every_table(db_engine: sa.Engine, tmp_path: Path) -
         expected = db_rows(db_engine, table)
         assert entry["rows"] == len(expected), table
         assert arrow_rows(_read(out, table), table) == expected, table
-    assert manifest["tables"]["messages"]["rows"] == 12 * 6
+    assert manifest["tables"]["messages"]["rows"] == 12 * 6 + 1
+    back = arrow_rows(_read(out, "messages"), "messages")["nul"]
+    assert back["msg"] == "a\x00b \ue000x" and back["raw"]["customFields"] == {"k": "v\x00"}
     assert manifest["tables"]["message_reactions"]["rows"] > 0
     assert manifest["change_seq"] > 0
 
