@@ -1,71 +1,44 @@
 """The Rocket.Chat REST client: the only module that speaks HTTP.
 
-One `_send` does one HTTP exchange and turns every failure into a typed `etl.errors` exception;
-one tenacity policy wraps it and retries what `etl.errors.classify` calls transient. Pacing per
-endpoint lives in `etl.ratelimit`. Secrets never reach a log line or a repr.
+One `_send` does one HTTP exchange and turns every failure into a typed `etl.errors` exception
+(`etl.answers` reads the bodies); the one policy of `etl.retry` wraps it. Pacing per endpoint lives
+in `etl.ratelimit`. Secrets never reach a log line or a repr.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import re
 import ssl
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
-import tenacity
 
+from etl.answers import decode_answer, error_from_answer
 from etl.config import RetrySettings, Settings
+from etl.credentials import Credentials, auth_headers, credentials_from_env
 from etl.errors import (
-    ApiError,
     AuthenticationError,
-    BadRequestError,
-    ConfigError,
     MalformedResponseError,
     RateLimitedError,
     TlsError,
     TransportError,
-    classify,
-    error_for_status,
 )
 from etl.ratelimit import RateLimiter, WindowSnapshot
+from etl.retry import retry_policy
+
+__all__ = ["Credentials", "RequestStats", "RocketChatClient", "credentials_from_env"]
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "rocketchat-etl/0.1"
 INFO_PATH = "/api/info"
-_WAIT_SECONDS = re.compile(r"wait (\d+(?:\.\d+)?) seconds")
-_ERROR_CODE = re.compile(r"\[([\w.-]+)\]$")  # Rocket.Chat ends error texts with "[error-code]"
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """A personal access token with its user id, or a username and password (optional 2FA code)."""
-
-    user_id: str | None = None
-    token: str | None = field(default=None, repr=False)
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    code: str | None = field(default=None, repr=False)
-
-    def __post_init__(self) -> None:
-        if not (self.token and self.user_id) and not (self.username and self.password):
-            raise ConfigError("credentials need a token and user id, or a username and password")
-
-    @property
-    def mode(self) -> str:
-        return "token" if self.token else "login"
-
-    def __repr__(self) -> str:
-        who = self.user_id if self.mode == "token" else self.username
-        return f"Credentials(mode={self.mode!r}, user={who!r}, secret='***')"
 
 
 @dataclass
@@ -98,35 +71,7 @@ class _StatsRecorder:
 
     def snapshot(self) -> RequestStats:
         with self._lock:
-            s = self._stats
-            return RequestStats(
-                s.requests, s.retries, s.rate_limit_waits, s.rate_limit_wait_seconds,
-                dict(s.by_endpoint),
-            )  # fmt: skip
-
-
-def _retry_policy(retries: RetrySettings, stats: _StatsRecorder) -> tenacity.Retrying:
-    backoff = tenacity.wait_exponential(
-        multiplier=retries.backoff_initial, max=retries.backoff_max
-    ) + tenacity.wait_random(0, retries.backoff_initial)
-
-    def wait(state: tenacity.RetryCallState) -> float:
-        # A 429 is waited out by the rate limiter before the next send, not by backoff.
-        exc = state.outcome.exception() if state.outcome else None
-        return 0.0 if isinstance(exc, RateLimitedError) else backoff(state)
-
-    def before_sleep(state: tenacity.RetryCallState) -> None:
-        stats.retry()
-        exc = state.outcome.exception() if state.outcome else None
-        log.warning("retrying after attempt %d failed: %s", state.attempt_number, exc)
-
-    return tenacity.Retrying(
-        retry=tenacity.retry_if_exception(lambda exc: classify(exc) == "transient"),
-        stop=tenacity.stop_after_attempt(retries.max_attempts),
-        wait=wait,
-        before_sleep=before_sleep,
-        reraise=True,
-    )
+            return replace(self._stats, by_endpoint=dict(self._stats.by_endpoint))
 
 
 class RocketChatClient:
@@ -156,12 +101,12 @@ class RocketChatClient:
         )
         self._stats = _StatsRecorder()
         self._limiter = RateLimiter(max_wait=retries.max_rate_limit_wait)
-        self._retrying = _retry_policy(retries, self._stats)
+        self._retrying = retry_policy(retries, on_retry=self._stats.retry)
         self._auth_lock = threading.Lock()
         self._auth_headers: dict[str, str] | None = None
         self._auth_generation = 0
         if credentials.mode == "token":
-            self._auth_headers = _auth_headers(credentials.token, credentials.user_id)
+            self._auth_headers = auth_headers(credentials.token, credentials.user_id)
         self._info_lock = threading.Lock()
         self._info: dict[str, Any] | None = None
 
@@ -274,7 +219,7 @@ class RocketChatClient:
             data = answer.get("data") or {}
             if not data.get("authToken") or not data.get("userId"):
                 raise MalformedResponseError("login", 200, "login answer without authToken/userId")
-            self._auth_headers = _auth_headers(data["authToken"], data["userId"])
+            self._auth_headers = auth_headers(data["authToken"], data["userId"])
             self._auth_generation += 1
             log.info("logged in as %s", creds.username)
             return self._auth_headers
@@ -304,8 +249,13 @@ class RocketChatClient:
             method, endpoint, status, len(body), (time.perf_counter() - started) * 1000,
         )  # fmt: skip
         if status >= 300:
-            raise self._error(key, endpoint, status, response_headers, body)
-        return _decode(endpoint, status, response_headers, body)
+            error = error_from_answer(
+                endpoint, status, response_headers, body, self._limiter.server_now_ms()
+            )
+            if isinstance(error, RateLimitedError) and error.reset_ms is not None:
+                self._limiter.observe_refusal(key, error.reset_ms)
+            raise error
+        return decode_answer(endpoint, status, response_headers, body)
 
     def _exchange(
         self,
@@ -347,52 +297,6 @@ class RocketChatClient:
             response.close()
         return response.status_code, response.headers, body
 
-    def _error(
-        self, key: str, endpoint: str, status: int, headers: httpx.Headers, body: bytes
-    ) -> ApiError:
-        if status < 400:
-            where = headers.get("location", "?")
-            message = f"redirected to {where}; set server.url to the final address"
-            return BadRequestError(endpoint, status, message)
-        doc = _loads(body)
-        doc = doc if isinstance(doc, dict) else {}
-        # Legacy 401 bodies carry the readable text in `message` and a bare code in `error`.
-        texts = [str(doc[k]) for k in ("error", "message") if doc.get(k)]
-        message = max(texts, key=len) if texts else _body_summary(headers, body)
-        code = _ERROR_CODE.search(message)
-        error_type = doc.get("errorType") or (code.group(1) if code else None)
-        if status != 429:
-            return error_for_status(endpoint, status, message, error_type)
-        reset_ms = _reset_ms(headers, message, self._limiter.server_now_ms())
-        self._limiter.observe_refusal(key, reset_ms)
-        return RateLimitedError(endpoint, status, message, error_type, reset_ms=reset_ms)
-
-
-def credentials_from_env(settings: Settings, environ: Mapping[str, str]) -> Credentials:
-    """Read the secrets from the environment variables that `server.auth` names."""
-    auth = settings.server.auth
-
-    def required(setting: str, var: str) -> str:
-        value = environ.get(var, "").strip()
-        if not value:
-            raise ConfigError(
-                f"environment variable {var} is not set (named by server.auth.{setting}; "
-                f"server.auth.mode is {auth.mode!r})"
-            )
-        return value
-
-    if auth.mode == "token":
-        return Credentials(
-            user_id=required("user_id_env", auth.user_id_env),
-            token=required("token_env", auth.token_env),
-        )
-    code = environ.get(auth.code_env, "").strip() if auth.code_env else ""
-    return Credentials(
-        username=required("username_env", auth.username_env),
-        password=required("password_env", auth.password_env),
-        code=code or None,
-    )
-
 
 def _caused_by(exc: BaseException | None, kind: type[BaseException]) -> bool:
     while exc is not None:
@@ -400,46 +304,3 @@ def _caused_by(exc: BaseException | None, kind: type[BaseException]) -> bool:
             return True
         exc = exc.__cause__ or exc.__context__
     return False
-
-
-def _auth_headers(token: str | None, user_id: str | None) -> dict[str, str]:
-    return {"X-Auth-Token": token or "", "X-User-Id": user_id or ""}
-
-
-def _loads(body: bytes) -> Any:
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None
-
-
-def _decode(endpoint: str, status: int, headers: httpx.Headers, body: bytes) -> dict[str, Any]:
-    doc = _loads(body)
-    if not isinstance(doc, dict):
-        raise MalformedResponseError(endpoint, status, _body_summary(headers, body))
-    # v1 endpoints answer {success: bool}; login/logout still use the legacy {status: ...}.
-    if doc.get("success") is False or ("success" not in doc and doc.get("status") == "error"):
-        message = str(doc.get("error") or doc.get("message") or "no error text")
-        raise MalformedResponseError(
-            endpoint, status, f"success:false on a {status} answer: {message}", doc.get("errorType")
-        )
-    return doc
-
-
-def _body_summary(headers: httpx.Headers, body: bytes) -> str:
-    content_type = headers.get("content-type", "no content type")
-    if not body:
-        return f"empty body ({content_type})"
-    if body.lstrip()[:1] == b"<" or "html" in content_type:
-        return f"HTML page instead of JSON ({len(body)} bytes, {content_type})"
-    return f"truncated or invalid JSON ({len(body)} bytes, {content_type})"
-
-
-def _reset_ms(headers: httpx.Headers, message: str, server_now_ms: float) -> int:
-    """When a 429 ends: X-RateLimit-Reset if sent, else the "You must wait N seconds" text."""
-    header = headers.get("x-ratelimit-reset")
-    if header and header.isdigit():
-        return int(header)
-    match = _WAIT_SECONDS.search(message)
-    seconds = float(match.group(1)) if match else 1.0
-    return int(server_now_ms + seconds * 1000)

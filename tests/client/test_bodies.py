@@ -8,7 +8,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from etl.client import _decode
+from etl.answers import decode_answer
 from etl.errors import MalformedResponseError, classify
 
 JSON = httpx.Headers({"content-type": "application/json"})
@@ -17,7 +17,7 @@ JSON = httpx.Headers({"content-type": "application/json"})
 def test_success_false_on_200_is_malformed_and_transient() -> None:
     body = b'{"success": false, "error": "Internal error [error-internal]", "errorType": "x"}'
     with pytest.raises(MalformedResponseError) as caught:
-        _decode("rooms.get", 200, JSON, body)
+        decode_answer("rooms.get", 200, JSON, body)
     assert str(caught.value).startswith("rooms.get: HTTP 200: success:false")
     assert caught.value.error_type == "x"
     assert classify(caught.value) == "transient"
@@ -25,9 +25,9 @@ def test_success_false_on_200_is_malformed_and_transient() -> None:
 
 def test_legacy_envelopes() -> None:
     login = b'{"status": "success", "data": {"authToken": "t", "userId": "u"}}'
-    assert _decode("login", 200, JSON, login)["data"]["userId"] == "u"
+    assert decode_answer("login", 200, JSON, login)["data"]["userId"] == "u"
     with pytest.raises(MalformedResponseError, match="success:false"):
-        _decode("logout", 200, JSON, b'{"status": "error", "message": "nope"}')
+        decode_answer("logout", 200, JSON, b'{"status": "error", "message": "nope"}')
 
 
 @pytest.mark.parametrize(
@@ -41,4 +41,4 @@ def test_legacy_envelopes() -> None:
 )
 def test_bodies_that_are_not_a_json_object(body: bytes, expected: str) -> None:
     with pytest.raises(MalformedResponseError, match=expected):
-        _decode("chat.syncMessages", 200, JSON, body)
+        decode_answer("chat.syncMessages", 200, JSON, body)
