@@ -278,3 +278,18 @@ def test_secrets_never_reach_the_logs(sim_server, caplog: pytest.LogCaptureFixtu
         assert secret not in caplog.text
         assert secret not in text_of_client
         assert secret not in str(failed.value)
+
+
+def test_login_with_a_2fa_code_from_the_environment(sim_server) -> None:
+    server = sim_server()
+    user = server.ws.credentials["user"]
+    server.ws.two_factor_codes[user["user_id"]] = "246810"  # the user turned on 2FA
+    settings = load_settings(None, {"server.url": server.url, "server.auth.mode": "login"}, {})
+    environ = {"RCETL_USERNAME": user["username"], "RCETL_PASSWORD": user["password"]}
+    with RocketChatClient.from_settings(settings, environ) as client:
+        with pytest.raises(AuthenticationError) as caught:
+            client.get("me")
+        assert caught.value.error_type == "totp-required"
+    environ["RCETL_2FA_CODE"] = "246810"
+    with RocketChatClient.from_settings(settings, environ) as client:
+        assert client.get("me")["_id"] == user["user_id"]
