@@ -136,7 +136,9 @@ def fetch_message_cursor(
         body = client.get("chat.syncMessages", params)
         result = body.get("result") or {}
         items = result.get(key) or []
-        fresh = [doc for doc in items if doc.get("_id") not in edge]
+        # Only a repeat of the boundary millisecond is a duplicate: an id seen there that was
+        # changed since comes back with a newer stamp and is new data.
+        fresh = [doc for doc in items if doc.get("_id") not in edge or doc_ms(doc, stamp) > high]
         for doc in fresh:
             ms = doc_ms(doc, stamp)
             if ms > high:

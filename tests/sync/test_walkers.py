@@ -69,6 +69,29 @@ def test_cursor_keeps_documents_that_tie_at_the_page_boundary(admin: Any) -> Non
     assert [doc["_id"] for page in resumed for doc in page.items] == [newer]
 
 
+def test_a_document_seen_at_the_watermark_and_edited_later_is_fetched_again(admin: Any) -> None:
+    # The checkpoint keeps the ids seen at the watermark's millisecond so the 1 ms overlap can
+    # drop them; an id there that was edited since has a newer `_updatedAt` and must come back.
+    server, client = admin
+    ws = server.ws
+    owner = ws.credentials["admin"]["user_id"]
+    room = ws.mutate.create_room("c", "tie-edit", owner)["_id"]
+    ws.clock.freeze()
+    try:
+        tied = [ws.mutate.post_message(room, owner, f"tie {i}")["_id"] for i in range(3)]
+    finally:
+        ws.clock.unfreeze()
+    last = list(fetch_message_cursor(client, room, 0, count=10))[-1]
+    assert set(tied) <= set(last.edge_ids)
+    ws.clock.advance(1)
+    ws.mutate.edit_message(tied[0], owner, "edited after the checkpoint")
+    resumed = fetch_message_cursor(
+        client, room, last.watermark_ms, count=10, edge_ids=last.edge_ids
+    )
+    docs = [doc for page in resumed for doc in page.items]
+    assert [(doc["_id"], doc["msg"]) for doc in docs] == [(tied[0], "edited after the checkpoint")]
+
+
 def test_deletions_survive_the_deleted_sort_quirk(admin: Any) -> None:
     server, client = admin
     ws = server.ws
