@@ -10,7 +10,6 @@ import click
 
 from etl.cli.context import AppContext, pass_app
 from etl.errors import RcetlError
-from jobs.daemon import run_daemon
 
 
 @click.command("daemon")
@@ -44,6 +43,8 @@ def daemon_cmd(app: AppContext, health_port: int | None, health_host: str | None
         app.overrides["daemon.health_port"] = health_port
     if health_host is not None:
         app.overrides["daemon.health_host"] = health_host
+    from jobs.daemon import run_daemon  # here, so other commands do not pay for its imports
+
     result = run_daemon(app.settings, app.environ)
     if not result.drained:
         # A job thread is still inside a request; waiting for it would break the bounded stop.
