@@ -44,7 +44,8 @@ def run_reconcile_job(spec: JobSpec, ctx: JobContext) -> dict[str, Any]:
 
 def run_export_job(spec: JobSpec, ctx: JobContext) -> dict[str, Any]:
     # The incremental Parquet feed: only rows changed since the previous feed run (export_state).
-    result = export.export_feed(ctx.engine, ctx.settings.export.out)
+    options = export.ExportOptions.from_settings(ctx.settings.export)
+    result = export.export_feed(ctx.engine, ctx.settings.export.out, options=options)
     tables = sorted(set(result.changes) | set(result.deletions))
     rows = {
         f"export.{table}": {
