@@ -21,6 +21,7 @@ from sqlalchemy import Engine, func, select
 
 from etl.config import load_settings
 from etl.db import create_db_engine
+from etl.export import verify_archive
 from etl.schema import metadata
 from etl.simulator import SimServer
 from jobs.schedule import DEFAULT_SCHEDULES
@@ -122,6 +123,7 @@ def test_database_follows_a_live_server(
     assert first["counts"]["rows"]["messages"]["upserted"] > 0
     assert first["counts"]["requests"] > 0 and "requests" in first["message"]
     assert any(r["counts"]["rows"] for r in daemon.runs("export")), "the feed exported rows"
+    assert verify_archive(str(tmp_path / "feed")) == []
 
     status, body = healthz(port)
     assert status == 200 and body["status"] == "ok" and body["problems"] == []
