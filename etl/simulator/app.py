@@ -25,6 +25,7 @@ from etl.simulator.routing import Ctx, Registry, check_params
 from etl.simulator.store import Workspace
 
 JSON = "application/json"
+PASSED_HEADERS = ("x-auth-token", "x-2fa-code", "x-2fa-method")
 
 
 def catalogue() -> Registry:
@@ -93,21 +94,24 @@ class ApiApp:
             uid = self.authenticate(request) if route.auth else ""
             ip = request.headers.get("x-real-ip") or (request.client.host if request.client else "")
             self.rate_limit(name, uid, ip, headers)
-            pairs = parse_qsl(request.url.query, keep_blank_values=True)
+            query = request.scope["query_string"].decode("utf-8", "replace")
+            pairs = parse_qsl(query, keep_blank_values=True)
             params, multi = dict(pairs), {}
             for key, value in pairs:
                 multi.setdefault(key, []).append(value)
             body = await self.read_body(request) if request.method != "GET" else {}
             check_params(route, params)
-            ctx = Ctx(self.ws, uid, params, multi, body, ip, dict(request.headers))
-            with self.ws.lock:
+            wanted = {k: request.headers[k] for k in PASSED_HEADERS if k in request.headers}
+            ctx = Ctx(self.ws, uid, params, multi, body, ip, wanted)
+            with self.ws.lock:  # encode under the lock too: documents may change right after
                 result = route.fn(ctx)
+                legacy = result.pop("_legacy", False)
+                if not legacy:
+                    result["success"] = True
+                encoded = orjson.dumps(result)
         except ApiError as exc:
             return json_response(exc.status, exc.body, headers)
-        if result.pop("_legacy", False):
-            return json_response(200, result, headers)
-        result["success"] = True
-        return Response(orjson.dumps(result), 200, headers, media_type=JSON)
+        return Response(encoded, 200, headers, media_type=JSON)
 
     @staticmethod
     async def read_body(request: Request) -> dict:

@@ -72,9 +72,7 @@ class RoomGenerator:
         for i, ts in enumerate(self.timeline(plan)):
             user = rng.choice(plan.members)
             if extras and rng.random() < len(extras) / max(1, plan.count - i):
-                doc = extras.pop()
-                doc["ts"] = doc["_updatedAt"] = iso(ts)
-                drafts.append(Draft(doc, ts, ts))
+                drafts.append(self.place(extras.pop(), ts))
                 continue
             roll = rng.random()
             if roll < 0.05:
@@ -87,10 +85,15 @@ class RoomGenerator:
                 if rng.random() < 0.25:
                     parents.append(draft)
         for doc in extras:  # left over: append at the end
-            ts = drafts[-1].ts if drafts else plan.start
-            doc["ts"] = doc["_updatedAt"] = iso(ts)
-            drafts.append(Draft(doc, ts, ts))
+            drafts.append(self.place(doc, drafts[-1].ts if drafts else plan.start))
         return drafts
+
+    @staticmethod
+    def place(doc: dict, ts: int) -> Draft:
+        """A pre-built doc at `ts`; a discussion's messages bumped its parent message (`dlm`)."""
+        upd = max(ts, doc.pop("_dlm_ms", ts))
+        doc["ts"], doc["_updatedAt"] = iso(ts), iso(upd)
+        return Draft(doc, ts, upd)
 
     def reply(self, parent: Draft, rid: str, user: dict, ts: int) -> Draft:
         doc = self.content.regular(rid, user, ts)

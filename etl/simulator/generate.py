@@ -241,7 +241,8 @@ def discussion_created(content: Content, plan: RoomPlan, msgs: list) -> dict:
     del doc["md"]
     doc.update(t="discussion-created", groupable=False, drid=room["_id"], dcount=len(msgs))
     if msgs:
-        doc["dlm"] = iso(max(m.ts for m in msgs))
+        doc["_dlm_ms"] = max(m.ts for m in msgs)
+        doc["dlm"] = iso(doc["_dlm_ms"])
     return doc
 
 

@@ -23,6 +23,20 @@ class RoomWrites(DirectoryWrites):
             room["lastMessage"] = dict(doc)
             room["lm"] = doc["ts"]
         room["_updatedAt"] = iso(now)
+        if room.get("prid"):
+            self._refresh_discussion(room, doc, now)
+
+    def _refresh_discussion(self, room: dict, doc: dict, now: int) -> None:
+        """`refreshDiscussionMetadata`: the parent's `discussion-created` message: dcount, dlm."""
+        by_id = self.ws.messages.by_id
+        for mid in [
+            m.id for m in self.ws.messages.visible(room["prid"]) if m.t == "discussion-created"
+        ]:
+            parent = by_id[mid].doc()
+            if parent.get("drid") == room["_id"]:
+                count = parent.get("dcount", 0) + 1
+                self._update(mid, dcount=count, dlm=doc["ts"])  # type: ignore[attr-defined]
+                return
 
     def _after_delete(self, rid: str, now: int, counted: bool) -> None:
         room = self.ws.rooms.get(rid)

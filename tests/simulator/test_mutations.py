@@ -213,3 +213,15 @@ def test_activity_mode_keeps_the_workspace_changing(sim_workspace: Workspace, si
         m for m in sim_workspace.ground_truth()["messages"].values() if m["_updatedAt"] > before
     ]
     assert server.activity.writes >= 20 and changed
+
+
+def test_posting_in_a_discussion_refreshes_the_parent_message(sim_workspace: Workspace) -> None:
+    ws = sim_workspace
+    discussion = next(r for r in ws.rooms.values() if r.get("prid"))
+    author = next(iter(ws.subs_by_room[discussion["_id"]]))
+    truth = ws.ground_truth()["messages"]
+    marker = next(m for m in truth.values() if m.get("drid") == discussion["_id"])
+    posted = ws.mutate.post_message(discussion["_id"], author, "in the discussion")
+    after = ws.ground_truth()["messages"][marker["_id"]]
+    assert after["dcount"] == marker["dcount"] + 1 and after["dlm"] == posted["ts"]
+    assert after["_updatedAt"] > marker["_updatedAt"]
