@@ -102,7 +102,7 @@ def health_report(jobs: list[Mapping[str, Any]]) -> tuple[bool, dict[str, Any]]:
 def render_jobs(jobs: list[Mapping[str, Any]], console: Console) -> None:
     """The daemon's jobs as a table (`rcetl status`); the problem column takes what is left."""
     if not jobs:
-        console.print("Daemon jobs: none has run yet (start one with `rcetl daemon`).")
+        console.print("Daemon jobs: none (invalid schedules? `rcetl daemon` names the problem).")
         return
     rows = [_job_cells(job) for job in jobs]
     headers = ("job", "schedule", "last run (UTC)", "result", "next run (UTC)", "lag")
