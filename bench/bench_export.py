@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from etl.export.options import BATCH_ROWS
+
 BATCH = 10_000
 
 
@@ -45,9 +47,9 @@ def build_database(url: str, size: str) -> int:
     return len(docs)
 
 
-def run_variant(variant: str, url: str, out: str) -> dict[str, Any]:
+def run_variant(variant: str, url: str, out: str, batch_rows: int) -> dict[str, Any]:
     from etl.db import open_database
-    from etl.export import ExportFilters, export_archive, export_feed
+    from etl.export import ExportFilters, ExportOptions, export_archive, export_feed
 
     engine = open_database(url)
     only_messages = ExportFilters(tables=("messages",))
@@ -57,9 +59,12 @@ def run_variant(variant: str, url: str, out: str) -> dict[str, Any]:
     elif variant == "pyarrow":
         rows = _plain_pyarrow_write(engine, out)
     elif variant == "archive":
-        rows = export_archive(engine, out, only_messages)["tables"]["messages"]["rows"]
+        manifest = export_archive(engine, out, only_messages, options=ExportOptions(batch_rows))
+        rows = manifest["tables"]["messages"]["rows"]
     elif variant == "feed":
-        rows = export_feed(engine, out, only_messages).changes["messages"]
+        rows = export_feed(engine, out, only_messages, options=ExportOptions(batch_rows)).changes[
+            "messages"
+        ]
     else:
         raise SystemExit(f"unknown variant {variant}")
     seconds = time.perf_counter() - start
@@ -101,8 +106,9 @@ def _plain_pyarrow_write(engine: Any, out: str) -> int:
     return len(rows)
 
 
-def _child(variant: str, url: str, out: str) -> dict[str, Any]:
+def _child(variant: str, url: str, out: str, batch_rows: int) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--variant", variant, "--db", url, "--out", out]
+    cmd += ["--batch-rows", str(batch_rows)]
     done = subprocess.run(cmd, check=True, capture_output=True, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -113,10 +119,17 @@ def main() -> None:
     parser.add_argument("--db", help="database URL to reuse (built when missing)")
     parser.add_argument("--variant", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
-    parser.add_argument("--repeat", type=int, default=2, help="runs per variant (best is kept)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per variant (best is kept)")
+    parser.add_argument(
+        "--batch-rows",
+        type=int,
+        nargs="+",
+        default=[BATCH_ROWS, 64 * 1024],
+        help="fetch sizes to measure archive and feed with",
+    )
     args = parser.parse_args()
     if args.variant:
-        print(json.dumps(run_variant(args.variant, args.db, args.out)))
+        print(json.dumps(run_variant(args.variant, args.db, args.out, args.batch_rows[0])))
         return
     with tempfile.TemporaryDirectory(prefix="bench-export-") as tmp:
         url = args.db or f"sqlite:///{tmp}/bench.db"
@@ -124,10 +137,16 @@ def main() -> None:
             start = time.perf_counter()
             count = build_database(url, args.size)
             print(f"built {url}: {count} messages in {time.perf_counter() - start:.1f}s")
+        plan = [("baseline", 0), ("pyarrow", 0)]
+        plan += [(v, b) for b in args.batch_rows for v in ("archive", "feed")]
         results = {}
-        for variant in ("baseline", "pyarrow", "archive", "feed"):
-            runs = [_child(variant, url, f"{tmp}/{variant}-{i}") for i in range(args.repeat)]
-            results[variant] = min(runs, key=lambda r: r["seconds"])
+        for variant, batch in plan:
+            name = f"{variant} {batch // 1024}k" if batch else variant
+            runs = [
+                _child(variant, url, f"{tmp}/{variant}-{batch}-{i}", batch or 1)
+                for i in range(args.repeat)
+            ]
+            results[name] = min(runs, key=lambda r: r["seconds"])
         _report(results)
 
 
@@ -136,14 +155,14 @@ def _report(results: dict[str, dict[str, Any]]) -> None:
     plain = results["pyarrow"]
     plain_rate = plain["rows"] / plain["seconds"]
     print(f"\nprocess floor (imports + engine): {floor:.0f} MB peak RSS")
-    print(f"{'variant':<10}{'rows':>9}{'s':>8}{'rows/s':>10}{'x pyarrow':>11}"
+    print(f"{'variant':<14}{'rows':>9}{'s':>8}{'rows/s':>10}{'x pyarrow':>11}"
           f"{'peak MB':>9}{'above floor':>13}{'x pyarrow':>11}{'MB on disk':>12}")  # fmt: skip
-    for name in ("pyarrow", "archive", "feed"):
+    for name in [n for n in results if n != "baseline"]:
         r = results[name]
         rate = r["rows"] / r["seconds"]
         above = r["peak_mb"] - floor
         print(
-            f"{name:<10}{r['rows']:>9}{r['seconds']:>8.2f}{rate:>10.0f}{rate / plain_rate:>11.2f}"
+            f"{name:<14}{r['rows']:>9}{r['seconds']:>8.2f}{rate:>10.0f}{rate / plain_rate:>11.2f}"
             f"{r['peak_mb']:>9.0f}{above:>13.0f}{above / max(plain['peak_mb'] - floor, 1):>11.2f}"
             f"{r['bytes'] / 2**20:>12.1f}"
         )

@@ -115,8 +115,10 @@ def run_variant(name: str, info: dict[str, Any], db_url: str, args: argparse.Nam
     command = [sys.executable, __file__, "--variant", name, "--info", json.dumps(info)]
     command += ["--db", db_url, "--concurrency", str(args.concurrency)]
     command += ["--page-size", str(args.page_size)]
-    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"variant {name} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:

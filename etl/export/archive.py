@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pyarrow as pa
 import sqlalchemy as sa
 
 from etl.export.arrow_schema import arrow_schema
@@ -25,7 +24,7 @@ from etl.export.manifest import (
 from etl.export.options import ExportOptions
 from etl.export.reader import iter_batches, read_snapshot
 from etl.export.snapshot import snapshot_info
-from etl.export.writer import WrittenFile, remove_stale_temps
+from etl.export.writer import remove_stale_temps
 from etl.schema import metadata
 
 # Internal state of this tool, meaningless in an archive.
@@ -95,7 +94,7 @@ def export_archive(
     filters = filters or ExportFilters()
     options = options or ExportOptions()
     tables = archive_tables(filters)
-    location = open_location(out, options.endpoint_url)
+    location = open_location(out, options.endpoint_url, create=True)
     remove_stale_temps(location)
     previous = _previous_files(location)
     with read_snapshot(engine) as conn:
@@ -120,12 +119,3 @@ def export_archive(
         if location.exists(stale):
             location.delete(stale)
     return manifest
-
-
-def manifest_files(manifest: dict[str, Any]) -> list[WrittenFile]:
-    return [WrittenFile(**f) for t in manifest["tables"].values() for f in t["files"]]
-
-
-def read_dataset_schema(manifest: dict[str, Any], table: str) -> pa.Schema:
-    """The Arrow schema of a table as readers see it (files plus partition columns)."""
-    return arrow_schema(metadata.tables[table])

@@ -194,7 +194,7 @@ def export_feed(
     filters = filters or ExportFilters()
     options = options or ExportOptions()
     names = feed_tables(filters)
-    location = open_location(out, options.endpoint_url)
+    location = open_location(out, options.endpoint_url, create=True)
     target = feed_target(location, filters)
     manifest = load_feed_manifest(location, target, filters)
     remove_stale_temps(location)

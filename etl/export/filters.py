@@ -34,9 +34,10 @@ class FilterError(ValueError):
 
 
 def _utc(value: datetime | None) -> datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value.astimezone(UTC) if value else None
-    return value.replace(tzinfo=UTC)
+    """Naive times are taken as UTC, like everything the database stores."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @dataclass(frozen=True)

@@ -75,8 +75,9 @@ def _s3_filesystem(endpoint_url: str | None) -> pafs.S3FileSystem:
     return pafs.S3FileSystem(**options)
 
 
-def open_location(out: str, endpoint_url: str | None = None) -> Location:
-    """Resolve `out` (a path, file://, s3:// or another pyarrow URI) to a Location."""
+def open_location(out: str, endpoint_url: str | None = None, create: bool = False) -> Location:
+    """Resolve `out` (a path, file://, s3:// or another pyarrow URI) to a Location; `create`
+    makes a local folder (exports do; verify and compact must not invent one)."""
     if out.startswith("s3://"):
         parsed = urlparse(out)
         root = posixpath.join(parsed.netloc, parsed.path.strip("/")).rstrip("/")
@@ -85,5 +86,6 @@ def open_location(out: str, endpoint_url: str | None = None) -> Location:
         fs, root = pafs.FileSystem.from_uri(out)
         return Location(fs, root.rstrip("/"), out)
     path = Path(out.removeprefix("file://")).expanduser().resolve()
-    path.mkdir(parents=True, exist_ok=True)
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
     return Location(pafs.LocalFileSystem(), path.as_posix(), str(path))

@@ -125,8 +125,10 @@ def test_cli_feed_and_errors(engine: sa.Engine, sqlite_url: str, tmp_path: Path)
     assert bad.exit_code != 0 and "unknown table(s) ['nope']" in bad.output
     bad_date = runner.invoke(cli, [*base, "archive", "--out", "x", "--since", "last tuesday"])
     assert bad_date.exit_code == 2 and "is not a date" in bad_date.output
-    archive_into_feed = runner.invoke(cli, [*base, "compact", str(tmp_path / "nowhere")])
-    assert archive_into_feed.exit_code == 1 and "no manifest.json" in archive_into_feed.output
+    nowhere = runner.invoke(cli, [*base, "compact", str(tmp_path / "nowhere")])
+    assert nowhere.exit_code == 1 and "no manifest.json" in nowhere.output
+    assert verify_archive(str(tmp_path / "typo"))[0].startswith("manifest.json: missing")
+    assert not (tmp_path / "typo").exists() and not (tmp_path / "nowhere").exists()
 
 
 def test_odd_room_filter_round_trips(engine: sa.Engine, tmp_path: Path) -> None:
