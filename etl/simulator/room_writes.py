@@ -23,8 +23,17 @@ class RoomWrites(DirectoryWrites):
             room["lastMessage"] = dict(doc)
             room["lm"] = doc["ts"]
         room["_updatedAt"] = iso(now)
+        self._alert_members(rid, doc["u"]["_id"], now)
         if room.get("prid"):
             self._refresh_discussion(room, doc, now)
+
+    def _alert_members(self, rid: str, author: str, now: int) -> None:
+        """`setAlertForRoomIdExcludingUserId`: only subscriptions not already alerted change."""
+        subs = self.ws.subscriptions
+        for uid, sub_id in self.ws.subs_by_room.get(rid, {}).items():
+            sub = subs[sub_id]
+            if uid != author and not sub.get("alert"):
+                sub.update(alert=True, open=True, _updatedAt=iso(now))
 
     def _refresh_discussion(self, room: dict, doc: dict, now: int) -> None:
         """`refreshDiscussionMetadata`: the parent's `discussion-created` message: dcount, dlm."""

@@ -160,3 +160,49 @@ def test_roles_emoji_permissions_sounds_settings(sim_workspace: Workspace, sim_s
     assert sounds["total"] == len(ws.custom_sounds)
     assert public["count"] == 5 and {"settings", "count", "offset", "total"} <= set(public)
     assert all(set(s) == {"_id", "value"} for s in public["settings"])
+
+
+def test_new_messages_alert_other_members_subscriptions(
+    sim_workspace: Workspace, sim_server
+) -> None:
+    ws = sim_workspace
+    admin, user = ws.credentials["admin"]["user_id"], ws.credentials["user"]["user_id"]
+    since = ws.clock.now_iso()
+    ws.clock.advance(1)
+    ws.mutate.post_message("GENERAL", admin, "hello all")
+    with client(sim_server(), "user") as api, client(sim_server()) as admin_api:
+        mine = api.get("subscriptions.get", params={"updatedSince": since}).json()
+        authors = admin_api.get("subscriptions.get", params={"updatedSince": since}).json()
+    assert [s["rid"] for s in mine["update"]] == ["GENERAL"] and mine["update"][0]["alert"] is True
+    assert mine["update"][0]["u"]["_id"] == user and authors["update"] == []
+
+
+def test_starred_is_reduced_to_the_callers_star(sim_workspace: Workspace, sim_server) -> None:
+    ws = sim_workspace
+    admin, user = ws.credentials["admin"]["user_id"], ws.credentials["user"]["user_id"]
+    doc = ws.mutate.post_message("GENERAL", admin, "star me")
+    ws.mutate.star(doc["_id"], admin)
+    ws.mutate.star(doc["_id"], user)
+    server = sim_server()
+    with client(server) as api, client(server, "user") as limited:
+        seen = api.get("chat.getMessage", params={"msgId": doc["_id"]}).json()["message"]
+        seen_by_user = limited.get("chat.getMessage", params={"msgId": doc["_id"]}).json()[
+            "message"
+        ]
+    assert seen["starred"] == [{"_id": admin}] and seen_by_user["starred"] == [{"_id": user}]
+    assert len(ws.ground_truth()["messages"][doc["_id"]]["starred"]) == 2
+
+
+def test_deleted_message_ids_need_no_room_access(sim_workspace: Workspace, sim_server) -> None:
+    ws = sim_workspace
+    admin = ws.credentials["admin"]["user_id"]
+    private = ws.mutate.create_room("p", "secret", admin, [])
+    doc = ws.mutate.post_message(private["_id"], admin, "gone soon")
+    ws.mutate.delete_message(doc["_id"], admin)
+    with client(sim_server(), "user") as api:
+        ids = api.get(
+            "chat.getDeletedMessages", params={"roomId": private["_id"], "since": LONG_AGO}
+        )
+        history = api.get("groups.history", params={"roomId": private["_id"]})
+    assert ids.status_code == 200 and ids.json()["messages"] == [{"_id": doc["_id"]}]
+    assert history.status_code == 400

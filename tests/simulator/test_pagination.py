@@ -134,3 +134,15 @@ def test_listing_endpoints_are_paged(sim_workspace: Workspace, sim_server) -> No
     assert room_of(sim_workspace, lambda r: r["t"] == "d")["_id"] in {
         r["_id"] for r in typed["rooms"]
     }
+
+
+def test_hidden_system_message_types_are_filtered_from_history(
+    sim_workspace: Workspace, sim_server
+) -> None:
+    joins = [m for m in _general_visible(sim_workspace) if m.get("t") == "uj"]
+    sim_workspace.mutate.set_setting("Hide_System_Messages", ["uj"])
+    with client(sim_server()) as api:
+        history = api.get("channels.history", params={"roomId": "GENERAL", "count": 0}).json()
+        messages = api.get("channels.messages", params={"roomId": "GENERAL", "count": 0}).json()
+    assert joins and not [m for m in history["messages"] if m.get("t") == "uj"]
+    assert len([m for m in messages["messages"] if m.get("t") == "uj"]) == len(joins)
