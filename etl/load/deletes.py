@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 from etl.load import plans
 from etl.load.records import delete_children
 from etl.schema import CHILD_TABLES, SYNCED_TABLES
-from etl.schema.types import unescape_json
+from etl.schema.types import escape_text, unescape_json
 
 Policy = Literal["keep", "redact", "purge"]
 POLICIES: tuple[str, ...] = ("keep", "redact", "purge")
@@ -64,7 +64,10 @@ def mark_deleted(
     if policy not in POLICIES:
         raise ValueError(f"deletion policy must be one of {POLICIES}, not {policy!r}")
     now = datetime.now(UTC)
-    latest = {item_id: when or now for item_id, when in items}
+    key = escape_text if conn.dialect.name == "postgresql" else str
+    # An id holding NUL never reaches a table (normalise refuses it), so on PostgreSQL it can only
+    # become a tombstone, stored escaped.
+    latest = {key(str(item_id)): when or now for item_id, when in items}
     if not latest:
         return 0
     ids = list(latest)

@@ -10,6 +10,7 @@ from etl.normalise.fields import (
     doc_id,
     integer,
     items,
+    key_text,
     number,
     text,
 )
@@ -36,8 +37,8 @@ def normalise_user(doc: dict[str, Any]) -> Record:
         "updated_at": date(doc, "_updatedAt"),
         "raw": doc,
     }
-    roles = dict.fromkeys(r for r in items(doc, "roles") if type(r) is str)
-    emails = [e for e in items(doc, "emails") if type(e) is dict and type(e.get("address")) is str]
+    roles = dict.fromkeys(r for r in items(doc, "roles") if key_text(r))
+    emails = [e for e in items(doc, "emails") if type(e) is dict and key_text(e.get("address"))]
     children = {
         "user_roles": [{"user_id": uid, "role": role} for role in roles],
         "user_emails": [
@@ -76,7 +77,7 @@ def normalise_permission(doc: dict[str, Any]) -> Record:
         "updated_at": date(doc, "_updatedAt"),
         "raw": doc,
     }
-    roles = dict.fromkeys(r for r in items(doc, "roles") if type(r) is str)
+    roles = dict.fromkeys(r for r in items(doc, "roles") if key_text(r))
     children = {"permission_roles": [{"permission_id": pid, "role": r} for r in roles]}
     return Record("permissions", row, children)
 
@@ -96,7 +97,7 @@ def normalise_custom_emoji(doc: dict[str, Any]) -> Record:
         aliases = [a.strip() for a in aliases.split(",")]
     if type(aliases) is not list:
         aliases = []
-    unique = dict.fromkeys(a for a in aliases if type(a) is str and a)
+    unique = dict.fromkeys(a for a in aliases if key_text(a))
     children = {"emoji_aliases": [{"emoji_id": eid, "alias": a} for a in unique]}
     return Record("custom_emoji", row, children)
 

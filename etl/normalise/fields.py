@@ -45,10 +45,24 @@ def text(doc: Mapping[str, Any], key: str) -> str | None:
 
 
 def required_text(doc: Mapping[str, Any], key: str) -> str:
+    """A required id reference (a message's `rid`)."""
     value = doc.get(key)
-    if type(value) is str and value:
+    if type(value) is str and value and "\x00" not in value:
         return value
     raise NormaliseError(f"missing field {key!r}" if value is None else f"bad field {key!r}")
+
+
+def ref(doc: Mapping[str, Any], key: str) -> str | None:
+    """An optional id reference (`tmid`): ids are keys, so NUL is refused rather than escaped."""
+    value = text(doc, key)
+    if value is not None and "\x00" in value:
+        raise NormaliseError(f"field {key!r} contains a NUL character")
+    return value
+
+
+def key_text(value: Any) -> str | None:
+    """A string usable as (part of) a child row's key; anything else stays in `raw` only."""
+    return value if type(value) is str and value and "\x00" not in value else None
 
 
 def loose_text(value: Any) -> str | None:

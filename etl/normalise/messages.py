@@ -12,8 +12,10 @@ from etl.normalise.fields import (
     doc_id,
     integer,
     items,
+    key_text,
     loose_text,
     obj,
+    ref,
     required_text,
     text,
 )
@@ -36,7 +38,7 @@ def normalise_message(doc: dict[str, Any]) -> Record:
         "u_username": text(u, "username"),
         "u_name": text(u, "name"),
         "alias": text(doc, "alias"),
-        "tmid": text(doc, "tmid"),
+        "tmid": ref(doc, "tmid"),
         "tshow": boolean(doc, "tshow"),
         "tcount": integer(doc, "tcount"),
         "tlm": date(doc, "tlm"),
@@ -75,9 +77,11 @@ def _reactions(mid: str, doc: dict[str, Any]) -> Rows:
     for emoji, reaction in reactions.items():
         if type(reaction) is not dict:
             raise NormaliseError(f"reaction {emoji!r} is not an object")
+        if key_text(emoji) is None:
+            continue
         names = items(reaction, "names")
         for i, username in enumerate(items(reaction, "usernames")):
-            if type(username) is str:
+            if key_text(username):
                 name = names[i] if i < len(names) and type(names[i]) is str else None
                 rows.append({"message_id": mid, "emoji": emoji, "username": username, "name": name})
     return rows
@@ -96,7 +100,7 @@ def _mentions(mid: str, doc: dict[str, Any]) -> Rows:
                     "message_id": mid,
                     "kind": kind,
                     "position": i,
-                    "mention_id": loose_text(m.get("_id")),
+                    "mention_id": key_text(m.get("_id")),
                     "username": loose_text(m.get("username")),
                     "name": loose_text(m.get("name")),
                     "type": loose_text(m.get("type")),
@@ -134,7 +138,7 @@ def _files(mid: str, doc: dict[str, Any]) -> Rows:
         {
             "message_id": mid,
             "position": i,
-            "file_id": loose_text(f.get("_id")),
+            "file_id": key_text(f.get("_id")),
             "name": loose_text(f.get("name")),
             "type": loose_text(f.get("type")),
             "size": f.get("size") if type(f.get("size")) is int else None,
@@ -167,5 +171,5 @@ def _urls(mid: str, doc: dict[str, Any]) -> Rows:
 def _followers(mid: str, doc: dict[str, Any]) -> Rows:
     if not doc.get("replies"):
         return NO_ITEMS
-    user_ids = dict.fromkeys(uid for uid in items(doc, "replies") if type(uid) is str)
+    user_ids = dict.fromkeys(uid for uid in items(doc, "replies") if key_text(uid))
     return [{"message_id": mid, "user_id": uid} for uid in user_ids]

@@ -11,6 +11,8 @@ from etl.normalise.fields import (
     doc_id,
     integer,
     items,
+    key_text,
+    loose_text,
     obj,
     required_text,
     text,
@@ -57,12 +59,12 @@ def normalise_room(doc: dict[str, Any]) -> Record:
             {
                 "room_id": rid,
                 "user_id": uid,
-                "username": usernames[i] if i < len(usernames) else None,
+                "username": loose_text(usernames[i]) if i < len(usernames) else None,
                 "name": None,
                 "status": None,
             }
             for i, uid in enumerate(uids)
-            if type(uid) is str
+            if key_text(uid)
         ]
     return Record("rooms", row, children)
 

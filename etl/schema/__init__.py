@@ -39,6 +39,8 @@ CHILD_TABLES: dict[str, tuple[str, str]] = {
     "emoji_aliases": ("custom_emoji", "emoji_id"),
 }
 
+# Views are created by migrations, not by the models. PostgreSQL fixes a view's column list when
+# the view is created, so a migration that adds columns to `messages` must recreate `threads`.
 VIEWS: dict[str, str] = {
     # Thread parents: messages that have a reply count.
     "threads": "SELECT * FROM messages WHERE tcount IS NOT NULL",

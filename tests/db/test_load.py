@@ -17,6 +17,7 @@ from etl.load import (
 )
 from etl.normalise import NormaliseError, normalise
 from etl.schema import CHILD_TABLES, metadata
+from etl.schema.types import unescape_text
 from tests.db import samples
 from tests.db.helpers import fetch, save
 
@@ -146,6 +147,12 @@ def test_purge_removes_rows_and_children_and_leaves_tombstones(db_engine: Engine
     assert set(tombstones) == {("messages", "m1"), ("messages", "ghost")}
     assert tombstones[("messages", "m1")]["deleted_at"] == DELETED_AT
     assert tombstones[("messages", "m1")]["change_seq"] == seq
+
+
+def test_deleted_ids_with_nul_become_tombstones(db_engine: Engine) -> None:
+    delete(db_engine, ["odd\x00id"], "keep")
+    stored = fetch(db_engine, "tombstones")[0]["id"]
+    assert unescape_text(stored) == "odd\x00id"  # escaped on PostgreSQL, verbatim on SQLite
 
 
 def test_deletion_arguments_are_checked(db_engine: Engine) -> None:

@@ -87,6 +87,8 @@ def test_dates_in_every_accepted_form(value: object) -> None:
         ({"_id": "m", "rid": "R", "reactions": {":x:": "bob"}}, "reaction"),
         ({"_id": "m", "rid": "R", "u": "bob"}, "'u'"),
         ({"_id": "m", "rid": "R", "tcount": "2"}, "'tcount'"),
+        ({"_id": "m", "rid": "R\x00"}, "'rid'"),
+        ({"_id": "m", "rid": "R", "tmid": "p\x00"}, "'tmid'"),
     ],
 )
 def test_unnormalisable_messages_name_the_problem(doc: dict, reason: str) -> None:
@@ -144,3 +146,13 @@ def test_every_resource_has_a_normaliser() -> None:
     assert set(docs) == set(RESOURCES)
     for resource, doc in docs.items():
         assert normalise(resource, doc).row
+
+
+def test_child_keys_with_nul_stay_in_raw_only() -> None:
+    doc = samples.message(
+        reactions={":a:": {"usernames": ["ok", "bad\x00"]}, "bad\x00:": {"usernames": ["x"]}},
+        replies=["u1", "u\x00"],
+    )
+    children = normalise("messages", doc).children
+    assert [(r["emoji"], r["username"]) for r in children["message_reactions"]] == [(":a:", "ok")]
+    assert [f["user_id"] for f in children["thread_followers"]] == ["u1"]
