@@ -93,7 +93,7 @@ def unreadable_reason(exc: Exception) -> str | None:
     if isinstance(exc, PermissionDeniedError):
         return f"forbidden ({exc.status}): the token's user cannot read this room"
     if isinstance(exc, BadRequestError) and exc.error_type == "error-not-allowed":
-        return "not allowed: private room or DM the token's user is not a member of"
+        return "not allowed: a private group, DM or private team the token's user is not in"
     if isinstance(exc, BadRequestError) and exc.error_type == "error-room-not-found":
         # groups.* look the room up through the caller's subscription: "not found" = no access.
         return "not found for this user: private group it is not a member of"

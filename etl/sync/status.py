@@ -43,27 +43,31 @@ def resource_status(engine: Engine) -> dict[str, Any]:
             watermark = None
             if cp and cp.watermark_ms:
                 watermark = datetime.fromtimestamp(cp.watermark_ms / 1000, tz=UTC)
+            synced = cp.updated_at if cp else None
+            if synced is not None and synced.tzinfo is None:
+                synced = synced.replace(tzinfo=UTC)
             resources.append(
                 {
                     "resource": resource,
                     "rows": _rows(conn, resource),
                     "last_sync": _iso(cp.updated_at) if cp else None,
                     "watermark": _iso(watermark),
-                    "lag_seconds": round((now - watermark).total_seconds()) if watermark else None,
+                    # lag: how long ago the resource was last brought level with the server
+                    "lag_seconds": round((now - synced).total_seconds()) if synced else None,
                     "status": cp.status if cp else "never synced",
                 }
             )
         unreadable = conn.execute(
-            select(rooms.c.id, rooms.c.name, rooms.c.t, rooms.c.unreadable_reason).where(
-                rooms.c.readable.is_(False), rooms.c.deleted_at.is_(None)
-            )
+            select(
+                rooms.c.id, rooms.c.name, rooms.c.t.label("kind"), rooms.c.unreadable_reason
+            ).where(rooms.c.readable.is_(False), rooms.c.deleted_at.is_(None))
         )
         quarantined = conn.execute(select(func.count()).select_from(Quarantine)).scalar_one()
         runs = recent_runs(conn, 5)
     return {
         "resources": resources,
         "unreadable_rooms": [
-            {"id": r.id, "name": r.name, "type": r.t, "reason": r.unreadable_reason}
+            {"id": r.id, "name": r.name, "type": r.kind, "reason": r.unreadable_reason}
             for r in unreadable
         ],
         "quarantined": int(quarantined),
