@@ -50,6 +50,11 @@ def set_room_readable(conn: Connection, room_id: str, readable: bool, reason: st
 def replace_room_members(
     conn: Connection, room_id: str, records: Sequence[Record], change_seq: int
 ) -> int:
-    """Make `room_members` of one room exactly `records` (a complete member listing)."""
+    """Make `room_members` of one room exactly `records` (a complete member listing).
+
+    The room row takes the same `change_seq`, so a feed that replays "children of changed
+    parents" also learns of members who left.
+    """
     delete_children(conn, "room_members", [room_id])
+    conn.execute(update(Room).where(Room.id == room_id).values(change_seq=change_seq))
     return save_records(conn, "room_members", records, change_seq)

@@ -97,11 +97,14 @@ def test_room_members_listing_replaces_the_room(db_engine: Engine) -> None:
     def members(*names: str) -> list:
         return [normalise("room_members", {"_id": n, "username": n, "rid": "R"}) for n in names]
 
+    save(db_engine, "rooms", [samples.room("R")])
     with db_engine.begin() as conn:
         replace_room_members(conn, "R", members("a", "b", "c"), next_change_seq(conn))
     with db_engine.begin() as conn:
-        replace_room_members(conn, "R", members("b", "d"), next_change_seq(conn))
+        seq = next_change_seq(conn)
+        replace_room_members(conn, "R", members("b", "d"), seq)
     assert sorted(m["user_id"] for m in fetch(db_engine, "room_members")) == ["b", "d"]
+    assert fetch(db_engine, "rooms")[0]["change_seq"] == seq  # the feed sees "a", "c" left
 
 
 DELETED_AT = datetime(2024, 4, 1, 12, 0, tzinfo=UTC)
