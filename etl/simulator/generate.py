@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 from etl.simulator import directory as d
 from etl.simulator import rooms_gen as r
-from etl.simulator.clock import SimClock, iso, parse_date
+from etl.simulator.clock import SimClock, iso
 from etl.simulator.content import Content
 from etl.simulator.gen_messages import DAY_MS, RoomGenerator, RoomPlan, to_messages
 from etl.simulator.ids import random_id, token
-from etl.simulator.rooms_gen import RoomMix
+from etl.simulator.room_builder import RoomBuilder
 from etl.simulator.store import Workspace
 from etl.simulator.trash_gen import add_deleted_objects
 from etl.simulator.wiring import Cast, finish_room, plan_counts
@@ -74,7 +74,7 @@ def _build(seed: int, size: str, now_ms: int | None, trash_ttl_days: float) -> W
     ws.settings = d.make_settings(origin)
     ws.custom_emoji = d.make_emoji(rng, origin, n=max(4, spec.rooms // 10))
     ws.custom_sounds = d.make_sounds(rng, origin, n=max(3, spec.rooms // 40))
-    plans = make_rooms(ws, rng, cast, r.room_mix(spec.rooms), origin, now)
+    plans = RoomBuilder(ws, rng, cast, origin, now).build(r.room_mix(spec.rooms))
     plan_counts(rng, plans, spec.messages)
     generate_messages(ws, rng, cast, plans, now)
     add_deleted_objects(ws, rng, cast, now)
@@ -108,105 +108,6 @@ def make_users(ws: Workspace, rng: random.Random, spec: Size, origin: int) -> Ca
     if not any(not u["active"] for u in people):
         people[-1]["active"] = False
     return Cast(admin=admin, limited=limited, bot=bot, rocket_cat=rocket_cat, people=people)
-
-
-def make_rooms(
-    ws: Workspace, rng: random.Random, cast: Cast, mix: RoomMix, origin: int, now: int
-) -> list[RoomPlan]:
-    active = [u for u in cast.people if u["active"]]
-    plans: list[RoomPlan] = []
-    born = lambda: origin + rng.randint(0, (now - origin) // 4)  # noqa: E731
-
-    def add(room: dict, members: list[dict], owner: dict | None = None) -> RoomPlan:
-        ws.rooms[room["_id"]] = room
-        unique = list({u["_id"]: u for u in members}.values())
-        room["usersCount"] = len(unique)
-        start = parse_date(room["ts"]) or origin
-        for user in unique:
-            ws.add_subscription(
-                r.subscription(rng, user, room, start, owner is not None and user is owner)
-            )
-        plan = RoomPlan(room, unique, 0, start, now - 3_600_000)
-        plans.append(plan)
-        return plan
-
-    special = {cast.admin["_id"], cast.limited["_id"], cast.bot["_id"]}
-    crowd_pool = [u for u in active if u["_id"] not in special]
-
-    def crowd(lo: int, hi: int) -> list[dict]:
-        """Ordinary members; the admin, limited user and bot join only where named."""
-        return rng.sample(crowd_pool, min(len(crowd_pool), rng.randint(lo, hi)))
-
-    admin, limited, bot = cast.admin, cast.limited, cast.bot
-    general = r.named_room("GENERAL", "c", "general", admin, origin, default=True)
-    add(general, [admin, limited, bot, cast.rocket_cat, *cast.people], admin).rich = True
-    channels = []
-    for i in range(mix.channels):
-        room = r.named_room(random_id(rng), "c", f"channel-{i}", admin, born())
-        members = crowd(3, 300) + ([admin] if i % 5 != 4 else []) + ([limited] if i < 2 else [])
-        members += [bot] if i == 0 else []
-        channels.append(add(room, members, admin))
-    channels[-1].room["archived"] = True
-    channels[-2].room["ro"] = True
-    channels[0].rich = True
-    for i in range(mix.groups):
-        room = r.named_room(random_id(rng), "p", f"group-{i}", admin, born())
-        with_admin = i == 0 or (i != 1 and rng.random() < 0.6)
-        add(
-            room,
-            crowd(2, 60) + ([admin] if with_admin else []) + ([limited] if i == 0 else []),
-            admin,
-        ).rich = i < 2
-    others = [u for u in active if u["_id"] not in (admin["_id"], limited["_id"])]
-    pairs = [(admin, limited), (limited, others[0]), (others[1], others[2])]
-    for _ in range(mix.dms - 3):
-        a, b = rng.sample([*others, admin], 2)
-        pairs.append((a, b))
-    for a, b in pairs:
-        room = r.direct_room(rng, [a, b], born())
-        if room["_id"] not in ws.rooms:
-            add(room, [a, b]).rich = len(plans) < 5
-    for i in range(mix.group_dms):
-        members = rng.sample(others, min(len(others), 3 + i % 3)) + ([admin] if i > 0 else [])
-        add(r.direct_room(rng, members, born()), members)
-    parents = [p for p in plans if p.room["t"] in "cp" and p.room["_id"] != "GENERAL"]
-    for i in range(mix.discussions):
-        parent = parents[i % len(parents)]
-        room = r.named_room(
-            random_id(rng), "p", random_id(rng), admin, born(), prid=parent.room["_id"]
-        )
-        room["fname"] = f"discussion {i}"
-        members = rng.sample(parent.members, min(len(parent.members), 5)) + (
-            [admin] if i % 2 == 0 else []
-        )
-        add(room, members, admin).parent = parent
-    make_teams(ws, rng, cast, mix, add, crowd, born)
-    return plans
-
-
-def make_teams(
-    ws: Workspace, rng: random.Random, cast: Cast, mix: RoomMix, add, crowd, born
-) -> None:
-    """Team i is private when i is odd; the admin joins public teams only, never their channels."""
-    admin, limited = cast.admin, cast.limited
-    for i in range(mix.teams):
-        private = i % 2 == 1
-        ts = born()
-        main = r.named_room(
-            random_id(rng), "p" if private else "c", f"team-{i}", admin, ts, teamMain=True
-        )
-        members = crowd(3, 40) + ([limited] if private else [admin])
-        team = r.team_doc(rng, f"team-{i}", private, main["_id"], admin, ts)
-        main["teamId"] = team["_id"]
-        ws.teams[team["_id"]] = team
-        ws.team_members[team["_id"]] = {
-            u["_id"]: r.team_member(rng, team, u, admin, ts) for u in members
-        }
-        add(main, members, admin)
-        channel = r.named_room(
-            random_id(rng), "c", f"team-{i}-channel", admin, born(), teamId=team["_id"]
-        )
-        add(channel, [u for u in members if u is not admin][:10])
 
 
 def generate_messages(

@@ -33,7 +33,8 @@ def _readable(ws: Workspace, uid: str, rid: str) -> bool:
     "chat.syncMessages", allowed={"roomId", "lastUpdate", "count", "next", "previous", "type"}
 )
 def sync_messages(ctx: Ctx) -> dict:
-    ws, p = ctx.ws, ctx.params
+    """The route's own checks, then `getMessageHistory`'s, in the server's order."""
+    p = ctx.params
     rid = ctx.require("roomId")
     last_update, kind = p.get("lastUpdate"), p.get("type")
     nxt, prev = p.get("next"), p.get("previous")
@@ -41,20 +42,29 @@ def sync_messages(ctx: Ctx) -> dict:
         raise failure(
             "error-param-required", 'The "type" or "lastUpdate" parameters must be provided'
         )
-    since = None
-    if last_update:
-        since = parse_date(last_update)
-        if since is None:
-            raise failure(
-                "error-lastUpdate-param-invalid",
-                'The "lastUpdate" query parameter must be a valid date',
-            )
+    since = parse_date(last_update) if last_update else None
+    if last_update and since is None:
+        raise failure(
+            "error-lastUpdate-param-invalid",
+            'The "lastUpdate" query parameter must be a valid date',
+        )
     if kind is not None and kind not in ("UPDATED", "DELETED"):
         raise invalid_params("must be equal to one of the allowed values (type)")
     count = parse_int(p["count"], "count") if p.get("count") else 0
-    count = count or 20  # `...(count && {count})`: 0 falls back to 20; no upper cap
-    if not _readable(ws, ctx.uid, rid):
+    if not _readable(ctx.ws, ctx.uid, rid):
         raise not_allowed()
+    _check_cursor_params(kind, nxt, prev, last_update)
+    if since is not None:
+        return {"result": _without_pagination(ctx, rid, since)}
+    if not (nxt or prev):
+        return {"result": {"updated": [], "deleted": []}}  # falls through to getChannelHistory
+    # `...(count && {count})`: 0 falls back to the default 20; there is no upper cap.
+    return {"result": _cursor_page(ctx, rid, kind or "UPDATED", count or 20, nxt, prev)}
+
+
+def _check_cursor_params(
+    kind: str | None, nxt: str | None, prev: str | None, last: str | None
+) -> None:
     if (nxt or prev) and not kind:
         raise failure(
             "error-type-param-required",
@@ -64,16 +74,11 @@ def sync_messages(ctx: Ctx) -> dict:
         raise failure(
             "error-cursor-conflict", 'You cannot provide both "next" and "previous" parameters'
         )
-    if (nxt or prev) and last_update:
+    if (nxt or prev) and last:
         raise failure(
             "error-cursor-and-lastUpdate-conflict",
             'The attributes "next", "previous" and "lastUpdate" cannot be used together',
         )
-    if since is not None:
-        return {"result": _without_pagination(ctx, rid, since)}
-    if not (nxt or prev):
-        return {"result": {"updated": [], "deleted": []}}  # falls through to getChannelHistory
-    return {"result": _cursor_page(ctx, rid, kind or "UPDATED", count, nxt, prev)}
 
 
 def _without_pagination(ctx: Ctx, rid: str, since: int) -> dict:
