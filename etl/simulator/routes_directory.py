@@ -45,10 +45,7 @@ def permissions_list_all(ctx: Ctx) -> dict:
     if since is None:
         return {"update": list(ws.permissions.values()), "remove": []}
     update = [p for p in ws.permissions.values() if ms_of(p) > since]
-    remove = [
-        {"_id": t.doc["_id"], "_deletedAt": t.doc["_deletedAt"]}
-        for t in ws.trash_after("permissions", since)
-    ]
+    remove = ws.tombstones("permissions", since)
     return {"update": update, "remove": remove}
 
 

@@ -79,10 +79,7 @@ def rooms_get(ctx: Ctx) -> dict:
     if since is None:
         return {"update": [public_room(r) for r in rooms], "remove": []}
     update = [public_room(r) for r in rooms if ms_of(r) > since]
-    remove = [
-        {"_id": t.doc["_id"], "_deletedAt": t.doc["_deletedAt"]}
-        for t in ws.trash_after("rooms", since)
-    ]
+    remove = ws.tombstones("rooms", since)
     return {"update": update, "remove": remove}
 
 
