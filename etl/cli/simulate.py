@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import signal
 import threading
 import time
@@ -81,6 +82,7 @@ def simulate_cmd(
     started = time.monotonic()
     ws = build_workspace(seed=seed, size=size, trash_ttl_days=trash_ttl_days)
     built = time.monotonic() - started
+    gc.freeze()  # a long-lived process: keep the collector off millions of workspace objects
     options = SimOptions(
         rate_limit=limit,
         faults=specs,

@@ -246,7 +246,7 @@ def thread_messages(ctx: Ctx) -> dict:
     spec = parse_sort(ctx.params, [("ts", 1)])
     keys = ws.messages.threads.get(parent.id, [])
     by_id = ws.messages.by_id
-    if spec == [("ts", 1)]:
+    if spec in ([("ts", 1)], [("ts", 1), ("_id", 1)]):  # the {tmid} index order
         return paged("messages", [raw(by_id[mid]) for _, mid in keys], offset, count)
     docs = sort_docs((by_id[mid].doc() for _, mid in keys), spec)
     return paged("messages", [raw(by_id[d["_id"]]) for d in docs], offset, count)
