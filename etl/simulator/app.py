@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import parse_qsl
 
 import orjson
@@ -18,6 +19,8 @@ from etl.simulator import (
     routes_rooms,
     routes_sim,
 )
+from etl.simulator.access import has_permission
+from etl.simulator.clock import iso
 from etl.simulator.errors import ApiError, not_found, too_many_requests, unauthorized
 from etl.simulator.options import SimOptions
 from etl.simulator.ratelimit import RateLimiter
@@ -25,6 +28,7 @@ from etl.simulator.routing import Ctx, Registry, check_params
 from etl.simulator.store import Workspace
 
 JSON = "application/json"
+BYPASS = "api-bypass-rate-limit"
 PASSED_HEADERS = ("x-auth-token", "x-2fa-code", "x-2fa-method")
 
 
@@ -45,7 +49,7 @@ class ApiApp:
         self.options = options
         self.registry = catalogue()
         self.limiter = RateLimiter(*options.rate_limit) if options.rate_limit else None
-        self.bypass = frozenset(options.bypass_roles)
+        self.grant_bypass(options.bypass_roles)
         routes = [
             StarletteRoute("/api/info", self.info, methods=["GET"]),
             StarletteRoute(
@@ -55,6 +59,13 @@ class ApiApp:
         if options.enable_mutations:
             routes.append(StarletteRoute("/_sim/{op:path}", self.sim, methods=["GET", "POST"]))
         self.starlette = Starlette(routes=routes)
+
+    def grant_bypass(self, roles: Sequence[str]) -> None:
+        """`SimOptions.bypass_roles` becomes the permission document, the limiter's one source."""
+        doc = self.ws.permissions.get(BYPASS)
+        if doc is not None and sorted(doc["roles"]) != sorted(roles):
+            with self.ws.lock:
+                doc.update(roles=list(roles), _updatedAt=iso(self.ws.now()))
 
     async def info(self, request: Request) -> Response:
         return Response(
@@ -76,8 +87,7 @@ class ApiApp:
         """Skipped (no headers either) for users whose roles hold `api-bypass-rate-limit`."""
         if self.limiter is None:
             return
-        user = self.ws.users.get(uid) if uid else None
-        if user is not None and self.bypass.intersection(user.get("roles", ())):
+        if uid and has_permission(self.ws, uid, BYPASS):
             return
         verdict = self.limiter.hit(endpoint, ip)
         headers.update(verdict.headers())

@@ -46,6 +46,8 @@ def test_bypass_roles_get_no_limit_and_no_headers(sim_server) -> None:
     with client(limited) as admin:
         codes = [admin.get("me").status_code for _ in range(3)]
     assert codes == [200, 200, 429]
+    permission = limited.ws.permissions["api-bypass-rate-limit"]
+    assert permission["roles"] == []  # the options became the permission the server reports
 
 
 def test_auth_comes_before_the_rate_limit(sim_server) -> None:
