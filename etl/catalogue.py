@@ -148,6 +148,11 @@ RESOURCES: dict[str, ResourceSpec] = {
     "members": ResourceSpec("members", "room_members", MEMBERS["c"]),
 }
 
+# What a token without the admin permission can still list: its own share of the resource.
+FALLBACKS: dict[str, Endpoint] = {
+    "teams": _offset("teams.list", "teams", sort=None),
+}
+
 # One cheap read per resource, for `rcetl check`: does this token reach the endpoint at all?
 PROBES: dict[str, tuple[str, dict[str, object]]] = {
     "rooms": ("rooms.get", {"updatedSince": "2100-01-01T00:00:00.000Z"}),

@@ -91,6 +91,8 @@ def _report(summary: SyncSummary, as_json: bool) -> None:
         )
     if summary.total("quarantined"):
         click.echo("some records could not be normalised: they are in the quarantine table")
+    for resource, reason in summary.skipped.items():
+        click.secho(f"skipped {resource}: {reason}", err=True, fg="yellow")
     for error in summary.errors:
         click.secho(f"error: {error}", err=True, fg="red")
 

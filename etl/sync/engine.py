@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from etl.config import ALL_RESOURCES, Settings
-from etl.errors import ApiError, AuthenticationError
+from etl.errors import ApiError, AuthenticationError, PermissionDeniedError
 from etl.schema.synced import Room
 from etl.state import (
     Checkpoint,
@@ -132,6 +132,10 @@ def _run_step(ctx: SyncContext, resource: str) -> None:
             _mark_resource_done(ctx, resource)
     except AuthenticationError:
         raise
+    except PermissionDeniedError as exc:
+        # The token may not read this resource at all: reported and logged, not a failure.
+        ctx.summary.skipped[resource] = str(exc)
+        log.warning("%s skipped, this token lacks the permission: %s", resource, exc)
     except (ApiError, WalkError) as exc:
         ctx.summary.error(f"{resource}: {exc}")
         log.error("%s: %s", resource, exc)
@@ -171,7 +175,9 @@ def _close(ctx: SyncContext, before: Any, status: str) -> None:
     summary.unreadable_rooms = unreadable_rooms(ctx.engine)
     summary.status = status
     summary.finished_at = datetime.now(UTC)
-    finish_run(ctx.engine, summary.run_id or 0, status, summary.as_record())
+    record = summary.as_record()
+    record["errors"] = record["errors"] + [f"skipped {k}: {v}" for k, v in summary.skipped.items()]
+    finish_run(ctx.engine, summary.run_id or 0, status, record)
 
 
 def unreadable_rooms(engine: Engine) -> dict[str, str]:

@@ -31,6 +31,7 @@ class SyncSummary:
     rate_limit_wait_seconds: float = 0.0
     unreadable_rooms: dict[str, str] = field(default_factory=dict)  # room id -> reason
     errors: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # resource -> missing permission
     reconciled: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
@@ -70,5 +71,6 @@ class SyncSummary:
             "rate_limit_wait_seconds": round(self.rate_limit_wait_seconds, 3),
             "unreadable_rooms": dict(self.unreadable_rooms),
             "errors": list(self.errors),
+            "skipped": dict(self.skipped),
             "reconciled": list(self.reconciled),
         }

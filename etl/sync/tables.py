@@ -14,7 +14,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from etl.catalogue import RESOURCES, USERS_BY_UPDATE, USERS_LIST, Endpoint, ResourceSpec
+from etl.catalogue import FALLBACKS, RESOURCES, USERS_BY_UPDATE, USERS_LIST, Endpoint, ResourceSpec
+from etl.errors import PermissionDeniedError
 from etl.schema import metadata
 from etl.state import Checkpoint, load_checkpoint
 from etl.sync.context import SyncContext, log
@@ -105,7 +106,16 @@ def sync_delta_table(ctx: SyncContext, resource: str) -> None:
 def sync_scan_table(ctx: SyncContext, resource: str) -> None:
     """custom_sounds, teams, settings: no delta parameter exists, list them in full."""
     spec = RESOURCES[resource]
-    _write_scan(ctx, spec, _listing(ctx, spec.full), diff=True)
+    try:
+        docs = _listing(ctx, spec.full)
+    except PermissionDeniedError:
+        if resource not in FALLBACKS:
+            raise
+        # Only the caller's share (teams.list): absent rows are not deletions.
+        log.info("%s: %s not permitted, listing the caller's own", resource, spec.full.name)
+        _write_scan(ctx, spec, _listing(ctx, FALLBACKS[resource]), diff=False)
+        return
+    _write_scan(ctx, spec, docs, diff=True)
 
 
 def sync_users(ctx: SyncContext) -> None:
