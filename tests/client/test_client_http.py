@@ -171,6 +171,7 @@ def test_pacing_avoids_429(sim_server) -> None:
     assert stats.requests == 7
     assert stats.retries == 0
     assert stats.rate_limit_waits == 2
+    assert server.request_log.count(status=429) == 0
     assert client.rate_limits()["GET me"].limit == 3
 
 
@@ -184,6 +185,7 @@ def test_forced_429_is_waited_out_then_retried(sim_server) -> None:
         waited = time.monotonic() - started
         stats = client.stats
     assert stats.by_endpoint["me"] == 2  # the 429 and the retry after the reset
+    assert server.request_log.count("me", 429) == 1
     assert stats.retries == 1
     assert stats.rate_limit_waits == 1
     assert 0 < stats.rate_limit_wait_seconds <= 1.2
@@ -233,6 +235,7 @@ def test_concurrent_use_from_several_threads(sim_server) -> None:
     # 12 calls at 5 per window: paced, and the reservations keep threads from overshooting.
     assert stats.by_endpoint["me"] == 12
     assert stats.retries == 0
+    assert server.request_log.count(status=429) == 0
 
 
 def test_connection_refused_is_a_transport_error() -> None:
