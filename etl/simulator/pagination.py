@@ -34,7 +34,8 @@ def page_items(ws: Workspace, params: dict[str, str]) -> tuple[int, int | None]:
         count = upper  # silently clamped: callers must advance by what they received
     if count == 0 and not ws.setting("API_Allow_Infinite_Count"):
         count = default
-    return max(offset, 0), (None if count <= 0 else count)
+    # Mongo reads a negative limit as its absolute value (one batch); 0 is no limit at all.
+    return max(offset, 0), (None if count == 0 else abs(count))
 
 
 def parse_sort(params: dict[str, str], default: SortSpec) -> SortSpec:
