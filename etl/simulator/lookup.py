@@ -5,6 +5,7 @@ from __future__ import annotations
 from etl.simulator.access import can_access_room
 from etl.simulator.clock import parse_date
 from etl.simulator.errors import failure, forbidden, invalid_params
+from etl.simulator.ids import direct_room_id
 from etl.simulator.routing import Ctx
 
 NOT_FOUND_TEXT = {
@@ -24,8 +25,6 @@ def room_by_params(ctx: Ctx) -> dict | None:
         return next((r for r in ws.rooms.values() if r.get("name") == name), None)
     username = ctx.params.get("username")
     if username and username in ws.usernames:
-        from etl.simulator.ids import direct_room_id
-
         return ws.rooms.get(direct_room_id(ctx.uid, ws.usernames[username]))
     return None
 
