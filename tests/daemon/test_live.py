@@ -313,5 +313,5 @@ def test_a_stop_is_bounded_even_when_a_request_hangs(
     time.sleep(0.3)  # the first message pages are in flight
     clock = time.monotonic()
     assert daemon.stop() == 0
-    assert time.monotonic() - clock < 3
+    assert time.monotonic() - clock < 3.5  # the page in flight would take 4 s
     assert "still running after 1s; exiting anyway" in daemon.text()
