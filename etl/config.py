@@ -268,8 +268,9 @@ def _describe(
         loc = tuple(str(part) for part in error["loc"])
         key = ".".join(loc) or "(top level)"
         lines.append(f"{_origin(loc, path, root, sources)}: {key}: {_reason(error)}")
-    header = "invalid configuration" if len(lines) == 1 else f"{len(lines)} configuration errors"
-    return header + ":\n  " + "\n  ".join(lines) if len(lines) > 1 else f"{header}: {lines[0]}"
+    if len(lines) == 1:
+        return f"invalid configuration: {lines[0]}"
+    return f"{len(lines)} configuration errors:\n  " + "\n  ".join(lines)
 
 
 def _reason(error: Mapping[str, Any]) -> str:
