@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from etl.sync.context import SyncContext
-from etl.sync.writer import PageWrite, write_pages
+from etl.sync.writer import PageWrite, prepare, write_pages
 
 T = TypeVar("T")
 GROUP_DOCS = 5_000  # documents per group commit
@@ -53,6 +53,7 @@ def run_walks(
             if ctx.stopped or abort.is_set():
                 return
             for page in walk(task):
+                prepare(ctx, page)
                 put(page)
                 if ctx.stopped or abort.is_set():
                     break

@@ -45,6 +45,7 @@ class PageWrite:
     rooms_done: int = 0
     only_changed: bool = False  # drop documents identical to the stored ones (delta overlaps)
     only_live_deletions: bool = False  # drop deletions of ids this table never held live
+    prepared: Any = None  # the normalised form, when a fetch thread already made it
 
 
 def deletion_time(doc: Doc, key: str = "_deletedAt") -> datetime | None:
@@ -88,14 +89,18 @@ class _Prepared:
         )
 
 
-def _prepare(ctx: SyncContext, page: PageWrite) -> _Prepared:
+def prepare(ctx: SyncContext, page: PageWrite) -> _Prepared:
+    """Normalise a page (pure CPU plus reads): fetch threads call it, so the writer thread only
+    writes, and normalising overlaps with SQLite's work (which releases the GIL)."""
+    if page.prepared is not None:
+        return page.prepared
     if page.only_changed and page.docs:
         same = _unchanged(ctx, page.table, page.docs)
         page.docs = [doc for doc in page.docs if doc.get("_id") not in same]
     if page.only_live_deletions and page.deletions:
         live = _live_ids(ctx, page.table, [doc_id for doc_id, _ in page.deletions])
         page.deletions = [(doc_id, when) for doc_id, when in page.deletions if doc_id in live]
-    prepared = _Prepared(page)
+    prepared = page.prepared = _Prepared(page)
     for doc in page.docs:
         try:
             prepared.records.append(normalise(page.table, doc))
@@ -120,7 +125,7 @@ def write_pages(ctx: SyncContext, pages: list[PageWrite]) -> None:
     small pages, and a commit per page would cost more than the rows). Upserts of all pages go
     first, merged per table (the last version of an id wins), then the deletions, so a row updated
     and then deleted within the group ends deleted."""
-    prepared = [_prepare(ctx, page) for page in pages]
+    prepared = [prepare(ctx, page) for page in pages]
     upserts: dict[str, dict[str, Record]] = defaultdict(dict)
     deletions: dict[str, dict[str, datetime | None]] = defaultdict(dict)
     for item in prepared:
