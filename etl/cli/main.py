@@ -78,14 +78,17 @@ def _parse_set(values: tuple[str, ...]) -> dict[str, object]:
     "config_path",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="Config file (YAML). Default: ./config.yaml if present, else built-in defaults.",
+    envvar="RCETL_CONFIG",
+    help="Config file (YAML; env RCETL_CONFIG). Default: ./config.yaml if present, else "
+    "built-in defaults.",
 )
 @click.option(
     "--log-format",
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
-    help="Human-readable log lines, or one JSON object per line.",
+    envvar="RCETL_LOG_FORMAT",
+    help="Human-readable log lines, or one JSON object per line (env RCETL_LOG_FORMAT).",
 )
 @click.option(
     "-v", "--verbose", count=True, help="More logging: -v debug, -vv also HTTP libraries."
