@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-BATCH_ROWS = 64 * 1024
+BATCH_ROWS = 16 * 1024
 ROW_GROUP_ROWS = 128 * 1024
 
 
