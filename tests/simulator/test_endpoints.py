@@ -206,3 +206,19 @@ def test_deleted_message_ids_need_no_room_access(sim_workspace: Workspace, sim_s
         history = api.get("groups.history", params={"roomId": private["_id"]})
     assert ids.status_code == 200 and ids.json()["messages"] == [{"_id": doc["_id"]}]
     assert history.status_code == 400
+
+
+def test_resume_login_and_strict_params_on_typed_endpoints(
+    sim_workspace: Workspace, sim_server
+) -> None:
+    server = sim_server()
+    admin = sim_workspace.credentials["admin"]
+    resumed = httpx.post(f"{server.url}/api/v1/login", json={"resume": admin["token"]})
+    with client(server) as api:
+        strict = api.get(
+            "chat.getDeletedMessages", params={"roomId": "GENERAL", "since": LONG_AGO, "x": 1}
+        )
+        typed = api.get("rooms.adminRooms", params={"count": 1, "fields": '{"name":1}'})
+    assert resumed.status_code == 200 and resumed.json()["data"]["userId"] == admin["user_id"]
+    assert strict.status_code == 400 and strict.json()["errorType"] == "invalid-params"
+    assert typed.status_code == 400 and typed.json()["errorType"] == "invalid-params"
