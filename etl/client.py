@@ -175,29 +175,21 @@ class RocketChatClient:
         json: Mapping[str, Any] | None = None,
         authenticated: bool = True,
     ) -> dict[str, Any]:
-        retrying = self._retrying.copy()
-        return retrying(self._send_authenticated, method, endpoint, params, json, authenticated)
+        call = _Call(method, endpoint, params, json, authenticated)
+        return self._retrying.copy()(self._send_authenticated, call)
 
-    def _send_authenticated(
-        self,
-        method: str,
-        endpoint: str,
-        params: Mapping[str, Any] | None,
-        json: Mapping[str, Any] | None,
-        authenticated: bool,
-    ) -> dict[str, Any]:
-        if not authenticated:
-            return self._send(method, endpoint, params, json, {})
+    def _send_authenticated(self, call: _Call) -> dict[str, Any]:
+        if not call.authenticated:
+            return self._send(call, {})
         headers, generation = self._session()
         try:
-            return self._send(method, endpoint, params, json, headers)
+            return self._send(call, headers)
         except AuthenticationError:
             if self._credentials.mode != "login":
                 raise
             # Login sessions expire; personal access tokens do not. Log in again once.
-            log.info("session rejected by %s; logging in again", endpoint)
-            headers = self._login(stale_generation=generation)
-            return self._send(method, endpoint, params, json, headers)
+            log.info("session rejected by %s; logging in again", call.endpoint)
+            return self._send(call, self._login(stale_generation=generation))
 
     def _session(self) -> tuple[dict[str, str], int]:
         with self._auth_lock:
@@ -224,15 +216,9 @@ class RocketChatClient:
             log.info("logged in as %s", creds.username)
             return self._auth_headers
 
-    def _send(
-        self,
-        method: str,
-        endpoint: str,
-        params: Mapping[str, Any] | None,
-        json: Mapping[str, Any] | None,
-        headers: Mapping[str, str],
-    ) -> dict[str, Any]:
-        key = f"{method} {endpoint}"
+    def _send(self, call: _Call, headers: Mapping[str, str]) -> dict[str, Any]:
+        """One HTTP exchange, paced per endpoint; every failure becomes a typed error."""
+        key, endpoint = call.key, call.endpoint
         waited = self._limiter.acquire(key)
         if waited:
             self._stats.wait(waited)
@@ -241,38 +227,32 @@ class RocketChatClient:
         started = time.perf_counter()
         response_headers = None
         try:
-            status, response_headers, body = self._exchange(method, endpoint, params, json, headers)
+            status, response_headers, body = self._exchange(call, headers)
         finally:
             self._limiter.complete(key, response_headers)
         log.debug(
-            "%s %s -> %d (%d bytes, %.1f ms)",
-            method, endpoint, status, len(body), (time.perf_counter() - started) * 1000,
+            "%s -> %d (%d bytes, %.1f ms)",
+            key, status, len(body), (time.perf_counter() - started) * 1000,
         )  # fmt: skip
         if status >= 300:
-            error = error_from_answer(
-                endpoint, status, response_headers, body, self._limiter.server_now_ms()
-            )
+            now_ms = self._limiter.server_now_ms()
+            error = error_from_answer(endpoint, status, response_headers, body, now_ms)
             if isinstance(error, RateLimitedError) and error.reset_ms is not None:
                 self._limiter.observe_refusal(key, error.reset_ms)
             raise error
         return decode_answer(endpoint, status, response_headers, body)
 
     def _exchange(
-        self,
-        method: str,
-        endpoint: str,
-        params: Mapping[str, Any] | None,
-        json: Mapping[str, Any] | None,
-        headers: Mapping[str, str],
+        self, call: _Call, headers: Mapping[str, str]
     ) -> tuple[int, httpx.Headers, bytes]:
-        path = endpoint if endpoint.startswith("/") else f"/api/v1/{endpoint}"
-        if json is not None:
+        endpoint = call.endpoint
+        if call.json is not None:
             headers = {**headers, "Content-Type": "application/json"}
         request = self._http.build_request(
-            method,
-            path,
-            params=params,
-            content=orjson.dumps(json) if json is not None else None,
+            call.method,
+            endpoint if endpoint.startswith("/") else f"/api/v1/{endpoint}",
+            params=call.params,
+            content=orjson.dumps(call.json) if call.json is not None else None,
             headers=headers,
         )
         try:
@@ -296,6 +276,20 @@ class RocketChatClient:
         finally:
             response.close()
         return response.status_code, response.headers, body
+
+
+@dataclass(frozen=True)
+class _Call:
+    method: str
+    endpoint: str  # "chat.syncMessages" (under /api/v1/) or an absolute path such as "/api/info"
+    params: Mapping[str, Any] | None
+    json: Mapping[str, Any] | None
+    authenticated: bool
+
+    @property
+    def key(self) -> str:
+        """Rocket.Chat limits each route and method separately."""
+        return f"{self.method} {self.endpoint}"
 
 
 def _caused_by(exc: BaseException | None, kind: type[BaseException]) -> bool:
