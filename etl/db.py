@@ -19,8 +19,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 import migrations
+from etl.errors import RcetlError
 from etl.schema import VIEWS
 from etl.schema.types import dumps_json
 
@@ -60,6 +62,23 @@ def _enable_wal(cursor: Any) -> None:
             time.sleep(0.02)
 
 
+class DatabaseError(RcetlError):
+    """The database cannot be opened or upgraded; the message names it (password masked)."""
+
+
+def safe_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparsable database URL>"
+
+
+def database_error(url: str, exc: BaseException) -> DatabaseError:
+    """One line naming the database and the driver's reason, for any failure to use it."""
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return DatabaseError(f"database {safe_url(url)}: {reason[0] if reason else type(exc).__name__}")
+
+
 def create_db_engine(url: str) -> Engine:
     """An engine with fast JSON; on SQLite also WAL, a busy timeout and the parent directory."""
     parsed = make_url(url)
@@ -67,7 +86,10 @@ def create_db_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise database_error(url, exc) from exc
         kwargs["connect_args"] = {"timeout": 30}
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -132,8 +154,15 @@ def _migrate(engine: Engine, step: Callable[[Config, str], None], revision: str)
 
 
 def open_database(url: str) -> Engine:
-    """Create the engine, apply pragmas and upgrade the schema to head; returns the engine."""
-    engine = create_db_engine(url)
-    if current_revision(engine) != head_revision():
-        upgrade(engine)
+    """Create the engine, apply pragmas and upgrade the schema to head; returns the engine.
+
+    Raises DatabaseError (one line, password masked) when the database cannot be reached or
+    upgraded.
+    """
+    try:
+        engine = create_db_engine(url)
+        if current_revision(engine) != head_revision():
+            upgrade(engine)
+    except (SQLAlchemyError, ImportError) as exc:
+        raise database_error(url, exc) from exc
     return engine

@@ -7,19 +7,18 @@ from contextlib import contextmanager
 
 import click
 from sqlalchemy import Engine, func, inspect, select
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from etl.cli.context import AppContext, pass_app
-from etl.db import create_db_engine, current_revision, head_revision, upgrade
+from etl.db import (
+    create_db_engine,
+    current_revision,
+    database_error,
+    head_revision,
+    safe_url,
+    upgrade,
+)
 from etl.schema import VIEWS, metadata
-
-
-def safe_url(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparsable database URL>"
 
 
 @contextmanager
@@ -27,13 +26,12 @@ def _engine(app: AppContext) -> Iterator[Engine]:
     url = app.settings.database.url
     try:
         engine = create_db_engine(url)
-    except (ArgumentError, SQLAlchemyError, ImportError) as exc:
-        raise click.ClickException(f"database {safe_url(url)}: {exc}") from None
+    except (SQLAlchemyError, ImportError) as exc:
+        raise database_error(url, exc) from None
     try:
         yield engine
     except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise click.ClickException(f"database {safe_url(url)}: {reason}") from None
+        raise database_error(url, exc) from None
     finally:
         engine.dispose()
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
 from etl.db import (
+    DatabaseError,
     current_revision,
     downgrade,
     head_revision,
@@ -87,3 +89,11 @@ def test_sqlite_pragmas(sqlite_url: str) -> None:
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
     engine.dispose()
+
+
+def test_unreachable_database_raises_one_clear_error() -> None:
+    with pytest.raises(DatabaseError) as err:
+        open_database("postgresql+psycopg://etl:s3cret@127.0.0.1:1/nowhere")
+    message = str(err.value)
+    assert message.startswith("database postgresql+psycopg://etl:***@127.0.0.1:1/nowhere: ")
+    assert "s3cret" not in message and "\n" not in message
