@@ -57,7 +57,10 @@ def sync_step(run: DemoRun) -> None:
 
 def export_step(run: DemoRun) -> None:
     archive = run.out / "archive"
-    manifest = export_archive(run.engine, str(archive), server_url=run.server_url)
+    version = run.client.server_version()
+    manifest = export_archive(
+        run.engine, str(archive), server_url=run.server_url, server_version=version
+    )
     run.console.print(describe_archive(manifest, title=f"Parquet archive {archive}"))
     files = sum(len(t["files"]) for t in manifest["tables"].values())
     run.notes.append(

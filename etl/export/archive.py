@@ -89,8 +89,12 @@ def export_archive(
     *,
     options: ExportOptions | None = None,
     server_url: str | None = None,
+    server_version: str | None = None,
 ) -> dict[str, Any]:
-    """Write an archive of the database to `out` (a folder or URI); returns the manifest."""
+    """Write an archive of the database to `out` (a folder or URI); returns the manifest.
+
+    `server_url`/`server_version` go into the manifest; without them the URL comes from the
+    synced `Site_Url` setting and the version stays unknown (the database does not hold it)."""
     filters = filters or ExportFilters()
     options = options or ExportOptions()
     tables = archive_tables(filters)
@@ -98,7 +102,7 @@ def export_archive(
     remove_stale_temps(location)
     previous = _previous_files(location)
     with read_snapshot(engine) as conn:
-        info = snapshot_info(conn, server_url)
+        info = snapshot_info(conn, server_url, server_version)
         entries = {
             str(table.name): _export_table(conn, location, table, filters, options)
             for table in tables

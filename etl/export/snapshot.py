@@ -42,12 +42,14 @@ def _last_sync_run(conn: sa.Connection) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-def snapshot_info(conn: sa.Connection, server_url: str | None = None) -> dict[str, Any]:
+def snapshot_info(
+    conn: sa.Connection, server_url: str | None = None, server_version: str | None = None
+) -> dict[str, Any]:
     """Server, sync watermarks and change marker, read inside the export's snapshot."""
     return {
         "server": {
             "url": server_url or _setting_value(conn, SERVER_URL_SETTING),
-            "version": _setting_value(conn, "Server_Version"),
+            "version": server_version,
         },
         "change_seq": max_change_seq(conn),
         "last_sync_run": _last_sync_run(conn),
