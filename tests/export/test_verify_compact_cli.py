@@ -143,3 +143,12 @@ def test_odd_room_filter_round_trips(engine: sa.Engine, tmp_path: Path) -> None:
         pq.read_table(out / f["path"]) for f in manifest["tables"]["messages"]["files"]
     )
     assert table.num_rows == 6
+
+
+def test_demo_writes_a_verified_archive(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["demo", "--size", "tiny", "--out", str(tmp_path / "d")])
+    assert result.exit_code == 0, result.output
+    assert "Parquet archive" in result.output and "rcetl export verify" in result.output
+    assert verify_archive(str(tmp_path / "d" / "archive")) == []
+    manifest = json.loads((tmp_path / "d" / "archive" / "manifest.json").read_text())
+    assert manifest["server"]["version"] and manifest["tables"]["messages"]["rows"] > 100
