@@ -56,9 +56,31 @@ def _drop(admin: Engine, name: str) -> None:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _drop_orphans(admin: Engine) -> None:
+    """Databases left by killed test sessions on this host (their pid is gone) are dropped."""
+    with admin.connect() as conn:
+        names = conn.exec_driver_sql(
+            "SELECT datname FROM pg_database WHERE datname ~ '^rcetl_(tpl|t)_[0-9]+_'"
+        ).scalars()
+        orphans = [n for n in names if not _alive(int(n.split("_")[2]))]
+    for name in orphans:
+        _drop(admin, name)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @pytest.fixture(scope="session")
 def pg_template(pg_admin: Engine) -> Iterator[str]:
     """A migrated database per test session; its name is unique so parallel sessions never meet."""
+    _drop_orphans(pg_admin)
     name = f"rcetl_tpl_{os.getpid()}_{secrets.token_hex(3)}"
     with pg_admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
