@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import os
 import random
+import signal
 import subprocess
 import sys
 import time
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
-from tests.sync.helpers import assert_level_with_server, live_activity
+from etl.schema import metadata
+from tests.sync.helpers import assert_level_with_server, live_activity, settled
 
 
 def start_sync(server: Any, db_url: str, creds: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -71,3 +74,21 @@ def test_killed_sync_resumes_to_ground_truth(syncer: Any) -> None:
     sync.engine.dispose()
     sync.run(["rooms"])  # a fresh engine view (the subprocess wrote the file)
     assert_level_with_server(sync.engine, server.ws, sync.creds, still_live={hidden})
+
+
+def test_sigterm_stops_cleanly_with_exit_130(sqlite_syncer: Any) -> None:
+    sync = sqlite_syncer()
+    server = sync.server
+    db_url = str(sync.engine.url.render_as_string(hide_password=False))
+    proc = start_sync(server, db_url, sync.creds)
+    target = settled(server).count() + 30
+    while server.request_log.count() < target and proc.poll() is None:
+        time.sleep(0.001)
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    runs = metadata.tables["sync_runs"]
+    with sync.engine.connect() as conn:
+        assert conn.execute(select(runs.c.status)).scalar_one() == "stopped"
+    assert sync.run().status == "ok"
+    assert_level_with_server(sync.engine, server.ws, sync.creds)
