@@ -8,7 +8,7 @@ from etl.simulator.access import has_permission, user_view
 from etl.simulator.errors import failure, forbidden
 from etl.simulator.lookup import date_param, ms_of
 from etl.simulator.pagination import page_items, paged, parse_sort, sort_docs
-from etl.simulator.routing import LEGACY, PAGING, Ctx, Registry
+from etl.simulator.routing import Ctx, Registry
 
 routes = Registry()
 
@@ -19,14 +19,14 @@ def _since(ctx: Ctx, code: str = "error-updatedSince-param-invalid") -> int | No
     )
 
 
-@routes.get("roles.list", allowed=set())
+@routes.get("roles.list")
 def roles_list(ctx: Ctx) -> dict:
     return {
         "roles": [{k: v for k, v in r.items() if k != "_updatedAt"} for r in ctx.ws.roles.values()]
     }
 
 
-@routes.get("roles.sync", allowed={"updatedSince"})
+@routes.get("roles.sync")
 def roles_sync(ctx: Ctx) -> dict:
     """Without `updatedSince` it returns nothing at all: first loads must use `roles.list`."""
     since = _since(ctx)
@@ -38,7 +38,7 @@ def roles_sync(ctx: Ctx) -> dict:
     }
 
 
-@routes.get("permissions.listAll", allowed={"updatedSince"})
+@routes.get("permissions.listAll")
 def permissions_list_all(ctx: Ctx) -> dict:
     ws = ctx.ws
     since = _since(ctx)
@@ -49,7 +49,7 @@ def permissions_list_all(ctx: Ctx) -> dict:
     return {"update": update, "remove": remove}
 
 
-@routes.get("emoji-custom.list", allowed=LEGACY | {"updatedSince", "_updatedAt", "_id"})
+@routes.get("emoji-custom.list")
 def emoji_list(ctx: Ctx) -> dict:
     """`remove` holds full trash docs; a bad date gets the (sic) `error-roomId-param-invalid`."""
     ws = ctx.ws
@@ -65,14 +65,14 @@ def emoji_list(ctx: Ctx) -> dict:
     }
 
 
-@routes.get("emoji-custom.all", allowed=PAGING | LEGACY)
+@routes.get("emoji-custom.all")
 def emoji_all(ctx: Ctx) -> dict:
     offset, count = page_items(ctx.ws, ctx.params)
     spec = parse_sort(ctx.params, [("name", 1)])
     return paged("emojis", sort_docs(ctx.ws.custom_emoji.values(), spec), offset, count)
 
 
-@routes.get("custom-sounds.list", allowed=PAGING | LEGACY | {"name"})
+@routes.get("custom-sounds.list")
 def sounds_list(ctx: Ctx) -> dict:
     sounds = list(ctx.ws.custom_sounds.values())
     if ctx.params.get("name"):
@@ -82,7 +82,7 @@ def sounds_list(ctx: Ctx) -> dict:
     return paged("sounds", sort_docs(sounds, parse_sort(ctx.params, [("name", 1)])), offset, count)
 
 
-@routes.get("users.list", allowed=PAGING | LEGACY)
+@routes.get("users.list")
 def users_list(ctx: Ctx) -> dict:
     """Callers without `view-full-other-user-info` lose emails, roles, `_updatedAt` and more."""
     ws = ctx.ws
@@ -97,7 +97,7 @@ def users_list(ctx: Ctx) -> dict:
     return paged("users", sort_docs(docs, parse_sort(ctx.params, [("username", 1)])), offset, count)
 
 
-@routes.get("users.info", allowed={"userId", "username", "fields", "includeUserRooms", "importId"})
+@routes.get("users.info")
 def users_info(ctx: Ctx) -> dict:
     ws = ctx.ws
     uid = ctx.params.get("userId") or ws.usernames.get(ctx.params.get("username") or "")
@@ -109,7 +109,7 @@ def users_info(ctx: Ctx) -> dict:
     return {"user": user_view(ws, ctx.uid, user)}
 
 
-@routes.get("subscriptions.get", allowed={"updatedSince"})
+@routes.get("subscriptions.get")
 def subscriptions_get(ctx: Ctx) -> dict:
     """Only the caller's subscriptions: there is no endpoint for everybody's."""
     ws = ctx.ws
@@ -129,7 +129,7 @@ def subscriptions_get(ctx: Ctx) -> dict:
     }
 
 
-@routes.get("settings.public", auth=False, allowed=PAGING | LEGACY)
+@routes.get("settings.public", auth=False)
 def settings_public(ctx: Ctx) -> dict:
     docs = [
         {"_id": s["_id"], "value": s["value"]} for s in ctx.ws.settings.values() if s.get("public")

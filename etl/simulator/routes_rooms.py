@@ -8,7 +8,7 @@ from etl.simulator.access import can_access_room, has_permission
 from etl.simulator.errors import failure, forbidden
 from etl.simulator.lookup import date_param, ms_of, room_by_params, room_of_kind
 from etl.simulator.pagination import page_items, paged, parse_sort, sort_docs
-from etl.simulator.routing import LEGACY, PAGING, Ctx, Registry
+from etl.simulator.routing import Ctx, Registry
 
 routes = Registry()
 ROOM_HIDDEN_FIELDS = ("joinCode", "members", "importIds", "e2e")  # `defaultFieldsToExclude`
@@ -65,7 +65,7 @@ def _require(ctx: Ctx, permission: str) -> None:
         raise forbidden()
 
 
-@routes.get("rooms.get", allowed={"updatedSince"})
+@routes.get("rooms.get")
 def rooms_get(ctx: Ctx) -> dict:
     """`remove` lists every room deleted server-wide since then, not just the caller's."""
     ws = ctx.ws
@@ -83,7 +83,7 @@ def rooms_get(ctx: Ctx) -> dict:
     return {"update": update, "remove": remove}
 
 
-@routes.get("rooms.adminRooms", allowed=PAGING | {"filter", "types", "types[]"})
+@routes.get("rooms.adminRooms")
 def admin_rooms(ctx: Ctx) -> dict:
     """All rooms, but projected without `_updatedAt`, `lm` and `lastMessage`."""
     _require(ctx, "view-room-administration")
@@ -111,7 +111,7 @@ def admin_rooms(ctx: Ctx) -> dict:
     return paged("rooms", sort_docs(rooms, spec), offset, count)
 
 
-@routes.get("rooms.info", allowed={"roomId", "roomName", "fields"})
+@routes.get("rooms.info")
 def rooms_info(ctx: Ctx) -> dict:
     room = room_by_params(ctx)
     if room is None or not can_access_room(ctx.ws, ctx.uid, room):
@@ -119,7 +119,7 @@ def rooms_info(ctx: Ctx) -> dict:
     return {"room": public_room(room)}
 
 
-@routes.get("channels.list", allowed=PAGING | LEGACY | {"_id"})
+@routes.get("channels.list")
 def channels_list(ctx: Ctx) -> dict:
     """Team channels the caller has not joined are invisible here, even to admins."""
     ws = ctx.ws
@@ -134,17 +134,17 @@ def channels_list(ctx: Ctx) -> dict:
     return _listing(ctx, "channels", rooms, [("name", 1)])
 
 
-@routes.get("channels.list.joined", allowed=PAGING | LEGACY)
+@routes.get("channels.list.joined")
 def channels_joined(ctx: Ctx) -> dict:
     return _listing(ctx, "channels", _joined(ctx, "c"), [("name", 1)])
 
 
-@routes.get("groups.list", allowed=PAGING | LEGACY)
+@routes.get("groups.list")
 def groups_list(ctx: Ctx) -> dict:
     return _listing(ctx, "groups", _joined(ctx, "p"), [("name", 1)])
 
 
-@routes.get("groups.listAll", allowed=PAGING | LEGACY)
+@routes.get("groups.listAll")
 def groups_list_all(ctx: Ctx) -> dict:
     _require(ctx, "view-room-administration")
     return _listing(
@@ -152,12 +152,12 @@ def groups_list_all(ctx: Ctx) -> dict:
     )
 
 
-@routes.get(("im.list", "dm.list"), allowed=PAGING | LEGACY)
+@routes.get(("im.list", "dm.list"))
 def im_list(ctx: Ctx) -> dict:
     return _listing(ctx, "ims", _joined(ctx, "d"), [("name", 1)])
 
 
-@routes.get(("im.list.everyone", "dm.list.everyone"), allowed=PAGING | LEGACY)
+@routes.get(("im.list.everyone", "dm.list.everyone"))
 def im_list_everyone(ctx: Ctx) -> dict:
     """Default sort `{name: 1}` but DMs have no name: without an explicit sort the order is a coin
     toss.
@@ -187,26 +187,19 @@ def _members(ctx: Ctx, rid: str) -> dict:
     return paged("members", sort_docs(docs, spec), offset, count)
 
 
-MEMBER_PARAMS = PAGING | {"roomId", "roomName", "username", "filter", "status", "status[]"}
-routes.get("channels.members", allowed=MEMBER_PARAMS)(
-    lambda ctx: _members(ctx, room_of_kind(ctx, "c")["_id"])
-)
-routes.get("groups.members", allowed=MEMBER_PARAMS)(
-    lambda ctx: _members(ctx, room_of_kind(ctx, "p")["_id"])
-)
-routes.get(("im.members", "dm.members"), allowed=MEMBER_PARAMS)(
-    lambda ctx: _members(ctx, room_of_kind(ctx, "d")["_id"])
-)
+routes.get("channels.members")(lambda ctx: _members(ctx, room_of_kind(ctx, "c")["_id"]))
+routes.get("groups.members")(lambda ctx: _members(ctx, room_of_kind(ctx, "p")["_id"]))
+routes.get(("im.members", "dm.members"))(lambda ctx: _members(ctx, room_of_kind(ctx, "d")["_id"]))
 
 
-@routes.get("teams.list", allowed=PAGING | LEGACY)
+@routes.get("teams.list")
 def teams_list(ctx: Ctx) -> dict:
     ws = ctx.ws
     teams = [t for tid, t in ws.teams.items() if ctx.uid in ws.team_members.get(tid, {})]
     return _team_page(ctx, teams)
 
 
-@routes.get("teams.listAll", allowed=PAGING | LEGACY)
+@routes.get("teams.listAll")
 def teams_list_all(ctx: Ctx) -> dict:
     _require(ctx, "view-all-teams")
     return _team_page(ctx, list(ctx.ws.teams.values()))
@@ -217,7 +210,7 @@ def _team_page(ctx: Ctx, teams: list[dict]) -> dict:
     return paged("teams", sort_docs(teams, parse_sort(ctx.params, [("name", 1)])), offset, count)
 
 
-@routes.get("teams.members", allowed=PAGING | {"teamId", "teamName", "status", "username", "name"})
+@routes.get("teams.members")
 def teams_members(ctx: Ctx) -> dict:
     ws = ctx.ws
     tid = ctx.params.get("teamId") or next(

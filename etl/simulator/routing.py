@@ -43,7 +43,9 @@ class Route:
     method: str
     fn: Handler
     auth: bool
-    allowed: frozenset[str] | None  # None: untyped endpoint, unknown params ignored
+    # Only the typed (ajv, `additionalProperties: false`) message and thread endpoints reject
+    # unknown parameters; None: unknown parameters are ignored, as the untyped endpoints do.
+    allowed: frozenset[str] | None
 
 
 @dataclass

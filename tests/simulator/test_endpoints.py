@@ -218,7 +218,11 @@ def test_resume_login_and_strict_params_on_typed_endpoints(
         strict = api.get(
             "chat.getDeletedMessages", params={"roomId": "GENERAL", "since": LONG_AGO, "x": 1}
         )
-        typed = api.get("rooms.adminRooms", params={"count": 1, "fields": '{"name":1}'})
+        typed = api.get(
+            "chat.syncThreadMessages", params={"tmid": "x", "updatedSince": LONG_AGO, "y": 1}
+        )
+        lenient = api.get("rooms.adminRooms", params={"count": 1, "fields": '{"name":1}'})
     assert resumed.status_code == 200 and resumed.json()["data"]["userId"] == admin["user_id"]
     assert strict.status_code == 400 and strict.json()["errorType"] == "invalid-params"
     assert typed.status_code == 400 and typed.json()["errorType"] == "invalid-params"
+    assert lenient.status_code == 200
