@@ -143,6 +143,6 @@ def parse_date(value: Any, key: str = "date") -> datetime:
     if type(value) in (int, float):
         try:
             return EPOCH + timedelta(milliseconds=value)
-        except OverflowError:
+        except (OverflowError, ValueError):  # out of range, NaN, infinity
             raise NormaliseError(f"field {key!r}: epoch {value!r} out of range") from None
     raise _mistyped(key, "a date", value)

@@ -83,6 +83,8 @@ def test_dates_in_every_accepted_form(value: object) -> None:
         ({"_id": "m", "rid": "R", "msg": 12}, "'msg'"),
         ({"_id": "m", "rid": "R", "ts": "yesterday"}, "'ts'"),
         ({"_id": "m", "rid": "R", "ts": [1]}, "'ts'"),
+        ({"_id": "m", "rid": "R", "ts": {"$date": float("nan")}}, "'ts'"),
+        ({"_id": "m", "rid": "R", "ts": 10**20}, "'ts'"),
         ({"_id": "m", "msg": "no room"}, "'rid'"),
         ({"_id": "m", "rid": "R", "reactions": {":x:": "bob"}}, "reaction"),
         ({"_id": "m", "rid": "R", "u": "bob"}, "'u'"),
