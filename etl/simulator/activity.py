@@ -10,7 +10,7 @@ from etl.simulator.store import Workspace
 
 
 class Activity:
-    """Posts, replies, edits, reactions and deletions (all four kinds) at `per_second` writes/s."""
+    """Posts, replies, edits, reactions, deletions (all four kinds), joins, emoji: N writes/s."""
 
     def __init__(self, ws: Workspace, per_second: float, seed: int = 0) -> None:
         self.ws = ws
@@ -57,13 +57,31 @@ class Activity:
                 )
             elif roll < 0.80:
                 mutate.edit_message(rng.choice(recent), uid, text + " (edited)")
-            elif roll < 0.92:
+            elif roll < 0.90:
                 mutate.react(rng.choice(recent), uid, rng.choice(REACTIONS))
+            elif roll < 0.92:
+                self._directory_change(uid)
             else:
                 keep, show = rng.random() < 0.5, rng.random() < 0.5
                 mutate.delete_message(
                     rng.choice(recent), uid, keep_history=keep, show_deleted_status=show
                 )
+
+    def _directory_change(self, uid: str) -> None:
+        """Now and then: someone joins a channel, or a custom emoji comes or goes."""
+        ws, rng = self.ws, self.rng
+        if rng.random() < 0.5:
+            channels = [
+                r
+                for r in ws.rooms.values()
+                if r["t"] == "c" and not ws.is_subscribed(uid, r["_id"])
+            ]
+            if channels:
+                ws.mutate.add_member(rng.choice(channels)["_id"], uid)
+        elif ws.custom_emoji and rng.random() < 0.5:
+            ws.mutate.delete_emoji(rng.choice(sorted(ws.custom_emoji)))
+        else:
+            ws.mutate.add_emoji(f"live_{self.writes}_{rng.randint(0, 9999)}")
 
     def _thread_root(self, recent: list[str]) -> str:
         by_id = self.ws.messages.by_id
