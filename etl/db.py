@@ -7,6 +7,7 @@ the newest migration first.
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -131,9 +132,14 @@ def downgrade(engine: Engine, revision: str) -> None:
     _migrate(engine, command.downgrade, revision)
 
 
+# Alembic keeps the running migration in module-level proxies (`alembic.context`), so two threads
+# of one process must not migrate at once; other processes are held off by database locks.
+_ALEMBIC_IN_USE = threading.Lock()
+
+
 def _migrate(engine: Engine, step: Callable[[Config, str], None], revision: str) -> None:
     config = alembic_config()
-    with engine.connect() as conn:
+    with _ALEMBIC_IN_USE, engine.connect() as conn:
         if engine.dialect.name == "sqlite":
             # pysqlite does not open a transaction for DDL by itself: take the write lock first so
             # the whole upgrade is one transaction and a second process waits instead of racing.

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import subprocess
+import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -60,14 +65,28 @@ def test_downgrade_to_empty_and_back(db_engine: Engine) -> None:
     assert schema_differences(db_engine) == []
 
 
-def test_concurrent_openers_of_a_new_sqlite_file_both_succeed(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'nested' / 'dir' / 'rc.db'}"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no tables at all (a SQLite path whose directory does not exist yet)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'nested' / 'dir' / 'rc.db'}"
+        return
+    admin: Engine = request.getfixturevalue("pg_admin")
+    name = f"rcetl_t_{os.getpid()}_{secrets.token_hex(4)}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    yield admin.url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_concurrent_openers_in_threads_all_succeed(empty_db_url: str) -> None:
     errors: list[BaseException] = []
     engines: list[Engine] = []
 
     def open_it() -> None:
         try:
-            engines.append(open_database(url))
+            engines.append(open_database(empty_db_url))
         except BaseException as exc:  # collected and asserted below
             errors.append(exc)
 
@@ -77,9 +96,22 @@ def test_concurrent_openers_of_a_new_sqlite_file_both_succeed(tmp_path: Path) ->
     for t in threads:
         t.join()
     assert errors == []
-    assert current_revision(engines[0]) == head_revision()
+    assert {current_revision(e) for e in engines} == {head_revision()}
     for engine in engines:
         engine.dispose()
+
+
+def test_concurrent_openers_in_processes_all_succeed(empty_db_url: str) -> None:
+    code = "import sys; from etl.db import open_database; open_database(sys.argv[1]).dispose()"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, empty_db_url], stderr=subprocess.PIPE)
+        for _ in range(3)
+    ]
+    failures = [p.stderr.read().decode() for p in procs if p.wait(timeout=120) != 0]  # type: ignore[union-attr]
+    assert failures == []
+    engine = open_database(empty_db_url)
+    assert schema_differences(engine) == []
+    engine.dispose()
 
 
 def test_sqlite_pragmas(sqlite_url: str) -> None:
