@@ -7,17 +7,27 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from etl.schema import SYNCED_TABLES, metadata
+from etl.schema import metadata
 
 # Public settings that name the server (Rocket.Chat exposes its own URL as `Site_Url`).
 SERVER_URL_SETTING = "Site_Url"
 
 
 def max_change_seq(conn: sa.Connection) -> int:
-    """The newest change marker visible in this snapshot (synced tables and tombstones)."""
-    names = [*SYNCED_TABLES, "tombstones"]
-    selects = [sa.select(sa.func.max(metadata.tables[n].c.change_seq)) for n in names]
-    values = [conn.execute(s).scalar() for s in selects]
+    """The newest change marker committed in this snapshot: the `change_seq` counter, which every
+    write transaction bumps first (so it also covers writes that touched only child tables, such
+    as a member listing); the largest marker in the tables if the counter is not there."""
+    counters = metadata.tables["counters"]
+    value = conn.execute(
+        sa.select(counters.c.value).where(counters.c.name == "change_seq")
+    ).scalar()
+    if value is not None:
+        return int(value)
+    names = [n for n, t in metadata.tables.items() if "change_seq" in t.c]
+    values = [
+        conn.execute(sa.select(sa.func.max(metadata.tables[n].c.change_seq))).scalar()
+        for n in names
+    ]
     return max((v for v in values if v is not None), default=0)
 
 
