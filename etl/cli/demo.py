@@ -122,6 +122,11 @@ def demo_cmd(size: str, out: Path, seed: int) -> None:
     """Sync a simulated Rocket.Chat server into SQLite, then show what landed where.
 
     No server or credentials needed: the bundled simulator runs inside this process.
+
+    \b
+    Examples:
+      rcetl demo                        # small workspace -> ./rcetl-demo/
+      rcetl demo --size tiny --out /tmp/demo
     """
     console = Console()
     out.mkdir(parents=True, exist_ok=True)

@@ -129,6 +129,11 @@ def reconcile_cmd(app: AppContext, resources: tuple[str, ...], as_json: bool) ->
 
     Catches deletions no delta reports: `_hidden`-only deletions (KeepHistory on,
     ShowDeletedStatus off), trash records older than 30 days, bulk prunes.
+
+    \b
+    Examples:
+      rcetl reconcile               # every resource (slow: a full read)
+      rcetl reconcile messages      # just messages, room by room
     """
 
     def job(settings: Any, client: Any, engine: Any, res: Any, stop: Any, progress: Any) -> Any:
@@ -141,7 +146,13 @@ def reconcile_cmd(app: AppContext, resources: tuple[str, ...], as_json: bool) ->
 @json_option
 @pass_app
 def status_cmd(app: AppContext, as_json: bool) -> None:
-    """Per resource: rows, last sync, watermark, lag; unreadable rooms; last errors."""
+    """Per resource: rows, last sync, watermark, lag; unreadable rooms; last errors.
+
+    \b
+    Examples:
+      rcetl status
+      rcetl status --json | jq '.unreadable_rooms'
+    """
     engine = open_database(app.settings.database.url)
     try:
         report = resource_status(engine)
