@@ -126,3 +126,15 @@ def test_feed_with_room_filter(sqlite_url: str, tmp_path: Path) -> None:
     assert set(state["messages"]) == {f"dev-m{i}" for i in range(4)}
     assert {k[0] for k in state["message_reactions"]} <= set(state["messages"])
     assert set(state["rooms"]) == {"dev"}
+
+
+def test_member_listing_alone_makes_a_run(sqlite_url: str, tmp_path: Path) -> None:
+    """A write that touches only a child table (a channel's member listing) is exported at once."""
+    engine = open_database(sqlite_url)
+    seed_workspace(engine, per_room=2)
+    out = tmp_path / "feed"
+    export_feed(engine, str(out))
+    set_members(engine, "GENERAL", ["3"])
+    run = export_feed(engine, str(out))
+    assert run.run == 2 and run.changes == {"room_members": 1}
+    _assert_replay_equals_db(engine, out)
