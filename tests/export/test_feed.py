@@ -128,13 +128,18 @@ def test_feed_with_room_filter(sqlite_url: str, tmp_path: Path) -> None:
     assert set(state["rooms"]) == {"dev"}
 
 
-def test_member_listing_alone_makes_a_run(sqlite_url: str, tmp_path: Path) -> None:
-    """A write that touches only a child table (a channel's member listing) is exported at once."""
+def test_member_listings_alone_make_runs(sqlite_url: str, tmp_path: Path) -> None:
+    """A new member listing, then an empty one (everybody left): both reach the warehouse."""
     engine = open_database(sqlite_url)
     seed_workspace(engine, per_room=2)
     out = tmp_path / "feed"
     export_feed(engine, str(out))
     set_members(engine, "GENERAL", ["3"])
-    run = export_feed(engine, str(out))
-    assert run.run == 2 and run.changes == {"room_members": 1}
+    second = export_feed(engine, str(out))
+    assert second.run == 2 and second.changes == {"rooms": 1, "room_members": 1}
     _assert_replay_equals_db(engine, out)
+    set_members(engine, "GENERAL", [])
+    third = export_feed(engine, str(out))
+    assert third.run == 3 and third.changes == {"rooms": 1}
+    _assert_replay_equals_db(engine, out)
+    assert not [k for k in replay(out)["room_members"] if k[0] == "GENERAL"]
