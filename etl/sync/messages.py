@@ -131,7 +131,7 @@ def _walk_cursor(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
     since = 0 if fresh else cp.watermark_ms or 0
     cursor = dict(cp.cursor) if cp and not task.reconcile else {}
     deleted_ms = int(cursor.get("deleted_ms") or 0)
-    seen: set[str] | None = set() if fresh else None
+    seen: set[str] = set()  # ids of this walk (ids only: a few MB for the largest rooms)
     watermark = since
     pages = fetch_message_cursor(
         ctx.client,
@@ -142,9 +142,8 @@ def _walk_cursor(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
     )
     for page in pages:
         upserts, deletions = split_messages(page.items)
-        if seen is not None:
-            seen.update(doc["_id"] for doc in upserts)
-            seen.update(doc_id for doc_id, _ in deletions)
+        seen.update(doc["_id"] for doc in upserts)
+        seen.update(doc_id for doc_id, _ in deletions)
         watermark = page.watermark_ms
         cursor.update(edge=page.edge_ids, deleted_ms=deleted_ms)
         checkpoint = Checkpoint(
@@ -153,20 +152,31 @@ def _walk_cursor(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
         yield PageWrite("messages", "messages", upserts, deletions, [checkpoint])
         if ctx.stopped:
             return
+    yield _finish_walk(ctx, task, cursor, watermark, seen)
+
+
+def _finish_walk(
+    ctx: SyncContext, task: RoomTask, cursor: dict, watermark: int, seen: set[str]
+) -> PageWrite:
+    """The room's deletions since its deletion watermark, and the checkpoint that marks the walk
+    complete. Without a deletion watermark yet (first walk, even a resumed one) the whole 30-day
+    trash comes back: only ids we hold matter. A reconciling walk also deletes the stored ids the
+    full walk did not see."""
+    deleted_ms = int(cursor.get("deleted_ms") or 0)
     trash, trash_ms = fetch_deleted_message_ids(ctx.client, task.room_id, deleted_ms)
-    stored = stored_ids(ctx, task.room_id) if seen is not None else set()
-    if seen is not None:
-        # From a fresh start the whole 30-day trash comes back; only ids we hold matter.
+    first = deleted_ms == 0
+    stored = stored_ids(ctx, task.room_id) if first or task.reconcile else set()
+    if first:
         trash = [doc for doc in trash if doc["_id"] in seen or doc["_id"] in stored]
     removed = {doc["_id"]: deletion_time(doc) for doc in trash}
-    if task.reconcile and seen is not None:
+    if task.reconcile:
         for doc_id in stored - seen:
             removed.setdefault(doc_id, None)
     cursor.update(
         deleted_ms=max(deleted_ms, trash_ms, watermark), room_updated_at=task.room_updated_ms
     )
     done = Checkpoint("messages", task.room_id, watermark or None, cursor=cursor, status="complete")
-    yield PageWrite(
+    return PageWrite(
         "messages",
         "messages",
         deletions=list(removed.items()),

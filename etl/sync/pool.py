@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
+from etl.errors import AuthenticationError
 from etl.sync.context import SyncContext
 from etl.sync.writer import PageWrite, prepare, write_pages
 
@@ -65,19 +66,27 @@ def run_walks(
     with ThreadPoolExecutor(workers, thread_name_prefix="rcetl-fetch") as pool:
         for task in tasks:
             pool.submit(work, task)
-        remaining = len(tasks)
         try:
-            while remaining:
-                batch, finished = _take(pages)
-                for done in finished:
-                    remaining -= 1
-                    if done.error is not None:
-                        ctx.summary.error(f"{done.label}: {done.error}")
-                if batch:
-                    write_pages(ctx, batch)
+            _write_all(ctx, pages, len(tasks))
         except BaseException:
-            abort.set()
+            abort.set()  # lets the fetch threads blocked on a full queue go
             raise
+
+
+def _write_all(ctx: SyncContext, pages: queue.Queue[PageWrite | _Done], walks: int) -> None:
+    """The writer loop: group-commit what the walks produce until every walk reported done.
+    A walk's error is recorded and the others go on, except bad credentials, which stop all."""
+    remaining = walks
+    while remaining:
+        batch, finished = _take(pages)
+        if batch:
+            write_pages(ctx, batch)
+        for done in finished:
+            remaining -= 1
+            if isinstance(done.error, AuthenticationError):
+                raise done.error
+            if done.error is not None:
+                ctx.summary.error(f"{done.label}: {done.error}")
 
 
 def _take(pages: queue.Queue[PageWrite | _Done]) -> tuple[list[PageWrite], list[_Done]]:

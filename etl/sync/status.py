@@ -33,35 +33,34 @@ def _rows(conn: Any, resource: str) -> int:
     return int(conn.execute(query).scalar_one())
 
 
+def _resource_row(conn: Any, resource: str, now: datetime) -> dict[str, Any]:
+    cp = load_checkpoint(conn, resource)
+    watermark = synced = None
+    if cp and cp.watermark_ms:
+        watermark = datetime.fromtimestamp(cp.watermark_ms / 1000, tz=UTC)
+    if cp and cp.updated_at:
+        synced = cp.updated_at if cp.updated_at.tzinfo else cp.updated_at.replace(tzinfo=UTC)
+    return {
+        "resource": resource,
+        "rows": _rows(conn, resource),
+        "last_sync": _iso(synced),
+        "watermark": _iso(watermark),
+        # lag: how long ago the resource was last brought level with the server
+        "lag_seconds": round((now - synced).total_seconds()) if synced else None,
+        "status": cp.status if cp else "never synced",
+    }
+
+
 def resource_status(engine: Engine) -> dict[str, Any]:
     now = datetime.now(UTC)
     rooms = metadata.tables["rooms"]
     with engine.connect() as conn:
-        resources = []
-        for resource in ALL_RESOURCES:
-            cp = load_checkpoint(conn, resource)
-            watermark = None
-            if cp and cp.watermark_ms:
-                watermark = datetime.fromtimestamp(cp.watermark_ms / 1000, tz=UTC)
-            synced = cp.updated_at if cp else None
-            if synced is not None and synced.tzinfo is None:
-                synced = synced.replace(tzinfo=UTC)
-            resources.append(
-                {
-                    "resource": resource,
-                    "rows": _rows(conn, resource),
-                    "last_sync": _iso(cp.updated_at) if cp else None,
-                    "watermark": _iso(watermark),
-                    # lag: how long ago the resource was last brought level with the server
-                    "lag_seconds": round((now - synced).total_seconds()) if synced else None,
-                    "status": cp.status if cp else "never synced",
-                }
-            )
+        resources = [_resource_row(conn, resource, now) for resource in ALL_RESOURCES]
         unreadable = conn.execute(
             select(
                 rooms.c.id, rooms.c.name, rooms.c.t.label("kind"), rooms.c.unreadable_reason
             ).where(rooms.c.readable.is_(False), rooms.c.deleted_at.is_(None))
-        )
+        ).all()
         quarantined = conn.execute(select(func.count()).select_from(Quarantine)).scalar_one()
         runs = recent_runs(conn, 5)
     return {
