@@ -147,7 +147,9 @@ def live_activity(ws: Any) -> dict[str, Any]:
     m1 = pick_messages(ws, r1, 6)
     m2 = pick_messages(ws, r2, 6)
     m.post_message(r1, admin, "hello after the first sync")
+    m.set_setting("Message_KeepHistory", True)  # the edit leaves a `_hidden` history clone
     m.edit_message(m1[0], admin, "edited text")
+    m.set_setting("Message_KeepHistory", False)
     m.react(m1[1], admin, ":tada:")
     m.post_message(r2, admin, "a reply", tmid=m2[0])
     m.post_message(r2, admin, "a reply shown in the room", tmid=m2[0], tshow=True)

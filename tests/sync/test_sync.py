@@ -80,8 +80,16 @@ def test_incremental_after_live_activity_then_reconcile(syncer: Any) -> None:
     touched = activity["touched_rooms"]
     readable = touched & ws.readable_room_ids(admin)
     expected = 2 * len(readable) + len(touched - readable)
-    assert settled(sync.server).count("chat.syncMessages") == expected
+    log = settled(sync.server)
+    assert log.count("chat.syncMessages") == expected
     assert summary.counts("messages").rooms_walked == len(touched)
+    assert log.count("chat.syncThreadsList") + log.count("chat.getThreadsList") <= len(readable)
+    assert log.count("channels.members") + log.count("groups.members") <= len(touched)
+    for endpoint in ("settings.public", "roles.sync", "emoji-custom.list", "permissions.listAll"):
+        assert log.count(endpoint) == 1, endpoint
+    # users: newest first down to the watermark, plus one id listing because a user was deleted
+    assert log.count("users.list") == 2
+    assert log.count("rooms.info") == 0 and log.count("chat.getDeletedMessages") == 0
     assert set(live_rows(sync.engine, "custom_emoji")) == set(ws.custom_emoji)
     # The `_hidden`-only deletion reaches no delta: reconciliation finds it.
     assert activity["hidden"] in live_rows(sync.engine, "messages")
