@@ -77,11 +77,14 @@ def _loads(body: bytes) -> Any:
 
 
 def _reset_ms(headers: Mapping[str, str], message: str, server_now_ms: float) -> int:
-    """When a 429 ends: X-RateLimit-Reset (there is no Retry-After), else "You must wait N
-    seconds" from the body."""
+    """When a 429 ends: the later of X-RateLimit-Reset (absolute, on the server's clock; there is
+    no Retry-After) and "You must wait N seconds" from the body (relative, so immune to clock skew
+    between us and the server)."""
+    candidates = []
     header = headers.get("x-ratelimit-reset")
     if header and header.isdigit():
-        return int(header)
+        candidates.append(int(header))
     match = _WAIT_SECONDS.search(message)
-    seconds = float(match.group(1)) if match else 1.0
-    return int(server_now_ms + seconds * 1000)
+    if match:
+        candidates.append(int(server_now_ms + float(match.group(1)) * 1000))
+    return max(candidates) if candidates else int(server_now_ms + 1000)

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 # Fixed-window resets are the same absolute value for every call in one window; a later value by
 # more than this means the server started a new window.
 _SAME_WINDOW_MS = 5
-# Only trust the Date header (one-second resolution) to correct clock skew when it is clearly off.
-_SKEW_TRUST_MS = 2000
+# The Date header has one-second resolution: only a larger difference is real clock skew.
+_SKEW_TRUST_MS = 1000
 
 
 @dataclass

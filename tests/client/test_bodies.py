@@ -8,8 +8,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from etl.answers import decode_answer
-from etl.errors import MalformedResponseError, classify
+from etl.answers import decode_answer, error_from_answer
+from etl.errors import MalformedResponseError, RateLimitedError, classify
 
 JSON = httpx.Headers({"content-type": "application/json"})
 
@@ -42,3 +42,19 @@ def test_legacy_envelopes() -> None:
 def test_bodies_that_are_not_a_json_object(body: bytes, expected: str) -> None:
     with pytest.raises(MalformedResponseError, match=expected):
         decode_answer("chat.syncMessages", 200, JSON, body)
+
+
+def test_429_reset_is_the_later_of_header_and_wait_text() -> None:
+    body = (
+        b'{"success": false, "error": "Error, too many requests. Please slow down. You must wait'
+        b' 5 seconds before trying this endpoint again. [error-too-many-requests]"}'
+    )
+    now = 1_700_000_000_000
+    # The server's clock runs behind ours: its absolute reset is already past for us.
+    behind = httpx.Headers({"x-ratelimit-reset": str(now - 2000)})
+    error = error_from_answer("me", 429, behind, body, now)
+    assert isinstance(error, RateLimitedError)
+    assert error.reset_ms == now + 5000
+    assert error.error_type == "error-too-many-requests"
+    ahead = httpx.Headers({"x-ratelimit-reset": str(now + 9000)})
+    assert error_from_answer("me", 429, ahead, body, now).reset_ms == now + 9000
