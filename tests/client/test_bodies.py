@@ -1,4 +1,5 @@
-"""How answers the simulator never sends are read: `success: false` on a 200, legacy envelopes.
+"""Answers the simulator does not send: `success: false` on a 200, legacy envelopes, a 429 from a
+server whose clock runs behind ours.
 
 These call the client's body decoder directly with the bytes a server or proxy would send.
 """
