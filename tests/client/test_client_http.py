@@ -296,3 +296,22 @@ def test_login_with_a_2fa_code_from_the_environment(sim_server) -> None:
     environ["RCETL_2FA_CODE"] = "246810"
     with RocketChatClient.from_settings(settings, environ) as client:
         assert client.get("me")["_id"] == user["user_id"]
+
+
+def test_connections_are_kept_alive_and_reused(sim_server) -> None:
+    psutil = pytest.importorskip("psutil")
+    server = sim_server()
+
+    def connections_to_server() -> set[int]:
+        return {
+            c.laddr.port
+            for c in psutil.Process().net_connections(kind="tcp")
+            if c.raddr and c.raddr.port == server.port and c.status == psutil.CONN_ESTABLISHED
+        }
+
+    with token_client(server) as client:
+        ports = set()
+        for _ in range(20):
+            client.get("me")
+            ports |= connections_to_server()
+        assert len(ports) == 1  # twenty requests, one TCP connection
