@@ -7,6 +7,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import psutil
 import pytest
 
 from etl.client import Credentials, RocketChatClient
@@ -299,7 +300,6 @@ def test_login_with_a_2fa_code_from_the_environment(sim_server) -> None:
 
 
 def test_connections_are_kept_alive_and_reused(sim_server) -> None:
-    psutil = pytest.importorskip("psutil")
     server = sim_server()
 
     def connections_to_server() -> set[int]:
