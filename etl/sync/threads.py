@@ -15,7 +15,7 @@ from sqlalchemy import select
 from etl.catalogue import THREADS_LIST, THREADS_SYNC
 from etl.errors import BadRequestError, PermissionDeniedError
 from etl.schema.synced import Message, Room
-from etl.state import Checkpoint
+from etl.state import Checkpoint, load_checkpoints
 from etl.sync.context import SyncContext, log
 from etl.sync.messages import RoomTask, rooms_to_walk, split_messages, unreadable_reason
 from etl.sync.pool import run_walks
@@ -38,8 +38,16 @@ def _rooms_with_threads(ctx: SyncContext) -> set[str]:
 
 
 def sync_threads(ctx: SyncContext) -> None:
+    """Rooms known to have threads; rooms whose messages were never walked (threads synced on
+    their own) are asked too, unless known to be unreadable."""
     with_threads = _rooms_with_threads(ctx)
-    tasks = [task for task in rooms_to_walk(ctx, "threads") if task.room_id in with_threads]
+    with ctx.engine.connect() as conn:
+        walked = load_checkpoints(conn, "messages")
+    tasks = [
+        task
+        for task in rooms_to_walk(ctx, "threads")
+        if task.room_id in with_threads or task.room_id not in walked
+    ]
     ctx.progress.resource_started("threads", total=len(tasks))
     log.info("threads: %d room(s) with threads to check", len(tasks))
     run_walks(ctx, tasks, lambda task: walk_threads(ctx, task), lambda t: f"threads {t.room_id}")

@@ -141,3 +141,17 @@ def test_bad_records_are_quarantined_and_nul_text_is_kept(syncer: Any) -> None:
         row = conn.execute(select(quarantine)).one()
     assert row.record_id == bad and "editedAt" in row.reason and row.run_id == summary.run_id
     assert "the day before yesterday" in row.raw
+
+
+def test_threads_on_their_own(sqlite_syncer: Any) -> None:
+    sync = sqlite_syncer()
+    summary = sync.run(["threads"])
+    assert summary.status == "ok", summary.errors
+    ws, admin = sync.server.ws, sync.creds["user_id"]
+    readable = ws.readable_room_ids(admin)
+    parents = {
+        k
+        for k, d in ws.ground_truth()["messages"].items()
+        if d.get("tcount") and d["rid"] in readable and d.get("t") != "rm"
+    }
+    assert set(live_rows(sync.engine, "messages")) == parents
