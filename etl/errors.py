@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+import sqlalchemy.exc
+
 Classification = Literal["transient", "terminal"]
 
 
@@ -84,7 +86,7 @@ class TlsError(TransportError):
 
 # The one classification table: the retry policy and the daemon both read it.
 # Transient errors may go away by themselves; terminal ones need a person to change something.
-_CLASSIFICATION: tuple[tuple[type[Exception], Classification], ...] = (
+_CLASSIFICATION: tuple[tuple[type[BaseException], Classification], ...] = (
     (TlsError, "terminal"),
     (RateLimitedError, "transient"),
     (ServerError, "transient"),
@@ -95,6 +97,10 @@ _CLASSIFICATION: tuple[tuple[type[Exception], Classification], ...] = (
     (NotFoundError, "terminal"),
     (BadRequestError, "terminal"),
     (ConfigError, "terminal"),
+    # The database went away (PostgreSQL restarted, SQLite busy past its timeout): the next run
+    # will reconnect, so a daemon job must not stop for it.
+    (sqlalchemy.exc.OperationalError, "transient"),
+    (sqlalchemy.exc.DisconnectionError, "transient"),
 )
 
 

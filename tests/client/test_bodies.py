@@ -6,8 +6,12 @@ These call the client's body decoder directly with the bytes a server or proxy w
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
+import sqlalchemy
+import sqlalchemy.exc
 
 from etl.answers import decode_answer, error_from_answer
 from etl.errors import MalformedResponseError, RateLimitedError, classify
@@ -59,3 +63,11 @@ def test_429_reset_is_the_later_of_header_and_wait_text() -> None:
     assert error.error_type == "error-too-many-requests"
     ahead = httpx.Headers({"x-ratelimit-reset": str(now + 9000)})
     assert error_from_answer("me", 429, ahead, body, now).reset_ms == now + 9000
+
+
+def test_a_lost_database_connection_is_transient(tmp_path: Path) -> None:
+    # A daemon job must survive PostgreSQL restarting or SQLite staying busy: retry next run.
+    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path}/missing/dir/db.sqlite")
+    with pytest.raises(sqlalchemy.exc.OperationalError) as caught:
+        engine.connect()
+    assert classify(caught.value) == "transient"
