@@ -17,6 +17,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from etl.export.feed_manifest import FEED_FORMAT, first_run
 from etl.export.fs import Location, open_location
 from etl.export.manifest import MANIFEST, read_json, write_json
 from etl.export.options import ExportOptions
@@ -58,6 +59,14 @@ def _merge(location: Location, paths: list[str], options: ExportOptions) -> Writ
         return writer.close()
 
 
+def _newest_feed_run(manifest: dict[str, Any]) -> float:
+    """A feed's newest run may not have committed its position yet, and would then be redone
+    under the same number: its files stay as they are. Archives have no runs."""
+    if manifest.get("format") != FEED_FORMAT or not manifest.get("runs"):
+        return float("inf")
+    return max(run["run"] for run in manifest["runs"])
+
+
 def _by_folder(files: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     folders: dict[str, list[dict[str, Any]]] = {}
     for entry in sorted(files, key=lambda f: f["path"]):
@@ -78,11 +87,13 @@ def compact(
     if unknown := sorted(set(tables) - known):
         raise CompactError(f"unknown table(s) {unknown}; this export has {sorted(known)}")
     result, replaced = CompactResult(), []
+    newest = _newest_feed_run(manifest)
     for name, entry in manifest["tables"].items():
         if tables and name.split("/")[0] not in tables:
             continue
-        kept: list[dict[str, Any]] = []
-        for folder, files in _by_folder(entry["files"]).items():
+        kept = [f for f in entry["files"] if first_run(f["path"]) >= newest]
+        mergeable = [f for f in entry["files"] if first_run(f["path"]) < newest]
+        for folder, files in _by_folder(mergeable).items():
             outcome = (
                 _merge(location, [f["path"] for f in files], options) if len(files) > 1 else None
             )
@@ -94,7 +105,7 @@ def compact(
             kept.append(outcome.to_dict())
             replaced.extend(f["path"] for f in files)
             result.merged[outcome.path] = len(files)
-        entry["files"] = kept
+        entry["files"] = sorted(kept, key=lambda f: f["path"])
     if result.merged:
         write_json(location, MANIFEST, manifest)
     for path in replaced:

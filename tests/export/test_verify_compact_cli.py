@@ -73,7 +73,9 @@ def test_compact_feed_then_keep_feeding(engine: sa.Engine, tmp_path: Path) -> No
         export_feed(engine, str(out))
     before = len(list(out.rglob("*.parquet")))
     result = compact(str(out))
-    assert result.merged["users/changes/run-000001--run-000003.parquet"] == 3
+    # The newest run (3) may still be redone if its position was not committed: left alone.
+    assert result.merged["users/changes/run-000001--run-000002.parquet"] == 2
+    assert (out / "users" / "changes" / "run-000003.parquet").exists()
     assert len(list(out.rglob("*.parquet"))) < before
     assert verify_archive(str(out)) == []
 
