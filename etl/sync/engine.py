@@ -43,9 +43,10 @@ STEPS: dict[str, Callable[[SyncContext], None]] = {
     "teams": lambda ctx: sync_scan_table(ctx, "teams"),
     "rooms": sync_rooms,
     "subscriptions": lambda ctx: sync_delta_table(ctx, "subscriptions"),
-    "members": sync_members,
     "messages": sync_messages,
     "threads": sync_threads,
+    # after messages: the message walk finds the unreadable rooms, which members then skips
+    "members": sync_members,
 }
 ORDER: tuple[str, ...] = tuple(STEPS)
 PER_ROOM = ("members", "messages", "threads")

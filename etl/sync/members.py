@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from sqlalchemy import select
+
 from etl.catalogue import MEMBERS
 from etl.errors import BadRequestError, PermissionDeniedError
+from etl.schema.synced import Room
 from etl.state import Checkpoint
 from etl.sync.context import SyncContext, log
 from etl.sync.messages import RoomTask, rooms_to_walk
@@ -17,7 +20,15 @@ from etl.walkers import Doc, fetch_offset_pages
 
 
 def sync_members(ctx: SyncContext) -> None:
-    tasks = [t for t in rooms_to_walk(ctx, "members") if t.room_type in ("c", "p")]
+    rooms = Room.__table__
+    with ctx.engine.connect() as conn:
+        query = select(rooms.c.id).where(rooms.c.readable.is_(False))
+        unreadable = {row.id for row in conn.execute(query)}
+    tasks = [
+        task
+        for task in rooms_to_walk(ctx, "members")
+        if task.room_type in ("c", "p") and task.room_id not in unreadable
+    ]
     ctx.progress.resource_started("members", total=len(tasks))
     log.info("members: %d room(s) to list", len(tasks))
     run_walks(ctx, tasks, lambda task: walk_members(ctx, task), lambda t: f"members {t.room_id}")
