@@ -103,7 +103,14 @@ def archive_cmd(app: AppContext, out: str, **filters: Any) -> None:
     """Write every table (or the filtered part) as Parquet datasets plus manifest.json.
 
     An archive already in OUT is replaced: its manifest goes first, its files that the new
-    archive does not rewrite are removed last."""
+    archive does not rewrite are removed last.
+
+    \b
+    Example:
+      rcetl export archive --out archive-2024 --since 2024 --until 2025
+      rcetl export archive --out general --room GENERAL
+      rcetl export archive --out s3://bucket/rocketchat/full
+    """
     settings = app.settings
     target = out
     engine = open_database(settings.database.url)
@@ -133,7 +140,13 @@ def archive_cmd(app: AppContext, out: str, **filters: Any) -> None:
 def feed_cmd(app: AppContext, out: str | None, **filters: Any) -> None:
     """Write the rows changed since the previous feed run as new files, then advance.
 
-    The daemon's export job runs this with the default --out (the export.out setting)."""
+    The daemon's export job runs this with the default --out (the export.out setting).
+
+    \b
+    Example:
+      rcetl export feed                              # into the export.out setting
+      rcetl export feed --out s3://bucket/warehouse/rocketchat
+    """
     settings = app.settings
     target = out or settings.export.out
     engine = open_database(settings.database.url)
@@ -162,7 +175,13 @@ def feed_cmd(app: AppContext, out: str | None, **filters: Any) -> None:
 @pass_app
 def verify_cmd(app: AppContext, out: str) -> None:
     """Check an archive or feed against its manifest.json: files missing, changed or extra,
-    row counts and schemas. Exits 1 when anything is wrong."""
+    row counts and schemas. Exits 1 when anything is wrong.
+
+    \b
+    Example:
+      rcetl export verify archive-2024
+      rcetl export verify s3://bucket/rocketchat/full
+    """
     endpoint = ExportOptions.from_settings(app.settings.export).endpoint_url
     problems = _run("export verify", verify_archive, out, endpoint)
     if problems:
@@ -177,7 +196,13 @@ def verify_cmd(app: AppContext, out: str) -> None:
 @click.option("--table", "tables", multiple=True, help="Only this table's datasets (repeatable).")
 @pass_app
 def compact_cmd(app: AppContext, out: str, tables: tuple[str, ...]) -> None:
-    """Rewrite each dataset folder's files into one file (e.g. many feed runs), atomically."""
+    """Rewrite each dataset folder's files into one file (e.g. many feed runs), atomically.
+
+    \b
+    Example:
+      rcetl export compact export                    # the feed the daemon writes
+      rcetl export compact export --table messages
+    """
     options = ExportOptions.from_settings(app.settings.export)
     result = _run("export compact", compact, out, tables, options)
     for path, count in sorted(result.merged.items()):
