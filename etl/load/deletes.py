@@ -10,7 +10,7 @@ import orjson
 from sqlalchemy import Connection
 
 from etl.load import plans
-from etl.load.records import delete_children
+from etl.load.records import delete_children, existing_ids
 from etl.schema import CHILD_TABLES, SYNCED_TABLES
 from etl.schema.types import escape_text, unescape_json
 
@@ -75,7 +75,7 @@ def mark_deleted(
         _purge(conn, table_name, ids)
         _tombstones(conn, table_name, latest, change_seq)
         return len(ids)
-    existing = _existing_ids(conn, table_name, ids)
+    existing = existing_ids(conn, table_name, ids)
     if existing:
         dt = plans.sqlite_datetime if conn.dialect.name == "sqlite" else _same
         ph = plans.placeholder(conn.dialect.name)
@@ -92,12 +92,6 @@ def mark_deleted(
 
 def _same(value: Any) -> Any:
     return value
-
-
-def _existing_ids(conn: Connection, table_name: str, ids: list[str]) -> list[str]:
-    match, param = plans.ids_param(conn.dialect.name, ids)
-    rows = conn.exec_driver_sql(f"SELECT id FROM {table_name} WHERE id {match}", (param,))
-    return [r[0] for r in rows]
 
 
 def _purge(conn: Connection, table_name: str, ids: list[str]) -> None:

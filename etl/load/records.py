@@ -13,6 +13,9 @@ from etl.normalise.record import Record
 from etl.schema import CHILD_TABLES, SYNCED_TABLES
 
 BATCH_SIZE = 5000
+# Child tables also written without their parent (a channel's member listing may arrive before
+# the room): their rows can exist for parents not stored yet, so they are always cleared.
+WRITTEN_ALONE = frozenset({"room_members"})
 
 
 def next_change_seq(conn: Connection) -> int:
@@ -42,9 +45,20 @@ def save_records(
     records = _dedupe(table_name, records)
     for start in range(0, len(records), BATCH_SIZE):
         batch = records[start : start + BATCH_SIZE]
+        # Only parents already stored can have child rows to remove: one lookup instead of a
+        # DELETE per child table, which matters for first loads and for mostly-new pages.
+        with_children = [r.row["id"] for r in batch if r.children]
+        stored = set(existing_ids(conn, table_name, with_children)) if with_children else set()
         _upsert_parents(conn, table_name, batch, change_seq)
-        _replace_children(conn, batch, change_seq)
+        _replace_children(conn, batch, stored, change_seq)
     return len(records)
+
+
+def existing_ids(conn: Connection, table_name: str, ids: list[Any]) -> list[Any]:
+    """Which of `ids` the table holds."""
+    match, param = plans.ids_param(conn.dialect.name, ids)
+    rows = conn.exec_driver_sql(f"SELECT id FROM {table_name} WHERE id {match}", (param,))
+    return [r[0] for r in rows]
 
 
 def _dedupe(table_name: str, records: Sequence[Record]) -> list[Record]:
@@ -78,13 +92,18 @@ def _upsert_parents(
     write(conn, plan, params)
 
 
-def _replace_children(conn: Connection, batch: list[Record], change_seq: int) -> None:
+def _replace_children(
+    conn: Connection, batch: list[Record], stored: set[Any], change_seq: int
+) -> None:
     tables: dict[str, list[Record]] = {}
     for r in batch:
         for child_table in r.children:
             tables.setdefault(child_table, []).append(r)
     for child_table, parents in tables.items():
-        delete_children(conn, child_table, [r.row["id"] for r in parents])
+        ids = [r.row["id"] for r in parents]
+        if child_table not in WRITTEN_ALONE:
+            ids = [i for i in ids if i in stored]
+        delete_children(conn, child_table, ids)
         rows = [row for r in parents for row in r.children[child_table]]
         insert_children(conn, child_table, rows, change_seq)
 

@@ -196,3 +196,11 @@ def test_large_batches_take_the_bulk_path_and_stay_idempotent(db_engine: Engine)
     rows = {r["id"]: r for r in fetch(db_engine, "messages")}
     assert rows["b0007"]["raw"] == docs[7] and rows["b0007"]["msg"] == "nul\x00inside"
     assert rows["b0008"]["msg"] == "edited"
+
+
+def test_dm_members_replace_a_listing_written_before_the_room(db_engine: Engine) -> None:
+    member = normalise("room_members", {"_id": "stale", "username": "gone", "rid": "u1u2"})
+    with db_engine.begin() as conn:
+        replace_room_members(conn, "u1u2", [member], next_change_seq(conn))
+    save(db_engine, "rooms", [samples.dm_room("u1u2")])
+    assert sorted(m["user_id"] for m in fetch(db_engine, "room_members")) == ["u1", "u2"]
