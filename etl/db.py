@@ -18,6 +18,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -171,4 +172,8 @@ def open_database(url: str) -> Engine:
             upgrade(engine)
     except (SQLAlchemyError, ImportError) as exc:
         raise database_error(url, exc) from exc
+    except CommandError as exc:  # e.g. a revision this version of rcetl does not know
+        raise DatabaseError(
+            f"database {safe_url(url)}: {exc} (was it upgraded by a newer rcetl?)"
+        ) from exc
     return engine

@@ -129,3 +129,12 @@ def test_unreachable_database_raises_one_clear_error() -> None:
     message = str(err.value)
     assert message.startswith("database postgresql+psycopg://etl:***@127.0.0.1:1/nowhere: ")
     assert "s3cret" not in message and "\n" not in message
+
+
+def test_a_database_from_a_newer_version_is_named_not_a_traceback(sqlite_url: str) -> None:
+    engine = open_database(sqlite_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+    engine.dispose()
+    with pytest.raises(DatabaseError, match=r"'9999'.*newer rcetl"):
+        open_database(sqlite_url)
