@@ -1,4 +1,5 @@
-"""Outermost ASGI layer: logs every request and injects the configured faults before the app."""
+"""Outermost ASGI layer: logs every request (as its answer starts) and injects the configured faults
+before the app."""
 
 from __future__ import annotations
 
@@ -43,17 +44,26 @@ class FrontDoor:
             return
         endpoint = endpoint_of(scope["path"])
         fault = self.faults.pick(endpoint) if scope["path"].startswith("/api/") else None
-        status = [0]
+        logged = [False]
+
+        def record(status: int) -> None:
+            if not logged[0]:
+                logged[0] = True
+                self.log.record(scope["method"], endpoint, status, fault)
 
         async def logged_send(message: dict) -> None:
+            # Recorded before the first byte of the answer leaves, so the log is exact by the time
+            # the client holds its answer (tests count requests right after a call returns).
             if message["type"] == "http.response.start":
-                status[0] = message["status"]
+                record(message["status"])
             await send(message)
 
         try:
+            if fault == "drop":
+                record(0)
             await self.answer(fault, scope, receive, logged_send, send)
         finally:
-            self.log.record(scope["method"], endpoint, status[0], fault)
+            record(0)
 
     async def answer(
         self, fault: str | None, scope: dict, receive: Any, send: Any, raw_send: Any

@@ -112,8 +112,10 @@ class RoomGenerator:
         return Draft(doc, ts, ts)
 
     def later(self, draft: Draft, max_days: float = 20) -> int:
-        """A time after the draft's last update, inside the last `max_days` before now."""
-        lo = max(draft.upd + 1, self.now - int(max_days * DAY_MS))
+        """A time after the draft's last update, inside the last `max_days` before now, never after
+        now: the clock starts at `now`, and a real server holds no documents from the future.
+        """
+        lo = min(self.now, max(draft.upd + 1, self.now - int(max_days * DAY_MS)))
         return self.rng.randint(lo, max(lo, self.now - 1000))
 
     def decorate(self, drafts: list[Draft], plan: RoomPlan) -> list[Draft]:

@@ -1,4 +1,9 @@
-"""Live writes with the real server's side effects: every write bumps `_updatedAt`."""
+"""Live writes with the real server's side effects.
+
+Every write bumps the written document's `_updatedAt`. The room's `_updatedAt` moves only as the
+real server moves it (see `RoomWrites`): on new messages and deletions always, on edits, reactions,
+pins and stars only when the message is the room's `lastMessage`.
+"""
 
 from __future__ import annotations
 
@@ -38,14 +43,14 @@ class Mutations(RoomWrites):
         self.ws.messages.put(Msg(doc, ts, upd, tlm))
         return doc
 
-    def _update(self, mid: str, **fields: object) -> dict:
-        """`$set` through `setUpdatedAt`: any change bumps `_updatedAt`."""
+    def _update(self, mid: str, unset: tuple[str, ...] = (), **fields: object) -> dict:
+        """`$set`/`$unset` through `setUpdatedAt`: the message moves, the room does not."""
         msg = self._msg(mid)
         doc = msg.doc()
         doc.update(fields)
-        now = self.ws.now()
-        self._save(doc, msg.ts, now, msg.tlm)
-        self._sync_last_message(doc["rid"], now)
+        for key in unset:
+            doc.pop(key, None)
+        self._save(doc, msg.ts, self.ws.now(), msg.tlm)
         return doc
 
     def _clone_history(self, msg: Msg, user: dict, now: int) -> None:
@@ -109,7 +114,9 @@ class Mutations(RoomWrites):
             if self.ws.setting("Message_KeepHistory"):
                 self._clone_history(old, user, now)
             editor = {"_id": user["_id"], "username": user["username"]}
-            return self._update(mid, msg=msg, md=markdown(msg), editedAt=iso(now), editedBy=editor)
+            doc = self._update(mid, msg=msg, md=markdown(msg), editedAt=iso(now), editedBy=editor)
+            self._after_edit(doc, now)
+            return doc
 
     def react(self, mid: str, user_id: str, emoji: str) -> dict:
         with self.ws.lock:
@@ -118,7 +125,9 @@ class Mutations(RoomWrites):
             people = reactions.setdefault(emoji, {"usernames": []})["usernames"]
             if username not in people:
                 people.append(username)
-            return self._update(mid, reactions=reactions)
+            doc = self._update(mid, reactions=reactions)
+            self._patch_last_message(doc, reactions=reactions)
+            return doc
 
     def unreact(self, mid: str, user_id: str, emoji: str) -> dict:
         with self.ws.lock:
@@ -129,7 +138,13 @@ class Mutations(RoomWrites):
                 people.remove(username)
             if emoji in reactions and not people:
                 del reactions[emoji]
-            return self._update(mid, reactions=reactions)
+            if reactions:
+                doc = self._update(mid, reactions=reactions)
+                self._patch_last_message(doc, reactions=reactions)
+            else:  # `Messages.unsetReactions`: the last reaction gone, the field goes too
+                doc = self._update(mid, unset=("reactions",))
+                self._patch_last_message(doc, unset=("reactions",))
+            return doc
 
     def pin(self, mid: str, user_id: str) -> dict:
         """Pinning also posts a `message_pinned` system message quoting the pinned one."""
@@ -141,6 +156,7 @@ class Mutations(RoomWrites):
                 pinnedAt=iso(now),
                 pinnedBy={"_id": user["_id"], "username": user["username"]},
             )
+            self._patch_last_message(doc, pinned=True, pinnedBy=doc["pinnedBy"])
             quote = {"text": doc["msg"], "author_name": doc["u"]["username"], "ts": doc["ts"]}
             self.post_message(
                 doc["rid"], user_id, "", t="message_pinned", groupable=False, attachments=[quote]
@@ -150,12 +166,16 @@ class Mutations(RoomWrites):
     def unpin(self, mid: str, user_id: str) -> dict:
         with self.ws.lock:
             self._user(user_id)
-            return self._update(mid, pinned=False)
+            doc = self._update(mid, pinned=False)
+            self._patch_last_message(doc, pinned=False)
+            return doc
 
     def star(self, mid: str, user_id: str, starred: bool = True) -> dict:
         with self.ws.lock:
             stars = [s for s in self._msg(mid).doc().get("starred", []) if s["_id"] != user_id]
-            return self._update(mid, starred=stars + ([{"_id": user_id}] if starred else []))
+            doc = self._update(mid, starred=stars + ([{"_id": user_id}] if starred else []))
+            self._patch_last_message(doc, starred=doc["starred"])
+            return doc
 
     def delete_message(
         self, mid: str, user_id: str, keep_history: bool = False, show_deleted_status: bool = False
@@ -179,7 +199,7 @@ class Mutations(RoomWrites):
                 self.ws.messages.move_to_trash(mid, now, msg.upd)
             if msg.tmid and msg.tmid in self.ws.messages.by_id:
                 self._decrease_replies(msg.tmid, now)
-            self._after_delete(msg.rid, now, counted=not show_deleted_status)
+            self._after_delete(msg.rid, mid, now)
             return {"_id": mid, "ts": str(now)}
 
     def hide_message(self, mid: str) -> dict:

@@ -47,34 +47,60 @@ class RoomWrites(DirectoryWrites):
                 self._update(mid, dcount=count, dlm=doc["ts"])  # type: ignore[attr-defined]
                 return
 
-    def _after_delete(self, rid: str, now: int, counted: bool) -> None:
+    def _is_last_message(self, room: dict, mid: str) -> bool:
+        """`isTheLastMessage`: Store_Last_Message on, and no `lastMessage` or this one."""
+        if self.ws.setting("Store_Last_Message") is False:
+            return False
+        last = room.get("lastMessage")
+        return not last or last.get("_id") == mid
+
+    def _after_edit(self, doc: dict, now: int) -> None:
+        """`notifyUsersOnMessage` on an edit: `Rooms.setLastMessageById` only for the last message
+        (or a room without one) shown in the room; any other edit leaves the room alone.
+        """
+        room = self.ws.rooms.get(doc["rid"])
+        shown = "tmid" not in doc or doc.get("tshow")
+        if room is not None and shown and self._is_last_message(room, doc["_id"]):
+            room["lastMessage"] = dict(doc)
+            room["_updatedAt"] = iso(now)
+
+    def _patch_last_message(self, doc: dict, unset: tuple[str, ...] = (), **fields: object) -> None:
+        """`setReactionsInLastMessage`, `setLastMessagePinned`, `updateLastMessageStar`: guarded by
+        `isTheLastMessage`. Quirk: `$set: {'lastMessage.x': ...}` on a room without `lastMessage`
+        creates one holding only that field.
+        """
+        room = self.ws.rooms.get(doc["rid"])
+        if room is None or not self._is_last_message(room, doc["_id"]):
+            return
+        last = room.setdefault("lastMessage", {})
+        last.update(fields)
+        for key in unset:
+            last.pop(key, None)
+        room["_updatedAt"] = iso(self.ws.now())
+
+    def _after_delete(self, rid: str, mid: str, now: int) -> None:
+        """`deleteMessage`: `msgs` always drops by one (even when the message stays as `t:'rm'`),
+        which alone bumps the room's `_updatedAt`; `lastMessage` is reset only when the deleted
+        message was the last one (`resetLastMessageById`; `lm` stays).
+        """
         room = self.ws.rooms.get(rid)
         if room is None:
             return
-        if counted:
-            room["msgs"] = max(0, room.get("msgs", 0) - 1)
-        self._reset_last_message(room)
+        room["msgs"] = room.get("msgs", 0) - 1
+        if self._is_last_message(room, mid):
+            self._reset_last_message(room)
         room["_updatedAt"] = iso(now)
 
     def _reset_last_message(self, room: dict) -> None:
+        """`getLastVisibleMessageSentWithNoTypeByRoomId`: newest visible, untyped, shown message."""
         index = self.ws.messages.rooms.get(room["_id"])
         by_id = self.ws.messages.by_id
         for _, mid in reversed(index.main if index else []):
             msg = by_id[mid]
-            if msg.t != "rm":
+            if msg.t is None and not msg.hidden:
                 room["lastMessage"] = msg.doc()
-                room["lm"] = iso(msg.ts)
                 return
         room.pop("lastMessage", None)
-
-    def _sync_last_message(self, rid: str, now: int) -> None:
-        room = self.ws.rooms.get(rid)
-        last = (room or {}).get("lastMessage")
-        if room is not None and last is not None and last["_id"] in self.ws.messages.by_id:
-            fresh = self.ws.messages.by_id[last["_id"]]
-            if not fresh.hidden:
-                room["lastMessage"] = fresh.doc()
-                room["_updatedAt"] = iso(now)
 
     def create_room(
         self, t: str, name: str | None, owner_id: str, members: Sequence[str] = (), **extra: object

@@ -40,14 +40,21 @@ def finish_room(ws: Workspace, plan: RoomPlan, msgs: list[Msg]) -> None:
     visible = [m for m in msgs if not m.hidden]
     room["msgs"] = len(visible)
     main = [m for m in visible if m.in_main_list]
-    latest = plan.start
     if main:
         last = max(main, key=lambda m: m.ts)
         room["lastMessage"] = last.doc()
         room["lm"] = iso(last.ts)
-    if msgs:
-        latest = max(latest, max(m.upd for m in msgs))
-    index = ws.messages.rooms.get(room["_id"])
-    if index is not None and index.trash:
-        latest = max(latest, max(deleted for deleted, _ in index.trash))
-    room["_updatedAt"] = iso(latest)
+    room["_updatedAt"] = iso(_room_updated_at(ws, plan, msgs, last.upd if main else plan.start))
+
+
+def _room_updated_at(ws: Workspace, plan: RoomPlan, msgs: list[Msg], last_upd: int) -> int:
+    """What moves a room's `_updatedAt` on a real server: every new message, every deletion
+    (`msgs` drops), and writes to its last message; edits, pins and stars of older ones do not.
+    """
+    times = [plan.start, last_upd] + [m.ts for m in msgs]
+    times += [m.upd for m in msgs if m.t == "rm"]
+    times += [m.upd for m in msgs if m.hidden and "parent" not in m.doc()]
+    index = ws.messages.rooms.get(plan.room["_id"])
+    if index is not None:
+        times += [deleted for deleted, _ in index.trash]
+    return max(times)

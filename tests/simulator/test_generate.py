@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+import pytest
+
 from etl.simulator import build_workspace
+from etl.simulator.clock import iso
 from etl.simulator.ids import ALPHABET
 from etl.simulator.store import Workspace
 from tests.simulator.helpers import ISO_MS_Z, client
@@ -98,3 +101,50 @@ def test_dates_on_the_wire_are_iso_utc_milliseconds(sim_server) -> None:
     dates = re.findall(r'"(?:ts|_updatedAt|editedAt|tlm|pinnedAt)":"([^"]*)"', body)
     assert dates and all(ISO_MS_Z.match(d) for d in dates)
     assert "$date" not in body
+
+
+def _dates(value: object, path: str = "") -> list[tuple[str, str]]:
+    """Every ISO date anywhere in a document, with its key path."""
+    if isinstance(value, dict):
+        return [pair for k, v in value.items() for pair in _dates(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [pair for v in value for pair in _dates(v, path)]
+    if isinstance(value, str) and ISO_MS_Z.match(value):
+        return [(path, value)]
+    return []
+
+
+@pytest.mark.parametrize("size", ["tiny", "small"])
+@pytest.mark.parametrize("seed", [1, 2, 3, 7, 11, 42])
+def test_nothing_generated_is_later_than_the_clock(seed: int, size: str) -> None:
+    """A real server holds no documents from the future: writes made "now" must sort after every
+    generated `ts`, `_updatedAt`, `_deletedAt`, `lm`, `tlm` (any date, in every collection)."""
+    now = 1_790_000_000_000
+    ws = build_workspace(seed=seed, size=size, now_ms=now)
+    limit = iso(now)
+    late = [
+        (name, path, value)
+        for name, docs in ws.ground_truth().items()
+        for path, value in _dates(docs)
+        if value > limit
+    ]
+    assert not late, late[:5]
+    assert ws.clock.now() >= now
+
+
+def test_generated_rooms_move_only_as_a_real_server_moves_them() -> None:
+    """A room's `_updatedAt` follows its new messages and deletions, not edits of older messages:
+    in a small workspace some room has a message edited after the room last moved."""
+    ws = build_workspace(seed=3, size="small", now_ms=1_790_000_000_000)
+    truth = ws.ground_truth()
+    newest: dict[str, str] = {}
+    edited_later = set()
+    for doc in truth["messages"].values():
+        room = truth["rooms"].get(doc["rid"])
+        if room is None:
+            continue
+        newest[doc["rid"]] = max(newest.get(doc["rid"], ""), doc["ts"])
+        if doc.get("editedAt") and doc["_updatedAt"] > room["_updatedAt"]:
+            edited_later.add(doc["rid"])
+    assert all(truth["rooms"][rid]["_updatedAt"] >= ts for rid, ts in newest.items())
+    assert edited_later

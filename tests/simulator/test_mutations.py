@@ -225,3 +225,74 @@ def test_posting_in_a_discussion_refreshes_the_parent_message(sim_workspace: Wor
     after = ws.ground_truth()["messages"][marker["_id"]]
     assert after["dcount"] == marker["dcount"] + 1 and after["dlm"] == posted["ts"]
     assert after["_updatedAt"] > marker["_updatedAt"]
+
+
+def _room_state(ws: Workspace, rid: str) -> tuple[str, str | None, int]:
+    room = ws.rooms[rid]
+    return room["_updatedAt"], (room.get("lastMessage") or {}).get("_id"), room["msgs"]
+
+
+def test_room_moves_only_as_a_real_server_moves_it(sim_workspace: Workspace) -> None:
+    """`isTheLastMessage`: edits, reactions, pins and stars of an older message leave the room
+    alone; of the last message they rewrite `lastMessage` and move the room. New messages and every
+    deletion (`msgs` drops) always move it; `lastMessage` is reset only when the last one goes."""
+    ws, m = sim_workspace, sim_workspace.mutate
+    admin = ws.credentials["admin"]["user_id"]
+    older = m.post_message("GENERAL", admin, "older")
+    ws.clock.advance(1)
+    last = m.post_message("GENERAL", admin, "last")
+    quiet = _room_state(ws, "GENERAL")
+    assert quiet[1] == last["_id"]
+    for write in (
+        lambda: m.edit_message(older["_id"], admin, "older v2"),
+        lambda: m.react(older["_id"], admin, ":eyes:"),
+        lambda: m.unreact(older["_id"], admin, ":eyes:"),
+        lambda: m.star(older["_id"], admin),
+        lambda: m.unpin(older["_id"], admin),
+    ):
+        ws.clock.advance(1)
+        write()
+        assert _room_state(ws, "GENERAL") == quiet
+    assert ws.messages.by_id[older["_id"]].upd > ws.messages.by_id[last["_id"]].upd
+    assert "reactions" not in ws.messages.by_id[older["_id"]].doc()  # last one gone: `$unset`
+    for write, check in (
+        (lambda: m.edit_message(last["_id"], admin, "last v2"), ("msg", "last v2")),
+        (
+            lambda: m.react(last["_id"], admin, ":tada:"),
+            ("reactions", {":tada:": {"usernames": [ws.users[admin]["username"]]}}),
+        ),
+        (lambda: m.star(last["_id"], admin), ("starred", [{"_id": admin}])),
+    ):
+        before = ws.rooms["GENERAL"]["_updatedAt"]
+        ws.clock.advance(1)
+        write()
+        assert ws.rooms["GENERAL"]["_updatedAt"] > before
+        assert ws.rooms["GENERAL"]["lastMessage"][check[0]] == check[1]
+    # Deleting an older message: `msgs` drops (the room moves), `lastMessage` and `lm` stay.
+    before, lm = _room_state(ws, "GENERAL"), ws.rooms["GENERAL"]["lm"]
+    ws.clock.advance(1)
+    m.delete_message(older["_id"], admin, keep_history=False, show_deleted_status=True)
+    after = _room_state(ws, "GENERAL")
+    assert after[0] > before[0] and after[1] == last["_id"] and after[2] == before[2] - 1
+    # Deleting the last one: `lastMessage` falls back to the newest untyped visible message.
+    m.delete_message(last["_id"], admin)
+    assert _room_state(ws, "GENERAL")[1] not in (last["_id"], older["_id"])
+    assert ws.rooms["GENERAL"]["lm"] == lm
+
+
+def test_reaction_in_a_room_without_last_message_creates_one(sim_workspace: Workspace) -> None:
+    """Quirk: `isTheLastMessage` is true when the room has no `lastMessage`, and
+    `$set: {'lastMessage.reactions': ...}` then creates one holding only the reactions."""
+    ws, m = sim_workspace, sim_workspace.mutate
+    admin = ws.credentials["admin"]["user_id"]
+    rid = m.create_room("c", "thread-only", admin)["_id"]
+    root = m.post_message(rid, admin, "root")
+    reply = m.post_message(rid, admin, "reply", tmid=root["_id"])
+    m.delete_message(root["_id"], admin)  # a thread parent: stays as t:'rm'
+    assert "lastMessage" not in ws.rooms[rid]  # nothing untyped and shown in the room is left
+    before = ws.rooms[rid]["_updatedAt"]
+    ws.clock.advance(1)
+    m.react(reply["_id"], admin, ":tada:")
+    username = ws.users[admin]["username"]
+    assert ws.rooms[rid]["lastMessage"] == {"reactions": {":tada:": {"usernames": [username]}}}
+    assert ws.rooms[rid]["_updatedAt"] > before

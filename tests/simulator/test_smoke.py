@@ -6,6 +6,7 @@ import httpx
 
 from etl.simulator import SimServer
 from etl.simulator.store import Workspace
+from tests.simulator.helpers import client
 
 
 def test_serves_the_contract_surface(sim_workspace: Workspace, sim_server) -> None:
@@ -26,3 +27,16 @@ def test_serves_the_contract_surface(sim_workspace: Workspace, sim_server) -> No
     assert server.request_log.count("chat.syncMessages") == 1
     server.request_log.clear()
     assert server.request_log.count("chat.syncMessages") == 0
+
+
+def test_request_log_is_exact_once_the_client_has_its_answer(sim_server) -> None:
+    """Each request is logged before its answer leaves, so counting right after a call returns
+    needs no waiting, statuses included."""
+    server: SimServer = sim_server()
+    with client(server) as api:
+        for n in range(1, 201):
+            endpoint = ("rooms.get", "me", "chat.syncMessages")[n % 3]
+            api.get(endpoint, params={"roomId": "GENERAL", "lastUpdate": "2000-01-01T00:00:00Z"})
+            assert server.request_log.count() == n
+    assert server.request_log.count("chat.syncMessages", 200) == 67
+    assert server.request_log.count("me", 200) == 67
