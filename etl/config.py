@@ -63,6 +63,8 @@ def parse_duration(value: object) -> object:
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
+# A duration where 0 (or null) switches the feature off.
+OptionalDuration = Annotated[Annotated[float, Field(ge=0)] | None, BeforeValidator(parse_duration)]
 
 
 class _Strict(BaseModel):
@@ -122,6 +124,10 @@ class SyncSettings(_Strict):
     message_page_size: int = Field(default=1000, ge=1, le=100_000)
     concurrency: int = Field(default=4, ge=1, le=64)
     deletion_policy: Literal["keep", "redact", "purge"] = "keep"
+    # Rooms whose `_updatedAt` did not move are walked again from their watermark once their last
+    # complete walk is this old: edits, reactions and pins of older messages do not move a room.
+    room_recheck_after: OptionalDuration = 3600.0
+    room_recheck_batch: int | None = Field(default=None, ge=1)  # at most this many per run
     retries: RetrySettings = RetrySettings()
 
 

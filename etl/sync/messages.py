@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from etl.config import SyncSettings
 from etl.errors import BadRequestError, NotFoundError, PermissionDeniedError
 from etl.schema.synced import Message, Room
 from etl.state import Checkpoint, load_checkpoints
@@ -35,6 +36,11 @@ class RoomTask:
     room_updated_ms: int | None
     checkpoint: Checkpoint | None
     reconcile: bool
+    recheck: bool = False  # walked only because its last complete walk is old (bounded staleness)
+
+
+# Streams whose quiet rooms are rechecked: a cursor walk from the watermark costs two requests.
+RECHECKED = ("messages", "threads")
 
 
 def _ms(value: datetime | None) -> int | None:
@@ -44,16 +50,17 @@ def _ms(value: datetime | None) -> int | None:
 
 
 def rooms_to_walk(ctx: SyncContext, resource: str = "messages") -> list[RoomTask]:
-    """Rooms whose `_updatedAt` moved since their last complete walk (all rooms when reconciling).
-    A walk cut short (crash, stop, error) is resumed from its checkpoint."""
+    """Rooms whose `_updatedAt` moved since their last complete walk (all rooms when reconciling),
+    plus quiet rooms due for a recheck. A walk cut short (crash, stop, error) is resumed from its
+    checkpoint."""
     reconcile = ctx.full or resource in ctx.reconcile
     # `t` is labelled: Row.t is SQLAlchemy's "row as a tuple".
-    columns = (ROOMS.c.id, ROOMS.c.t.label("room_type"), ROOMS.c.updated_at)
+    columns = (ROOMS.c.id, ROOMS.c.t.label("room_type"), ROOMS.c.updated_at, ROOMS.c.prid)
     query = select(*columns).where(ROOMS.c.deleted_at.is_(None))
     with ctx.engine.connect() as conn:
         rooms = conn.execute(query.order_by(ROOMS.c.id)).all()
         checkpoints = load_checkpoints(conn, resource)
-    tasks = []
+    tasks, quiet, moved_parents = [], [], set()
     for room in rooms:
         cp = checkpoints.get(room.id)
         updated = _ms(room.updated_at)
@@ -62,16 +69,56 @@ def rooms_to_walk(ctx: SyncContext, resource: str = "messages") -> list[RoomTask
             and cp.status in ("complete", "unreadable")
             and (updated is None or cp.cursor.get("room_updated_at") == updated)
         )
+        task = RoomTask(room.id, room.room_type, updated, cp, reconcile)
         if reconcile or not settled:
-            tasks.append(RoomTask(room.id, room.room_type, updated, cp, reconcile))
+            tasks.append(task)
+            if room.prid and updated is not None:
+                moved_parents.add(room.prid)
+        elif cp is not None and cp.status == "complete":
+            quiet.append(task)
+    # A new message in a discussion rewrites the parent room's `discussion-created` message
+    # (`dcount`, `dlm`) without moving the parent room's `_updatedAt`.
+    walk_parents = [t for t in quiet if t.room_id in moved_parents]
+    quiet = [t for t in quiet if t.room_id not in moved_parents]
+    if resource in RECHECKED:
+        tasks += walk_parents + due_rechecks(ctx.settings.sync, quiet)
     return tasks
+
+
+def due_rechecks(
+    settings: SyncSettings, quiet: list[RoomTask], now: datetime | None = None
+) -> list[RoomTask]:
+    """Quiet rooms whose last complete walk is older than `room_recheck_after`, oldest first, at
+    most `room_recheck_batch`. A real server moves a room's `_updatedAt` for new messages and
+    deletions, but not when a message other than the room's last is edited, reacted to, pinned or
+    starred: only a walk from the watermark sees those. This bounds how late they arrive."""
+    after = settings.room_recheck_after
+    if not after:
+        return []
+    limit = (now or datetime.now(UTC)) - timedelta(seconds=after)
+    due = sorted(
+        (t for t in quiet if _checked_at(t) <= limit), key=lambda t: (_checked_at(t), t.room_id)
+    )
+    for task in due:
+        task.recheck = True
+    return due[: settings.room_recheck_batch] if settings.room_recheck_batch else due
+
+
+def _checked_at(task: RoomTask) -> datetime:
+    """When the room's last complete walk was written (local time: scheduling only, never a
+    cursor)."""
+    when = task.checkpoint.updated_at if task.checkpoint else None
+    if when is None:
+        return datetime.min.replace(tzinfo=UTC)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def sync_messages(ctx: SyncContext, mode: MessageMode | None = None) -> None:
     tasks = rooms_to_walk(ctx)
     mode = mode or MessageMode()
     ctx.progress.resource_started("messages", total=len(tasks))
-    log.info("messages: %d room(s) to walk", len(tasks))
+    rechecks = sum(task.recheck for task in tasks)
+    log.info("messages: %d room(s) to walk, %d of them rechecks", len(tasks), rechecks)
     run_walks(ctx, tasks, lambda task: walk_room(ctx, task, mode), lambda t: f"room {t.room_id}")
 
 

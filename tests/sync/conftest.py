@@ -11,28 +11,13 @@ import pytest
 from etl.db import open_database
 from etl.simulator import SimOptions, SimServer, build_workspace
 from etl.sync import SyncSummary, run_sync
-from etl.walkers import iso_to_ms
 from tests.sync.helpers import make_client, make_settings
 
 
 @pytest.fixture
 def workspace() -> Any:
     ws = build_workspace(seed=7, size="tiny")
-    settle_clock(ws)
     return ws
-
-
-def settle_clock(ws: Any) -> None:
-    """Move the simulated clock past the newest generated timestamp. The generator can stamp thread
-    replies after the workspace's `now`; a real server never holds documents from the future, and
-    writes made "now" would otherwise sort before them."""
-    newest = max(
-        [ws.clock.now()]
-        + [iso_to_ms(d.get("_updatedAt")) or 0 for d in ws.ground_truth()["messages"].values()]
-        + [iso_to_ms(d.get("_updatedAt")) or 0 for d in ws.rooms.values()]
-    )
-    if newest > ws.clock.now():
-        ws.clock.advance((newest - ws.clock.now()) / 1000 + 1)
 
 
 @pytest.fixture

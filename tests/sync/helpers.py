@@ -3,7 +3,6 @@ the database with the simulator's ground truth."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -175,13 +174,3 @@ def live_activity(ws: Any) -> dict[str, Any]:
     after = ws.ground_truth()["rooms"]
     touched = {rid for rid, room in after.items() if room.get("_updatedAt") != before.get(rid)}
     return {"touched_rooms": touched, "hidden": hidden, "rooms": (r1, r2, r3)}
-
-
-def settled(server: Any) -> Any:
-    """The simulator's request log, once the last answer has been recorded: it records a request
-    after sending the answer, so a client can be a few microseconds ahead of the log."""
-    before = -1
-    while before != server.request_log.count():
-        before = server.request_log.count()
-        time.sleep(0.05)
-    return server.request_log

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from etl.schema import metadata
-from tests.sync.helpers import assert_level_with_server, live_activity, settled
+from tests.sync.helpers import assert_level_with_server, live_activity
 
 
 def start_sync(server: Any, db_url: str, creds: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -81,7 +81,7 @@ def test_sigterm_stops_cleanly_with_exit_130(sqlite_syncer: Any) -> None:
     server = sync.server
     db_url = str(sync.engine.url.render_as_string(hide_password=False))
     proc = start_sync(server, db_url, sync.creds)
-    target = settled(server).count() + 30
+    target = server.request_log.count() + 30
     while server.request_log.count() < target and proc.poll() is None:
         time.sleep(0.001)
     proc.send_signal(signal.SIGTERM)

@@ -3,9 +3,10 @@ the simulator over HTTP, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from etl.schema import metadata
 from etl.sync.engine import PER_ROOM
@@ -14,7 +15,7 @@ from tests.sync.helpers import (
     deleted_ids,
     live_activity,
     live_rows,
-    settled,
+    pick_messages,
     unreadable_rooms,
 )
 
@@ -30,7 +31,7 @@ PER_ROOM_ENDPOINTS = (
 
 
 def per_room_requests(server: Any) -> dict[str, int]:
-    counts = settled(server).counts()
+    counts = server.request_log.counts()
     return {name: counts[name] for name in PER_ROOM_ENDPOINTS if counts.get(name)}
 
 
@@ -60,7 +61,7 @@ def test_no_change_incremental_makes_no_per_room_requests(syncer: Any) -> None:
     assert summary.status == "ok"
     assert per_room_requests(sync.server) == {}
     assert summary.total("upserted") == 0 and summary.total("deleted") == 0
-    assert summary.requests == settled(sync.server).count() <= 15
+    assert summary.requests == sync.server.request_log.count() <= 15
     assert_level_with_server(sync.engine, sync.server.ws, sync.creds)
 
 
@@ -74,15 +75,19 @@ def test_incremental_after_live_activity_then_reconcile(syncer: Any) -> None:
     assert summary.status == "ok", summary.errors
     hidden = {activity["hidden"]}
     assert_level_with_server(sync.engine, ws, sync.creds, still_live=hidden)
-    # Only the rooms that changed were walked: one UPDATED page and one DELETED page each, or a
-    # single refused request for a room the token cannot read.
+    # Only the rooms that moved were walked, plus the parent rooms of moved discussions (whose
+    # `discussion-created` message changed): one UPDATED page and one DELETED page each, or a
+    # single refused request for a room the token cannot read. No recheck is due yet (1 h).
     admin = sync.creds["user_id"]
     touched = activity["touched_rooms"]
-    readable = touched & ws.readable_room_ids(admin)
-    expected = 2 * len(readable) + len(touched - readable)
-    log = settled(sync.server)
+    can_read = ws.readable_room_ids(admin)
+    parents = {ws.rooms[rid].get("prid") for rid in touched if rid in ws.rooms} & can_read
+    walked = touched | parents
+    readable = walked & can_read
+    expected = 2 * len(readable) + len(walked - readable)
+    log = sync.server.request_log
     assert log.count("chat.syncMessages") == expected
-    assert summary.counts("messages").rooms_walked == len(touched)
+    assert summary.counts("messages").rooms_walked == len(walked)
     assert log.count("chat.syncThreadsList") + log.count("chat.getThreadsList") <= len(readable)
     assert log.count("channels.members") + log.count("groups.members") <= len(touched)
     for endpoint in ("settings.public", "roles.sync", "emoji-custom.list", "permissions.listAll"):
@@ -155,3 +160,81 @@ def test_threads_on_their_own(sqlite_syncer: Any) -> None:
         if d.get("tcount") and d["rid"] in readable and d.get("t") != "rm"
     }
     assert set(live_rows(sync.engine, "messages")) == parents
+
+
+def quiet_changes(ws: Any, rid: str, text: str) -> list[str]:
+    """Edits, reactions and stars of older messages: on a real server none moves the room."""
+    admin = ws.credentials["admin"]["user_id"]
+    mids = pick_messages(ws, rid, 3)
+    before = ws.rooms[rid]["_updatedAt"]
+    ws.clock.advance(5)
+    ws.mutate.edit_message(mids[0], admin, text)
+    ws.mutate.react(mids[1], admin, ":eyes:")
+    ws.mutate.star(mids[2], admin)
+    assert ws.rooms[rid]["_updatedAt"] == before
+    return mids
+
+
+def age_checkpoints(engine: Any, hours: float) -> None:
+    """Pretend every room walk happened `hours` ago (the recheck schedule runs on local time)."""
+    state = metadata.tables["sync_state"]
+    with engine.begin() as conn:
+        rows = conn.execute(select(state.c.scope, state.c.updated_at).where(state.c.scope != ""))
+        for row in rows.all():
+            older = row.updated_at - timedelta(hours=hours)
+            conn.execute(update(state).where(state.c.scope == row.scope).values(updated_at=older))
+
+
+def walk_order(engine: Any) -> list[str]:
+    state = metadata.tables["sync_state"]
+    query = select(state.c.scope).where(
+        state.c.resource == "messages", state.c.scope != "", state.c.status == "complete"
+    )
+    with engine.connect() as conn:
+        return list(conn.execute(query.order_by(state.c.updated_at, state.c.scope)).scalars())
+
+
+def test_quiet_room_changes_arrive_with_the_recheck_or_reconcile(syncer: Any) -> None:
+    sync = syncer(room_recheck_after="1h", room_recheck_batch=3)
+    sync.run()
+    ws = sync.server.ws
+    quiet = sorted(
+        rid
+        for rid in ws.readable_room_ids(sync.creds["user_id"])
+        if len(pick_messages(ws, rid, 4)) == 4
+    )[0]
+    edited = quiet_changes(ws, quiet, "quietly edited")[0]
+    # The room did not move: an incremental sync right away makes no per-room request, misses it.
+    sync.server.request_log.clear()
+    assert sync.run().status == "ok"
+    assert per_room_requests(sync.server) == {}
+    assert live_rows(sync.engine, "messages")[edited]["msg"] != "quietly edited"
+    # An hour later the rechecks are due: three rooms per run, the longest unchecked first, each
+    # walked from its watermark (one UPDATED and one DELETED page).
+    age_checkpoints(sync.engine, hours=2)
+    order = walk_order(sync.engine)
+    sync.server.request_log.clear()
+    summary = sync.run()
+    assert summary.counts("messages").rooms_walked == 3
+    assert sync.server.request_log.count("chat.syncMessages") == 6
+    assert set(walk_order(sync.engine)[-3:]) == set(order[:3])
+    assert summary.counts("messages").upserted == (3 if quiet in order[:3] else 0)
+    # Without a cap every due room is rechecked once; then everything quiet is level.
+    sync.settings.sync.room_recheck_batch = None
+    age_checkpoints(sync.engine, hours=2)
+    sync.server.request_log.clear()
+    summary = sync.run()
+    assert sync.server.request_log.count("chat.syncMessages") == 2 * len(order)
+    assert live_rows(sync.engine, "messages")[edited]["msg"] == "quietly edited"
+    assert_level_with_server(sync.engine, ws, sync.creds)
+    # Rechecks off: a quiet change waits for reconciliation, which finds it.
+    sync.settings.sync.room_recheck_after = 0
+    again = quiet_changes(ws, quiet, "edited once more")[0]
+    age_checkpoints(sync.engine, hours=2)
+    sync.server.request_log.clear()
+    sync.run()
+    assert per_room_requests(sync.server) == {}
+    assert live_rows(sync.engine, "messages")[again]["msg"] == "quietly edited"
+    assert sync.run(full=True).status == "ok"
+    assert live_rows(sync.engine, "messages")[again]["msg"] == "edited once more"
+    assert_level_with_server(sync.engine, ws, sync.creds)
