@@ -85,5 +85,7 @@ def _summary_counts(summary: sync.SyncSummary) -> dict[str, Any]:
         "run_id": summary.run_id,
         # Problems the engine recorded without raising (it finished the other resources).
         "errors": list(summary.errors),
+        # "terminal" / "transient" / None: how the runner treats those problems.
+        "classification": summary.classification,
     }
     return counts

@@ -79,9 +79,7 @@ class JobRunner:
         counts: dict[str, Any] = {}
         try:
             counts = run_job(spec, self.ctx)
-            errors = counts.get("errors") or []
-            status = STATUS_TRANSIENT if errors else STATUS_OK
-            error = "; ".join(errors[:5]) or None
+            status, error = recorded_outcome(counts)
         except Exception as exc:
             status = STATUS_TERMINAL if classify(exc) == "terminal" else STATUS_TRANSIENT
             error = f"{type(exc).__name__}: {exc}"
@@ -173,6 +171,20 @@ class JobRunner:
             for resource in spec.resources or self.ctx.settings.sync.resources:
                 by_resource[resource] = min(lag, by_resource.get(resource, lag))
         return by_resource, by_job
+
+
+def recorded_outcome(counts: dict[str, Any]) -> tuple[str, str | None]:
+    """The status of a run that returned: a sync records per-resource and per-room failures
+    with their classification instead of raising, so a terminal one (a permission or endpoint the
+    job needs, a bug) stops the job like a raised terminal error; transient ones back off."""
+    errors = counts.get("errors") or []
+    error = "; ".join(errors[:5]) or None
+    classification = counts.get("classification") or ("transient" if errors else None)
+    if classification == "terminal":
+        return STATUS_TERMINAL, error
+    if classification == "transient":
+        return STATUS_TRANSIENT, error
+    return STATUS_OK, None
 
 
 def _log_run(row: JobRunRow, duration: float, counts: dict, next_run: datetime | None) -> None:

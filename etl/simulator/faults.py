@@ -1,5 +1,5 @@
 """Seeded network and proxy faults: 5xx, dropped connections, slow answers, HTML pages, truncated
-JSON.
+JSON, and a proxy's 403/404 pages (a path it refuses or does not route: not transient).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-KINDS = ("5xx", "drop", "slow", "html", "truncate")
+KINDS = ("5xx", "drop", "slow", "html", "truncate", "403", "404")
 
 
 @dataclass(frozen=True)

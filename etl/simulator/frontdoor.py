@@ -14,6 +14,11 @@ HTML_PAGE = (
     b"<body><center><h1>502 Bad Gateway"
     b"</h1></center><hr><center>nginx</center></body></html>"
 )
+PROXY_PAGE = (
+    b"<html><head><title>%d %s</title></head><body><center><h1>%d %s</h1>"
+    b"</center><hr><center>nginx</center></body></html>"
+)
+PROXY_REFUSALS = {"403": (403, b"Forbidden"), "404": (404, b"Not Found")}
 ERROR_5XX = (
     (500, b"application/json", b'{"success":false,"error":"Internal server error"}'),
     (502, b"text/html", HTML_PAGE),
@@ -74,6 +79,10 @@ class FrontDoor:
             self._counter += 1
             status, ctype, body = ERROR_5XX[self._counter % len(ERROR_5XX)]
             await _send_whole(send, status, ctype, body)
+        elif fault in PROXY_REFUSALS:
+            status, reason = PROXY_REFUSALS[fault]
+            page = PROXY_PAGE % (status, reason, status, reason)
+            await _send_whole(send, status, b"text/html", page)
         elif fault == "html":
             await _send_whole(send, 200, b"text/html; charset=utf-8", HTML_PAGE)
         elif fault == "drop":

@@ -2,6 +2,6 @@
 ids to find what disappeared. See docs/architecture.md for the contract."""
 
 from etl.sync.engine import plan, reconcile, run_sync
-from etl.sync.summary import ResourceCounts, SyncSummary
+from etl.sync.summary import Failure, ResourceCounts, SyncSummary
 
-__all__ = ["ResourceCounts", "SyncSummary", "plan", "reconcile", "run_sync"]
+__all__ = ["Failure", "ResourceCounts", "SyncSummary", "plan", "reconcile", "run_sync"]

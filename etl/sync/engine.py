@@ -135,11 +135,11 @@ def _run_step(ctx: SyncContext, resource: str) -> None:
         raise
     except PermissionDeniedError as exc:
         # The token may not read this resource at all: reported and logged, not a failure.
-        ctx.summary.skipped[resource] = str(exc)
+        ctx.summary.skip(resource, exc)
         log.warning("%s skipped, this token lacks the permission: %s", resource, exc)
     except (ApiError, WalkError) as exc:
-        ctx.summary.error(f"{resource}: {exc}")
-        log.error("%s: %s", resource, exc)
+        failure = ctx.summary.fail(resource, exc)
+        log.error("%s (%s): %s", resource, failure.classification, exc)
     finally:
         ctx.summary.add(resource, requests=ctx.client.stats.requests - before)
         ctx.progress.resource_finished(resource, ctx.summary)

@@ -86,7 +86,7 @@ def _write_all(ctx: SyncContext, pages: queue.Queue[PageWrite | _Done], walks: i
             if isinstance(done.error, AuthenticationError):
                 raise done.error
             if done.error is not None:
-                ctx.summary.error(f"{done.label}: {done.error}")
+                ctx.summary.fail(done.label, done.error)
 
 
 def _take(pages: queue.Queue[PageWrite | _Done]) -> tuple[list[PageWrite], list[_Done]]:

@@ -1,4 +1,4 @@
-"""What a sync run did: per-resource counts, request figures, unreadable rooms, errors."""
+"""What a sync run did: per-resource counts, request figures, unreadable rooms, failures."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import threading
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
+
+from etl.errors import Classification, classify
 
 
 @dataclass
@@ -15,6 +17,22 @@ class ResourceCounts:
     quarantined: int = 0
     requests: int = 0
     rooms_walked: int = 0
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One problem the engine recorded without stopping the run. `scope` is a resource
+    ("users") or a walk ("room <id>", "threads <id>"). `expected` marks a resource the token may
+    not read at all (skipped), which needs no fix."""
+
+    scope: str
+    message: str
+    classification: Classification
+    expected: bool = False
+
+    @classmethod
+    def of(cls, scope: str, exc: BaseException, expected: bool = False) -> Failure:
+        return cls(scope, f"{type(exc).__name__}: {exc}", classify(exc), expected)
 
 
 @dataclass
@@ -30,7 +48,8 @@ class SyncSummary:
     rate_limit_waits: int = 0
     rate_limit_wait_seconds: float = 0.0
     unreadable_rooms: dict[str, str] = field(default_factory=dict)  # room id -> reason
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # the unexpected failures, as text
+    failures: list[Failure] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # resource -> missing permission
     reconciled: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -45,9 +64,29 @@ class SyncSummary:
             for name, value in deltas.items():
                 setattr(counts, name, getattr(counts, name) + value)
 
-    def error(self, message: str) -> None:
+    def fail(self, scope: str, exc: BaseException) -> Failure:
+        """Record a resource or walk that failed while the rest of the run went on."""
+        failure = Failure.of(scope, exc)
         with self._lock:
-            self.errors.append(message)
+            self.failures.append(failure)
+            self.errors.append(f"{scope}: {exc}")
+        return failure
+
+    def skip(self, resource: str, exc: BaseException) -> None:
+        """A resource the token may not read at all: reported, not a failure of the run."""
+        with self._lock:
+            self.failures.append(Failure.of(resource, exc, expected=True))
+            self.skipped[resource] = str(exc)
+
+    @property
+    def classification(self) -> Classification | None:
+        """ "terminal" if any unexpected failure needs a fix (bad credentials, a permission or
+        endpoint the run needs, a bug), else "transient" if any may pass by itself, else None.
+        Unreadable rooms and skipped resources do not count."""
+        found = {f.classification for f in self.failures if not f.expected}
+        if "terminal" in found:
+            return "terminal"
+        return "transient" if found else None
 
     @property
     def ok(self) -> bool:
@@ -71,6 +110,8 @@ class SyncSummary:
             "rate_limit_wait_seconds": round(self.rate_limit_wait_seconds, 3),
             "unreadable_rooms": dict(self.unreadable_rooms),
             "errors": list(self.errors),
+            "failures": [asdict(failure) for failure in self.failures],
+            "classification": self.classification,
             "skipped": dict(self.skipped),
             "reconciled": list(self.reconciled),
         }

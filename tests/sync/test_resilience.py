@@ -57,3 +57,30 @@ def test_stop_event_commits_pages_in_flight_and_resumes(sqlite_syncer: Any) -> N
     # Nothing written twice beyond the pages in flight: the second run continues, not restarts.
     assert second.counts("messages").upserted + written < 1000 + 50 * 2 * 4
     assert_level_with_server(sync.engine, sync.server.ws, sync.creds)
+
+
+def test_failures_carry_their_classification(sqlite_syncer: Any) -> None:
+    """A proxy 404 on one resource needs a fix (terminal); 5xx on every try may pass (transient);
+    a resource the token may not read is expected. The other resources are synced all the same."""
+    faults = "404=1@roles.sync,5xx=1@emoji-custom.all|emoji-custom.list"
+    sync = sqlite_syncer(SimOptions(faults=faults))
+    summary = sync.run(["roles", "custom_emoji", "settings"])
+    assert summary.status == "partial"
+    found = {f.scope: f for f in summary.failures}
+    assert set(found) == {"roles", "custom_emoji"}
+    assert found["roles"].classification == "terminal" and "NotFoundError" in found["roles"].message
+    assert found["custom_emoji"].classification == "transient"
+    assert summary.classification == "terminal"
+    assert summary.as_record()["classification"] == "terminal"
+    assert sync.run(["custom_emoji", "settings"]).classification == "transient"
+    assert sync.run(["settings"]).classification is None
+
+
+def test_skipped_resources_and_unreadable_rooms_are_not_failures(sqlite_syncer: Any) -> None:
+    """A 403 on a whole resource means the token may not read it: skipped, an expected failure;
+    rooms the token cannot read are not failures at all."""
+    sync = sqlite_syncer(SimOptions(faults="403=1@custom-sounds.list"))
+    summary = sync.run()
+    assert set(summary.skipped) == {"custom_sounds"} and summary.unreadable_rooms
+    assert [(f.scope, f.expected) for f in summary.failures] == [("custom_sounds", True)]
+    assert summary.classification is None and summary.status == "ok"
