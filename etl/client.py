@@ -27,6 +27,7 @@ from etl.errors import (
     AuthenticationError,
     MalformedResponseError,
     RateLimitedError,
+    StopRequested,
     TlsError,
     TransportError,
 )
@@ -100,8 +101,9 @@ class RocketChatClient:
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
         )
         self._stats = _StatsRecorder()
-        self._limiter = RateLimiter(max_wait=retries.max_rate_limit_wait)
-        self._retrying = retry_policy(retries, on_retry=self._stats.retry)
+        self._stop_event: threading.Event | None = None
+        self._limiter = RateLimiter(max_wait=retries.max_rate_limit_wait, sleep=self._wait)
+        self._retrying = retry_policy(retries, on_retry=self._stats.retry, sleep=self._wait)
         self._auth_lock = threading.Lock()
         self._auth_headers: dict[str, str] | None = None
         self._auth_generation = 0
@@ -123,6 +125,19 @@ class RocketChatClient:
             retries=settings.sync.retries,
             max_connections=max(server.max_connections, settings.sync.concurrency),
         )
+
+    def interrupt_waits_on(self, event: threading.Event | None) -> threading.Event | None:
+        """Let `event` cut short rate-limit waits and retry backoffs (they raise StopRequested
+        as soon as it is set; a window can last 60 s). Returns the event it replaces."""
+        previous, self._stop_event = self._stop_event, event
+        return previous
+
+    def _wait(self, seconds: float) -> None:
+        event = self._stop_event
+        if event is None:
+            time.sleep(seconds)
+        elif event.wait(seconds):
+            raise StopRequested(f"stop requested during a {seconds:.1f} s wait")
 
     def __repr__(self) -> str:
         return f"RocketChatClient({self.base_url!r}, {self._credentials!r})"

@@ -13,6 +13,12 @@ class RcetlError(Exception):
     """Base class of every error this package raises on purpose."""
 
 
+class StopRequested(RcetlError):
+    """A stop was asked for (Ctrl-C, SIGTERM, the daemon shutting down) while the client waited
+    for a rate-limit window or a retry backoff. Not retried; the sync engine treats it as a stop:
+    it commits what it has and returns with status "stopped"."""
+
+
 class ConfigError(RcetlError):
     """The configuration (file, environment or command line) is invalid or incomplete."""
 
@@ -88,6 +94,7 @@ class TlsError(TransportError):
 # Transient errors may go away by themselves; terminal ones need a person to change something.
 _CLASSIFICATION: tuple[tuple[type[BaseException], Classification], ...] = (
     (TlsError, "terminal"),
+    (StopRequested, "terminal"),  # never retried: the wait was cut short on purpose
     (RateLimitedError, "transient"),
     (ServerError, "transient"),
     (MalformedResponseError, "transient"),

@@ -58,6 +58,8 @@ class RateLimiter:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """`sleep` waits out a window; the client passes one that a stop request interrupts
+        (it raises StopRequested, and the reservation is not taken)."""
         self._max_wait = max_wait
         self._margin = margin
         self._clock = clock

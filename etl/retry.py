@@ -4,6 +4,7 @@ backoff and jitter, a bounded number of times; everything else fails at once."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 import tenacity
@@ -14,9 +15,14 @@ from etl.errors import RateLimitedError, classify
 log = logging.getLogger(__name__)
 
 
-def retry_policy(retries: RetrySettings, on_retry: Callable[[], None]) -> tenacity.Retrying:
-    """A tenacity policy; `on_retry` is called before each retry (for counting).
-    Use `policy.copy()` per call so that concurrent calls keep separate state."""
+def retry_policy(
+    retries: RetrySettings,
+    on_retry: Callable[[], None],
+    sleep: Callable[[float], None] = time.sleep,
+) -> tenacity.Retrying:
+    """A tenacity policy; `on_retry` is called before each retry (for counting); `sleep` waits out
+    the backoff (the client's may raise StopRequested). Use `policy.copy()` per call so that
+    concurrent calls keep separate state."""
     backoff = tenacity.wait_exponential(
         multiplier=retries.backoff_initial, max=retries.backoff_max
     ) + tenacity.wait_random(0, retries.backoff_initial)
@@ -36,5 +42,6 @@ def retry_policy(retries: RetrySettings, on_retry: Callable[[], None]) -> tenaci
         stop=tenacity.stop_after_attempt(retries.max_attempts),
         wait=wait,
         before_sleep=before_sleep,
+        sleep=sleep,
         reraise=True,
     )

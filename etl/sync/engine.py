@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from etl.config import ALL_RESOURCES, Settings
-from etl.errors import ApiError, AuthenticationError, PermissionDeniedError
+from etl.errors import ApiError, AuthenticationError, PermissionDeniedError, StopRequested
 from etl.schema.synced import Room
 from etl.state import (
     Checkpoint,
@@ -97,6 +97,9 @@ def run_sync(
     summary.reconciled = sorted(ctx.reconcile)
     before = client.stats
     status = "failed"
+    # A stop also cuts short the client's rate-limit waits and backoffs (StopRequested).
+    interrupt = getattr(client, "interrupt_waits_on", None)
+    previous = interrupt(ctx.stop_event) if interrupt else None
     try:
         for resource in steps:
             if ctx.stopped:
@@ -104,6 +107,8 @@ def run_sync(
             _run_step(ctx, resource)
         status = "stopped" if ctx.stopped else ("partial" if summary.errors else "ok")
     finally:
+        if interrupt:
+            interrupt(previous)
         _close(ctx, before, status)
     return summary
 
@@ -133,6 +138,8 @@ def _run_step(ctx: SyncContext, resource: str) -> None:
             _mark_resource_done(ctx, resource)
     except AuthenticationError:
         raise
+    except StopRequested as exc:
+        log.info("%s: %s; stopping", resource, exc)
     except PermissionDeniedError as exc:
         # The token may not read this resource at all: reported and logged, not a failure.
         ctx.summary.skip(resource, exc)

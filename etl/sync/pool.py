@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
-from etl.errors import AuthenticationError
+from etl.errors import AuthenticationError, StopRequested
 from etl.sync.context import SyncContext
 from etl.sync.writer import PageWrite, prepare, write_pages
 
@@ -85,7 +85,7 @@ def _write_all(ctx: SyncContext, pages: queue.Queue[PageWrite | _Done], walks: i
             remaining -= 1
             if isinstance(done.error, AuthenticationError):
                 raise done.error
-            if done.error is not None:
+            if done.error is not None and not isinstance(done.error, StopRequested):
                 ctx.summary.fail(done.label, done.error)
 
 

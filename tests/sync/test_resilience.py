@@ -4,8 +4,12 @@ what ends up in the database."""
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
+from sqlalchemy import select
+
+from etl.schema import metadata
 from etl.simulator import SimOptions
 from etl.sync import SyncSummary
 from etl.sync.context import NullProgress
@@ -84,3 +88,24 @@ def test_skipped_resources_and_unreadable_rooms_are_not_failures(sqlite_syncer: 
     assert set(summary.skipped) == {"custom_sounds"} and summary.unreadable_rooms
     assert [(f.scope, f.expected) for f in summary.failures] == [("custom_sounds", True)]
     assert summary.classification is None and summary.status == "ok"
+
+
+def test_a_stop_cuts_a_rate_limit_wait_short(sqlite_syncer: Any) -> None:
+    """One call per 5 s window per endpoint: the second call to any endpoint must wait ~5 s. A stop
+    0.5 s in ends that wait at once; the run commits what it has and says "stopped"."""
+    sync = sqlite_syncer(SimOptions(rate_limit=(1, 5.0), bypass_roles=()))
+    stop = threading.Event()
+    timer = threading.Timer(0.5, stop.set)
+    started = time.monotonic()
+    timer.start()
+    try:
+        summary = sync.run(stop_event=stop)
+    finally:
+        timer.cancel()
+    elapsed = time.monotonic() - started
+    assert summary.status == "stopped" and summary.errors == [] and summary.failures == []
+    assert elapsed < 2.5, f"the stop waited out the window: {elapsed:.1f} s"
+    assert sync.server.request_log.count(status=429) == 0
+    runs = metadata.tables["sync_runs"]
+    with sync.engine.connect() as conn:
+        assert conn.execute(select(runs.c.status)).scalars().all() == ["stopped"]
