@@ -74,16 +74,15 @@ def _live_ids(ctx: SyncContext, table: str, ids: list[str]) -> set[str]:
 
 @dataclass
 class _Prepared:
-    """A page after normalisation: what the transaction writes."""
+    """A page after normalisation: what the transaction writes. It does not point back at its
+    page: a page <-> prepared cycle would leave every page's documents to the cyclic garbage
+    collector, whose full collections then walk a heap of dead pages (seconds per sync)."""
 
-    page: PageWrite
     records: list[Record] = field(default_factory=list)
     members: dict[str, list[Record]] = field(default_factory=dict)
     rejected: list[tuple[Doc, str]] = field(default_factory=list)
 
-    @property
-    def changes(self) -> bool:
-        page = self.page
+    def changes(self, page: PageWrite) -> bool:
         return bool(
             self.records or page.deletions or self.rejected or page.room_access or page.members
         )
@@ -100,7 +99,7 @@ def prepare(ctx: SyncContext, page: PageWrite) -> _Prepared:
     if page.only_live_deletions and page.deletions:
         live = _live_ids(ctx, page.table, [doc_id for doc_id, _ in page.deletions])
         page.deletions = [(doc_id, when) for doc_id, when in page.deletions if doc_id in live]
-    prepared = page.prepared = _Prepared(page)
+    prepared = page.prepared = _Prepared()
     for doc in page.docs:
         try:
             prepared.records.append(normalise(page.table, doc))
@@ -125,26 +124,25 @@ def write_pages(ctx: SyncContext, pages: list[PageWrite]) -> None:
     small pages, and a commit per page would cost more than the rows). Upserts of all pages go
     first, merged per table (the last version of an id wins), then the deletions, so a row updated
     and then deleted within the group ends deleted."""
-    prepared = [prepare(ctx, page) for page in pages]
+    prepared = [(page, prepare(ctx, page)) for page in pages]
     upserts: dict[str, dict[str, Record]] = defaultdict(dict)
     deletions: dict[str, dict[str, datetime | None]] = defaultdict(dict)
-    for item in prepared:
+    for page, item in prepared:
         for record in item.records:
             upserts[record.table][record.id] = record
-        deletions[item.page.table].update(item.page.deletions)
+        deletions[page.table].update(page.deletions)
     with ctx.engine.begin() as conn:
-        if any(item.changes for item in prepared):
+        if any(item.changes(page) for page, item in prepared):
             seq = next_change_seq(conn)
             for table, records in upserts.items():
                 save_records(conn, table, list(records.values()), seq)
             for table, removed in deletions.items():
                 if removed:
                     mark_deleted(conn, table, list(removed.items()), ctx.policy, seq)
-            for item in prepared:
-                _apply_side_writes(ctx, conn, item, seq)
+            for page, item in prepared:
+                _apply_side_writes(ctx, conn, page, item, seq)
         save_checkpoints(conn, [cp for page in pages for cp in page.checkpoints])
-    for item in prepared:
-        page = item.page
+    for page, item in prepared:
         ctx.summary.add(
             page.resource,
             upserted=len(item.records) + sum(len(m) for m in item.members.values()),
@@ -155,10 +153,12 @@ def write_pages(ctx: SyncContext, pages: list[PageWrite]) -> None:
         ctx.progress.advance(page.resource, items=len(page.docs), rooms=page.rooms_done)
 
 
-def _apply_side_writes(ctx: SyncContext, conn: Connection, item: _Prepared, seq: int) -> None:
+def _apply_side_writes(
+    ctx: SyncContext, conn: Connection, page: PageWrite, item: _Prepared, seq: int
+) -> None:
     for doc, reason in item.rejected:
-        save_quarantine(conn, item.page.resource, doc, reason, ctx.run_id)
-    for room_id, reason in item.page.room_access.items():
+        save_quarantine(conn, page.resource, doc, reason, ctx.run_id)
+    for room_id, reason in page.room_access.items():
         set_room_readable(conn, room_id, reason is None, reason)
     for room_id, member_records in item.members.items():
         replace_room_members(conn, room_id, member_records, seq)
