@@ -99,9 +99,10 @@ def due_rechecks(
     due = sorted(
         (t for t in quiet if _checked_at(t) <= limit), key=lambda t: (_checked_at(t), t.room_id)
     )
-    for task in due:
+    chosen = due[: settings.room_recheck_batch] if settings.room_recheck_batch else due
+    for task in chosen:
         task.recheck = True
-    return due[: settings.room_recheck_batch] if settings.room_recheck_batch else due
+    return chosen
 
 
 def _checked_at(task: RoomTask) -> datetime:

@@ -119,8 +119,10 @@ def test_database_follows_a_live_server(
     runs = daemon.runs()
     assert {r["job"] for r in runs} == set(schedules)
     assert all(r["status"] == "ok" for r in runs), [r for r in runs if r["status"] != "ok"]
-    first = daemon.runs("rooms_messages")[0]
-    assert first["counts"]["rows"]["messages"]["upserted"] > 0
+    # The reconcile job may run first and bring most messages; later runs pick up the activity.
+    synced = daemon.runs("rooms_messages")
+    assert any(r["counts"]["rows"].get("messages", {}).get("upserted") for r in synced)
+    first = synced[0]
     assert first["counts"]["requests"] > 0 and "requests" in first["message"]
     assert any(r["counts"]["rows"] for r in daemon.runs("export")), "the feed exported rows"
 
