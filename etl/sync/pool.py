@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from etl.sync.writer import PageWrite, prepare, write_pages
 T = TypeVar("T")
 GROUP_DOCS = 5_000  # documents per group commit
 GROUP_PAGES = 64
+GROUP_SECONDS = 1.0  # longest a page waits for its group to fill
 
 
 @dataclass
@@ -96,7 +98,7 @@ def _write_all(ctx: SyncContext, pages: queue.Queue[PageWrite | _Done], walks: i
     A walk's error is recorded and the others go on, except bad credentials, which stop all."""
     remaining = walks
     while remaining:
-        batch, finished = _take(pages)
+        batch, finished = _take(ctx, pages, remaining)
         if batch:
             write_pages(ctx, batch)
         for done in finished:
@@ -107,11 +109,18 @@ def _write_all(ctx: SyncContext, pages: queue.Queue[PageWrite | _Done], walks: i
                 ctx.summary.fail(done.label, done.error)
 
 
-def _take(pages: queue.Queue[PageWrite | _Done]) -> tuple[list[PageWrite], list[_Done]]:
-    """Block for one item, then take whatever else is already waiting, up to a group's size."""
+def _take(
+    ctx: SyncContext, pages: queue.Queue[PageWrite | _Done], walks_left: int
+) -> tuple[list[PageWrite], list[_Done]]:
+    """Block for one item, then gather a group: until it holds GROUP_DOCS documents (or
+    GROUP_PAGES pages), every walk is done, a stop is requested or GROUP_SECONDS have passed.
+    Taking only what was already waiting made groups of a few hundred documents (the fetch
+    threads are slower than the writer between two commits), and SQLite's cost per commit
+    (WAL frames of the same index pages, checkpoints) then weighed as much as the rows."""
     batch: list[PageWrite] = []
     finished: list[_Done] = []
     item = pages.get()
+    deadline = time.monotonic() + GROUP_SECONDS
     docs = 0
     while True:
         if isinstance(item, _Done):
@@ -119,10 +128,16 @@ def _take(pages: queue.Queue[PageWrite | _Done]) -> tuple[list[PageWrite], list[
         else:
             batch.append(item)
             docs += len(item.docs)
-        if docs >= GROUP_DOCS or len(batch) >= GROUP_PAGES:
+        if (
+            docs >= GROUP_DOCS
+            or len(batch) >= GROUP_PAGES
+            or len(finished) >= walks_left
+            or ctx.stopped
+            or (isinstance(item, _Done) and isinstance(item.error, AuthenticationError))
+        ):
             break
         try:
-            item = pages.get_nowait()
+            item = pages.get(timeout=max(deadline - time.monotonic(), 0.0))
         except queue.Empty:
             break
     return batch, finished
