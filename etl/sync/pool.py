@@ -22,6 +22,7 @@ T = TypeVar("T")
 GROUP_DOCS = 5_000  # documents per group commit
 GROUP_PAGES = 64
 GROUP_SECONDS = 1.0  # longest a page waits for its group to fill
+GC_YOUNG = 30_000  # young-generation size while pages stream (higher: dead responses pile up)
 
 
 @dataclass
@@ -68,7 +69,7 @@ def run_walks(
             put(_Done(label(task), error))
 
     with (
-        _start_up_heap_frozen(),
+        _gc_for_streaming(),
         ThreadPoolExecutor(workers, thread_name_prefix="rcetl-fetch") as pool,
     ):
         for task in tasks:
@@ -81,15 +82,21 @@ def run_walks(
 
 
 @contextmanager
-def _start_up_heap_frozen() -> Iterator[None]:
-    """Keep the objects alive before the walks (modules, schema, SQLAlchemy: ~100k) out of the
-    cyclic GC's full collections while pages stream through, which would otherwise walk them again
-    every few pages (about 15% of a full sync). Unfrozen afterwards, so nothing is kept from
-    collection for good."""
+def _gc_for_streaming() -> Iterator[None]:
+    """Pages stream through here: each lives a few hundred ms and dies by reference counting,
+    but with the default thresholds (700, 10, 10) every in-flight page outlives the young
+    collections, reaches the old generation and brings on full collections that walk it and the
+    start-up heap (modules, schema, SQLAlchemy: ~100k objects) again every few pages: ~15-25% of
+    a full sync. So: the start-up heap is frozen out of the collections and the young generation
+    holds GC_YOUNG objects; both are restored afterwards (nothing is kept from collection for
+    good, and the few reference cycles of the walks are still collected as they go)."""
+    thresholds = gc.get_threshold()
     gc.freeze()
+    gc.set_threshold(max(thresholds[0], GC_YOUNG), *thresholds[1:])
     try:
         yield
     finally:
+        gc.set_threshold(*thresholds)
         gc.unfreeze()
 
 
