@@ -2,6 +2,7 @@
 no-change incremental sync, and peak memory.
 
     .venv/bin/python bench/bench_sync.py [--size medium] [--db sqlite:///path.db] [--concurrency 4]
+        [--pg postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 The simulator runs in its own subprocess (its memory is not the sync's). Each measured variant
 runs in a fresh subprocess, so its peak RSS (ru_maxrss) is its own:
@@ -9,7 +10,8 @@ runs in a fresh subprocess, so its peak RSS (ru_maxrss) is its own:
 - raw: the same chat.syncMessages cursor pages the sync reads (same page size, every readable
   room), fetched with httpx and decoded with orjson, nothing else: the ceiling for the sync;
 - sync: `etl.sync.run_sync` of every resource into an empty database, then a second run with no
-  change on the server (its requests and seconds).
+  change on the server (its requests and seconds); with --pg, the same again into a temporary
+  database created on that PostgreSQL server (and dropped afterwards).
 Only ratios between lines of one run mean anything: the machine is shared and noisy.
 """
 
@@ -17,11 +19,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +130,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="medium")
     parser.add_argument("--db", default=None, help="database URL (default: a temporary SQLite)")
+    parser.add_argument("--pg", default=None, help="also sync into a scratch database there")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--page-size", type=int, default=1000, help="sync.message_page_size")
     parser.add_argument("--variant", help=argparse.SUPPRESS)
@@ -151,33 +157,61 @@ def main() -> None:
             floor = run_variant("floor", info, f"sqlite:///{tmp}/floor.db", args)
             raw = run_variant("raw", info, db_url, args)
             synced = run_variant("sync", info, db_url, args)
+            on_pg = None
+            if args.pg:
+                with scratch_pg_database(args.pg) as pg_url:
+                    on_pg = run_variant("sync", info, pg_url, args)
         finally:
             sim.stdin.close()  # type: ignore[union-attr]
             sim.wait(timeout=30)
-    report(args, raw, synced, floor)
+    report(args, raw, synced, floor, on_pg)
 
 
-def report(args: argparse.Namespace, raw: dict, synced: dict, floor: dict) -> None:
+@contextmanager
+def scratch_pg_database(url: str) -> Iterator[str]:
+    """An empty database on the server of `url`, dropped afterwards: a full sync needs one."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    name = f"rcetl_bench_{os.getpid()}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
+
+
+def report(
+    args: argparse.Namespace, raw: dict, synced: dict, floor: dict, on_pg: dict | None
+) -> None:
     raw_rate = raw["messages"] / raw["seconds"]
-    sync_rate = synced["messages"] / synced["seconds"]
     print(f"workspace {args.size}, message page {args.page_size}, concurrency {args.concurrency}")
     print(
         f"raw fetch+decode : {raw['messages']:>8} msgs {raw['requests']:>6} req "
         f"{raw['seconds']:7.2f}s {raw_rate:>9,.0f} msgs/s  peak {raw['peak_rss_mb']:.0f} MB"
     )
-    print(
-        f"full sync        : {synced['messages']:>8} msgs {synced['requests']:>6} req "
-        f"{synced['seconds']:7.2f}s {sync_rate:>9,.0f} msgs/s  peak {synced['peak_rss_mb']:.0f} MB"
-        f"  ({synced['rows']} rows in all, status {synced['status']})"
-    )
-    print(f"ratio sync / raw : {sync_rate / raw_rate:.2f}")
-    print(
-        f"no-change sync   : {synced['no_change_requests']} requests, "
-        f"{synced['no_change_seconds']:.2f}s, {synced['no_change_writes']} rows written"
-    )
+    runs = [("SQLite" if not args.db else "--db", synced)]
+    if on_pg is not None:
+        runs.append(("PostgreSQL", on_pg))
+    for name, run in runs:
+        rate = run["messages"] / run["seconds"]
+        print(
+            f"full sync {name:<10}: {run['messages']:>8} msgs {run['requests']:>6} req "
+            f"{run['seconds']:7.2f}s {rate:>9,.0f} msgs/s  peak {run['peak_rss_mb']:.0f} MB"
+            f"  ({run['rows']} rows in all, status {run['status']})"
+        )
+        print(f"  ratio sync / raw       : {rate / raw_rate:.2f}")
+        print(
+            f"  no-change sync         : {run['no_change_requests']} requests, "
+            f"{run['no_change_seconds']:.2f}s, {run['no_change_writes']} rows written"
+        )
+        if run["errors"]:
+            print("  errors:", run["errors"])
     print(f"floor (imports + open database): peak {floor['peak_rss_mb']:.0f} MB")
-    if synced["errors"]:
-        print("errors:", synced["errors"])
 
 
 if __name__ == "__main__":
