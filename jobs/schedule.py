@@ -19,21 +19,11 @@ JobKind = Literal["sync", "reconcile", "export"]
 # Used when config.yaml has no `schedules:` section. Rooms and messages move all day; users and the
 # small tables change rarely; reconciliation (full id listings, finds deletions the deltas cannot
 # show) and the Parquet feed are heavy, so they run at night (UTC).
+_FREQUENT = ["rooms", "messages", "threads"]
 DEFAULT_SCHEDULES: dict[str, ScheduleSettings] = {
-    "rooms_messages": ScheduleSettings(interval=300, resources=["rooms", "messages", "threads"]),
+    "rooms_messages": ScheduleSettings(interval=300, resources=_FREQUENT),
     "users_small_tables": ScheduleSettings(
-        interval=3600,
-        resources=[
-            "users",
-            "roles",
-            "permissions",
-            "subscriptions",
-            "custom_emoji",
-            "custom_sounds",
-            "teams",
-            "settings",
-            "members",
-        ],
+        interval=3600, resources=[r for r in ALL_RESOURCES if r not in _FREQUENT]
     ),
     "reconcile": ScheduleSettings(cron="30 2 * * *"),
     "export": ScheduleSettings(cron="0 4 * * *"),
