@@ -134,8 +134,10 @@ class SyncSettings(_Strict):
 class ExportSettings(_Strict):
     out: str = "export"
     compression: Literal["zstd", "snappy", "gzip", "none"] = "zstd"
-    row_group_size: int = Field(default=64_000, ge=1_000)
-    batch_size: int = Field(default=64_000, ge=1_000)
+    row_group_size: int = Field(default=131_072, ge=1_000)
+    batch_size: int = Field(default=16_384, ge=1_000)
+    # S3-compatible servers (MinIO, Ceph...); unset means AWS, or AWS_ENDPOINT_URL when that is set.
+    endpoint_url: AnyHttpUrl | None = None
 
 
 class ScheduleSettings(_Strict):

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from etl.config import ExportSettings
 
 BATCH_ROWS = 16 * 1024
 ROW_GROUP_ROWS = 128 * 1024
@@ -21,11 +24,11 @@ class ExportOptions:
     endpoint_url: str | None = None
 
     @classmethod
-    def from_settings(cls, export: Any) -> ExportOptions:
-        """From `settings.export` (fields it lacks keep their defaults)."""
+    def from_settings(cls, export: ExportSettings) -> ExportOptions:
+        """From `settings.export`."""
         return cls(
-            batch_rows=getattr(export, "batch_size", BATCH_ROWS),
-            row_group_rows=getattr(export, "row_group_size", ROW_GROUP_ROWS),
-            compression=getattr(export, "compression", "zstd"),
-            endpoint_url=getattr(export, "endpoint_url", None),
+            batch_rows=export.batch_size,
+            row_group_rows=export.row_group_size,
+            compression=export.compression,
+            endpoint_url=str(export.endpoint_url) if export.endpoint_url else None,
         )

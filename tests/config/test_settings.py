@@ -141,3 +141,15 @@ def test_override_errors_name_their_source(tmp_path: Path) -> None:
 def test_missing_ca_bundle(tmp_path: Path) -> None:
     path = write(tmp_path, f"server:\n  ca_bundle: {tmp_path / 'nope.pem'}\n")
     assert "line 2: server.ca_bundle: CA bundle file not found" in config_error(path)
+
+
+def test_export_settings_reach_the_export_options(tmp_path: Path) -> None:
+    from etl.export.options import ExportOptions
+
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "export:\n  endpoint_url: http://127.0.0.1:9000\n  batch_size: 2000\n"
+        "  row_group_size: 4000\n  compression: snappy\n"
+    )
+    options = ExportOptions.from_settings(load_settings(config, {}).export)
+    assert options == ExportOptions(2000, 4000, "snappy", "http://127.0.0.1:9000/")
