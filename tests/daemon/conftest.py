@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,7 +16,8 @@ import orjson
 import pytest
 import yaml
 
-RCETL = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "rcetl"
+# The `rcetl` script installed beside the interpreter running the tests (CI builds its own venv).
+RCETL = Path(sys.executable).parent / "rcetl"
 
 
 def free_port() -> int:
