@@ -120,13 +120,24 @@ def delete_checkpoints(conn: Connection, resource: str, scopes: list[str]) -> No
 # --- run log ------------------------------------------------------------------------------
 
 
-def start_run(engine: Engine, kind: str, resources: list[str]) -> int:
+def start_run(
+    engine: Engine,
+    kind: str,
+    resources: list[str],
+    server_url: str | None = None,
+    server_version: str | None = None,
+) -> int:
+    """Open a run; `server_url` must be free of credentials (`etl.sync.engine.public_url`)."""
+    values = {
+        "kind": kind,
+        "started_at": datetime.now(UTC),
+        "status": "running",
+        "resources": resources,
+        "server_url": server_url,
+        "server_version": server_version,
+    }
     with engine.begin() as conn:
-        result = conn.execute(
-            insert(RUNS).values(
-                kind=kind, started_at=datetime.now(UTC), status="running", resources=resources
-            )
-        )
+        result = conn.execute(insert(RUNS).values(**values))
         return int(result.inserted_primary_key[0])
 
 

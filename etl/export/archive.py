@@ -93,8 +93,8 @@ def export_archive(
 ) -> dict[str, Any]:
     """Write an archive of the database to `out` (a folder or URI); returns the manifest.
 
-    `server_url`/`server_version` go into the manifest; without them the URL comes from the
-    synced `Site_Url` setting and the version stays unknown (the database does not hold it)."""
+    `server_url`/`server_version` go into the manifest; without them both come from the latest
+    sync run that recorded them (`sync_runs`), the URL else from the synced `Site_Url` setting."""
     filters = filters or ExportFilters()
     options = options or ExportOptions()
     tables = archive_tables(filters)

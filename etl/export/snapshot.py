@@ -52,14 +52,26 @@ def _last_sync_run(conn: sa.Connection) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
+def _recorded_server(conn: sa.Connection, column: str) -> str | None:
+    """The value the latest sync run that recorded one saw (runs from before 0002 have none)."""
+    runs = metadata.tables["sync_runs"]
+    query = sa.select(runs.c[column]).where(runs.c[column].is_not(None))
+    return conn.execute(query.order_by(runs.c.id.desc()).limit(1)).scalar()
+
+
 def snapshot_info(
     conn: sa.Connection, server_url: str | None = None, server_version: str | None = None
 ) -> dict[str, Any]:
-    """Server, sync watermarks and change marker, read inside the export's snapshot."""
+    """Server, sync watermarks and change marker, read inside the export's snapshot.
+
+    Without a URL or version from the caller they come from the sync run log, so an export from
+    the CLI or the daemon still names the server; the URL falls back further to `Site_Url`.
+    """
+    url = server_url or _recorded_server(conn, "server_url")
     return {
         "server": {
-            "url": server_url or _setting_value(conn, SERVER_URL_SETTING),
-            "version": server_version,
+            "url": url or _setting_value(conn, SERVER_URL_SETTING),
+            "version": server_version or _recorded_server(conn, "server_version"),
         },
         "change_seq": max_change_seq(conn),
         "last_sync_run": _last_sync_run(conn),

@@ -41,6 +41,9 @@ class SyncRun(Base):
     retries: Mapped[int | None]
     rate_limit_waits: Mapped[int | None]
     errors: Mapped[Any | None] = mapped_column(RawJSON)
+    # The server the run talked to: its URL without credentials, and its version (from /api/info).
+    server_url: Mapped[str | None]
+    server_version: Mapped[str | None]
 
 
 class Quarantine(Base):

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import Engine, func, select
 
@@ -83,7 +84,8 @@ def run_sync(
     steps = plan(resources or settings.sync.resources)
     kind = kind or ("reconcile" if full else "sync")
     summary = SyncSummary(kind=kind, started_at=datetime.now(UTC))
-    summary.run_id = start_run(engine, kind, steps)
+    before = client.stats  # before server_identity: its /api/info request is the run's too
+    summary.run_id = start_run(engine, kind, steps, *server_identity(client))
     ctx = SyncContext(settings, client, engine, summary, full=full)
     ctx.stop_event = stop_event or threading.Event()
     ctx.progress = progress or NullProgress()
@@ -95,7 +97,6 @@ def run_sync(
             ", ".join(sorted(ctx.reconcile)),
         )
     summary.reconciled = sorted(ctx.reconcile)
-    before = client.stats
     status = "failed"
     # A stop also cuts short the client's rate-limit waits and backoffs (StopRequested).
     interrupt = getattr(client, "interrupt_waits_on", None)
@@ -127,6 +128,29 @@ def reconcile(
     return run_sync(
         settings, client, engine, resources, full=True, stop_event=stop_event, progress=progress
     )
+
+
+def server_identity(client: Any) -> tuple[str | None, str | None]:
+    """The server's URL (credentials removed) and version, for the run log and the exports.
+
+    /api/info needs no login and the client caches it, so this costs one request per client. A
+    server that will not answer it still gets synced; the run just records no version.
+    """
+    url = public_url(client.base_url) if getattr(client, "base_url", None) else None
+    try:
+        version: str | None = client.server_version()
+    except ApiError as exc:
+        log.warning("server version unknown: %s", exc)
+        version = None
+    return url, None if version == "unknown" else version
+
+
+def public_url(url: str) -> str:
+    """`url` without any `user:password@` (a URL may carry credentials; the run log must not)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 def _run_step(ctx: SyncContext, resource: str) -> None:

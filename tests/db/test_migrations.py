@@ -138,3 +138,20 @@ def test_a_database_from_a_newer_version_is_named_not_a_traceback(sqlite_url: st
     engine.dispose()
     with pytest.raises(DatabaseError, match=r"'9999'.*newer rcetl"):
         open_database(sqlite_url)
+
+
+def test_0002_adds_the_server_columns_to_existing_runs(db_engine: Engine) -> None:
+    downgrade(db_engine, "0001")
+    assert "server_url" not in {c["name"] for c in inspect(db_engine).get_columns("sync_runs")}
+    with db_engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO sync_runs (kind, started_at, status) "
+            "VALUES ('sync', '2026-01-01 00:00:00+00:00', 'ok')"
+        )
+    upgrade(db_engine)
+    with db_engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT kind, status, server_url, server_version FROM sync_runs"
+        ).all()
+    assert [tuple(r) for r in rows] == [("sync", "ok", None, None)]
+    assert schema_differences(db_engine) == []
