@@ -3,21 +3,13 @@ job needs) stops the job, transient ones back off, skipped resources are fine.""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import yaml
-from apscheduler.schedulers.background import BackgroundScheduler
 
-from etl.config import load_settings
-from etl.db import open_database
 from etl.simulator import SimServer
-from jobs.registry import JobContext
-from jobs.runner import JobRunner
-from jobs.schedule import build_job_specs
-from tests.sync.helpers import make_client
+from tests.daemon._in_process import in_process_runner
 
 JOB = "roles_emoji"
 
@@ -31,33 +23,18 @@ def run_once(
 
     def run(faults: str) -> tuple[str, str | None, bool]:
         server = sim_server(faults=faults)
-        config = tmp_path / f"rcetl-{len(cleanup)}.yaml"
-        db = tmp_path / f"rc-{len(cleanup)}.db"
+        n = len(cleanup)
         schedules = {JOB: {"interval": 3600, "resources": ["roles", "custom_emoji", "settings"]}}
-        config.write_text(
-            yaml.safe_dump(
-                {
-                    "server": {"url": server.url},
-                    "database": {"url": f"sqlite:///{db}"},
-                    "schedules": schedules,
-                }
-            ),
-            encoding="utf-8",
-        )
-        settings = load_settings(config, {}, environ={})
-        engine = open_database(settings.database.url)
-        client = make_client(server.url, server.ws.credentials["admin"])
-        specs = build_job_specs(settings)
-        runner = JobRunner(specs, JobContext(settings, client, engine, threading.Event()))
-        scheduler = BackgroundScheduler()
-        for spec in specs:
-            scheduler.add_job(runner.run, spec.trigger, args=[spec.job_id], id=spec.job_id)
-        scheduler.start(paused=True)
-        runner.scheduler = scheduler
-        cleanup.extend([engine.dispose, client.close, scheduler.shutdown])
+        values = {
+            "database": {"url": f"sqlite:///{tmp_path / f'rc-{n}.db'}"},
+            "schedules": schedules,
+        }
+        runner, steps = in_process_runner(server, tmp_path / f"rcetl-{n}.yaml", values)
+        cleanup.extend(steps)
         runner.run(JOB)
         row = runner.rows[JOB]
-        job = scheduler.get_job(JOB)
+        assert runner.scheduler is not None
+        job = runner.scheduler.get_job(JOB)
         return row.last_status or "", row.last_error, job.next_run_time is not None
 
     yield run
