@@ -6,6 +6,8 @@ the legacy `{status: "success"|"error", ...}`. Error texts end with `[error-code
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -17,8 +19,12 @@ from etl.errors import (
     BadRequestError,
     MalformedResponseError,
     RateLimitedError,
+    UndecodableBodyError,
     error_for_status,
 )
+from etl.intake import LenientBody
+
+log = logging.getLogger(__name__)
 
 _WAIT_SECONDS = re.compile(r"wait (\d+(?:\.\d+)?) seconds")
 _ERROR_CODE = re.compile(r"\[([\w.-]+)\]$")
@@ -27,8 +33,22 @@ _ERROR_CODE = re.compile(r"\[([\w.-]+)\]$")
 def decode_answer(
     endpoint: str, status: int, headers: Mapping[str, str], body: bytes
 ) -> dict[str, Any]:
-    """The JSON object of a 2xx answer, or MalformedResponseError."""
-    doc = _loads(body)
+    """The JSON object of a 2xx answer, or MalformedResponseError (UndecodableBodyError for a
+    JSON body no decoder reads, which carries the bytes).
+
+    orjson is strict; Node's JSON is not: it writes lone surrogates ("\\ud800") that orjson
+    refuses. Such a body is read again leniently (`LenientBody`), so its valid items survive and
+    only the bad ones are quarantined."""
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        doc = _loads_leniently(body)
+        if doc is None:
+            summary = f"{body_summary(headers, body)}: {str(exc)[:120]}"
+            if body.lstrip()[:1] in (b"{", b"["):
+                raise UndecodableBodyError(endpoint, status, summary, body) from None
+            raise MalformedResponseError(endpoint, status, summary) from None
+        log.warning("%s: body is not strict JSON (%s); read it leniently", endpoint, exc)
     if not isinstance(doc, dict):
         raise MalformedResponseError(endpoint, status, body_summary(headers, body))
     if doc.get("success") is False or ("success" not in doc and doc.get("status") == "error"):
@@ -67,6 +87,16 @@ def body_summary(headers: Mapping[str, str], body: bytes) -> str:
     if body.lstrip()[:1] == b"<" or "html" in content_type:
         return f"HTML page instead of JSON ({len(body)} bytes, {content_type})"
     return f"truncated or invalid JSON ({len(body)} bytes, {content_type})"
+
+
+def _loads_leniently(body: bytes) -> LenientBody | None:
+    """The standard library reads lone surrogate escapes; undecodable bytes become surrogates
+    (surrogateescape) so that the item holding them can be told from the others."""
+    try:
+        doc = json.loads(body.decode("utf-8", errors="surrogateescape"))
+    except (ValueError, RecursionError):
+        return None
+    return LenientBody(doc) if isinstance(doc, dict) else None
 
 
 def _loads(body: bytes) -> Any:

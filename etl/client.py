@@ -7,6 +7,7 @@ in `etl.ratelimit`. Secrets never reach a log line or a repr.
 
 from __future__ import annotations
 
+import email.utils
 import logging
 import os
 import ssl
@@ -30,6 +31,7 @@ from etl.errors import (
     StopRequested,
     TlsError,
     TransportError,
+    UndecodableBodyError,
 )
 from etl.ratelimit import RateLimiter, WindowSnapshot
 from etl.retry import retry_policy
@@ -75,6 +77,37 @@ class _StatsRecorder:
             return replace(self._stats, by_endpoint=dict(self._stats.by_endpoint))
 
 
+class ServerClock:
+    """The server's time, from the Date header of its latest answer: watermarks are bounded by
+    it (a document dated in 2999 must not move a cursor past what the server calls now)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._header: str | None = None
+        self._at: tuple[float, float] | None = None  # (server epoch ms, local monotonic s)
+
+    def observe(self, date_header: str | None) -> None:
+        if not date_header:
+            return
+        with self._lock:
+            if date_header == self._header:  # one-second resolution: parse each value once
+                return
+            try:
+                server_ms = email.utils.parsedate_to_datetime(date_header).timestamp() * 1000.0
+            except (TypeError, ValueError, IndexError):
+                return
+            self._header = date_header
+            # Truncated to the second: the end of that second bounds the true time from above.
+            self._at = (server_ms + 1000.0, time.monotonic())
+
+    def now_ms(self) -> float | None:
+        with self._lock:
+            if self._at is None:
+                return None
+            server_ms, local = self._at
+        return server_ms + (time.monotonic() - local) * 1000.0
+
+
 class RocketChatClient:
     """Thread-safe client for the Rocket.Chat REST API (`/api/v1/<endpoint>`)."""
 
@@ -111,6 +144,9 @@ class RocketChatClient:
             self._auth_headers = auth_headers(credentials.token, credentials.user_id)
         self._info_lock = threading.Lock()
         self._info: dict[str, Any] | None = None
+        self._server_clock = ServerClock()
+        # etl.walkers: per endpoint, the largest answer proven complete (no clamp below it)
+        self.complete_sizes: dict[str, int] = {}
 
     @classmethod
     def from_settings(
@@ -170,6 +206,10 @@ class RocketChatClient:
         """The server's version string. Old servers nest it under `info`; new ones do not."""
         info = self.server_info()
         return str(info.get("version") or info.get("info", {}).get("version") or "unknown")
+
+    def server_time_ms(self) -> float | None:
+        """The server's current time (epoch ms) from its Date headers; None before any answer."""
+        return self._server_clock.now_ms()
 
     @property
     def stats(self) -> RequestStats:
@@ -245,6 +285,7 @@ class RocketChatClient:
             status, response_headers, body = self._exchange(call, headers)
         finally:
             self._limiter.complete(key, response_headers)
+        self._server_clock.observe(response_headers.get("date"))
         log.debug(
             "%s -> %d (%d bytes, %.1f ms)",
             key, status, len(body), (time.perf_counter() - started) * 1000,
@@ -255,7 +296,11 @@ class RocketChatClient:
             if isinstance(error, RateLimitedError) and error.reset_ms is not None:
                 self._limiter.observe_refusal(key, error.reset_ms)
             raise error
-        return decode_answer(endpoint, status, response_headers, body)
+        try:
+            return decode_answer(endpoint, status, response_headers, body)
+        except UndecodableBodyError as exc:
+            exc.params = dict(call.params or {})
+            raise
 
     def _exchange(
         self, call: _Call, headers: Mapping[str, str]

@@ -82,6 +82,17 @@ class MalformedResponseError(ApiError):
     or `success: false` on a 200 answer."""
 
 
+class UndecodableBodyError(MalformedResponseError):
+    """A JSON body that no decoder can read (nesting deeper than 1024 levels, broken syntax).
+    Carries the original bytes and the request's parameters, so the sync can quarantine it whole
+    after the retries."""
+
+    def __init__(self, endpoint: str, status: int | None, message: str, body: bytes) -> None:
+        super().__init__(endpoint, status, message)
+        self.body = body
+        self.params: dict[str, object] = {}
+
+
 class TransportError(ApiError):
     """No usable HTTP answer: connection refused or dropped, DNS failure, timeout."""
 

@@ -4,6 +4,8 @@ before the app."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from email.utils import formatdate
 from typing import Any
 
 from etl.simulator.faults import FaultPlan
@@ -36,8 +38,16 @@ def endpoint_of(path: str) -> str:
 
 
 class FrontDoor:
-    def __init__(self, app: Any, log: RequestLog, faults: FaultPlan, slow_seconds: float) -> None:
+    def __init__(
+        self,
+        app: Any,
+        log: RequestLog,
+        faults: FaultPlan,
+        slow_seconds: float,
+        now_ms: Callable[[], int] | None = None,
+    ) -> None:
         self.app = app
+        self.now_ms = now_ms
         self.log = log
         self.faults = faults
         self.slow_seconds = slow_seconds
@@ -61,6 +71,10 @@ class FrontDoor:
             # the client holds its answer (tests count requests right after a call returns).
             if message["type"] == "http.response.start":
                 record(message["status"])
+                if self.now_ms is not None:
+                    # A real server's Date header comes from its own clock: the simulated one.
+                    date = formatdate(self.now_ms() / 1000, usegmt=True).encode()
+                    message = {**message, "headers": [*message.get("headers", []), (b"date", date)]}
             await send(message)
 
         try:

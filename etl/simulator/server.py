@@ -31,7 +31,9 @@ class SimServer:
         self.request_log = RequestLog()
         api = ApiApp(ws, self.options)
         faults = FaultPlan(self.options.fault_specs(), self.options.fault_seed)
-        self.app = FrontDoor(api.starlette, self.request_log, faults, self.options.slow_seconds)
+        self.app = FrontDoor(
+            api.starlette, self.request_log, faults, self.options.slow_seconds, ws.clock.now
+        )
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.activity: Activity | None = None
@@ -50,6 +52,7 @@ class SimServer:
             access_log=False,
             log_level="warning",
             lifespan="off",
+            date_header=False,  # FrontDoor sends the simulated clock's Date
             timeout_keep_alive=60,
         )
         self._server = uvicorn.Server(config)
