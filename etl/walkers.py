@@ -7,14 +7,28 @@ local clock.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from etl.catalogue import DELETED_MESSAGES, Endpoint, items_at
+from etl.intake import (
+    MAX_MS,
+    LenientBody,
+    Rejected,
+    rejected_ids,
+    screen,
+    stamp_ms,
+    watermark_bound,
+)
 
 Doc = dict[str, Any]
+log = logging.getLogger(__name__)
+# A page of nothing but ties at one millisecond doubles `count`; this many doublings without a
+# new document means the server does not move (or more ties than any real burst).
+MAX_TIE_DOUBLINGS = 6
 
 
 class Client(Protocol):
@@ -41,12 +55,39 @@ def ms_to_iso(ms: int) -> str:
 
 
 def doc_ms(doc: Doc, key: str = "_updatedAt") -> int:
-    value = doc.get(key)
-    if isinstance(value, dict):  # EJSON {"$date": ...} only in dumps, tolerated anyway
-        value = value.get("$date")
-    if isinstance(value, int | float):
-        return int(value)
-    return iso_to_ms(value) or 0 if isinstance(value, str) else 0
+    """A screened document's timestamp in epoch ms (0 when absent or not a date)."""
+    return stamp_ms(doc.get(key)) or 0
+
+
+def _screen(body: dict[str, Any], items: Any, *stamps: str, required: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+    lenient = isinstance(body, LenientBody)
+    return screen(items, stamps or ("_updatedAt",), required=required, lenient=lenient)
+
+
+@dataclass
+class Future:
+    """Documents dated after the server's own time: kept, but they do not move a watermark."""
+
+    ids: list[str] = field(default_factory=list)
+    latest_ms: int = 0
+    bound_ms: int = 0
+
+    def add(self, doc_id: str, ms: int, bound: int) -> None:
+        self.ids.append(doc_id)
+        self.latest_ms, self.bound_ms = max(self.latest_ms, ms), bound
+
+
+def bounded_watermark(
+    since_ms: int | None, stamped: list[tuple[str, int]], bound: int, future: Future
+) -> int:
+    """The highest timestamp at or below `bound` (the server's time); the others go to `future`."""
+    high = since_ms or 0
+    for doc_id, ms in stamped:
+        if ms > bound:
+            future.add(doc_id, ms, bound)
+        elif ms > high:
+            high = ms
+    return high
 
 
 # --- offset pages -------------------------------------------------------------------------
@@ -57,6 +98,7 @@ class Page:
     items: list[Doc]
     offset: int  # the offset after this page: where a resumed walk starts
     total: int | None
+    rejected: list[Rejected] = field(default_factory=list)
 
 
 def fetch_offset_pages(
@@ -70,33 +112,52 @@ def fetch_offset_pages(
 ) -> Iterator[Page]:
     """Walk an offset-paged list, advancing by the number of items received.
 
-    The server silently clamps `count`, so the offset moves by `len(items)` and a page is only
-    "short" compared with the largest page seen. `count=0` asks for everything at once where the
-    endpoint allows it; a server with API_Allow_Infinite_Count off answers a default-size page
-    instead and the walk goes on from there. A page that repeats the previous one means the server
-    ignores `offset`, which would loop forever: that is an error, not the end.
+    The server silently clamps `count` (and `count=0`, "everything", when API_Allow_Infinite_Count
+    is off), and `total` may lie (proxies and old versions report the page size), so neither a
+    page smaller than asked nor `total` proves the end. A walk ends on an empty page, on a page
+    smaller than an earlier page of the walk, or on one smaller than an answer of this endpoint
+    already proven complete (`complete_sizes`: such a page cannot have been clamped); anything
+    else asks for the next page. A page served twice means the server ignores `offset`, which
+    would loop forever: that is an error naming the endpoint.
     """
     base = dict(endpoint.params)
     if endpoint.sort:
         base["sort"] = endpoint.sort
     base.update(params or {})
-    offset, largest, previous_ids = start, 0, None
+    proven = _complete_sizes(client)
+    offset, largest, last = start, 0, 0
+    served: dict[tuple[Any, ...], int] = {}  # each page's ids -> the offset that served them
     ask = 0 if (count_zero and endpoint.count_zero and start == 0) else page_size
     while True:
         body = client.get(endpoint.name, {**base, "offset": offset, "count": ask})
-        items = items_at(body, endpoint.items_key)
-        total = body.get("total") if isinstance(body.get("total"), int) else None
-        ids = [item.get("_id") for item in items]
-        if items and ids == previous_ids:
-            raise WalkError(f"{endpoint.name}: offset {offset} returned the previous page again")
-        offset += len(items)
-        yield Page(items, offset, total)
-        largest = max(largest, len(items))
-        if not items or (total is not None and offset >= total):
+        raw = items_at(body, endpoint.items_key)
+        items, rejected = _screen(body, raw)
+        total = body.get("total") if type(body.get("total")) is int else None
+        ids = tuple(doc["_id"] for doc in items) + tuple(repr(r.raw)[:200] for r in rejected)
+        if raw and ids in served:
+            raise WalkError(
+                f"{endpoint.name}: offset {offset} returned the page of offset {served[ids]} "
+                f"again; the server does not move through the list (walk stopped after "
+                f"{len(served) + 1} requests)"
+            )
+        served[ids] = offset
+        offset += len(raw)
+        yield Page(items, offset, total, rejected)
+        if not raw:
+            if last:  # the previous page was complete: an answer this large is not clamped
+                proven[endpoint.name] = max(proven.get(endpoint.name, 0), last)
             return
-        if total is None and (ask == 0 or len(items) < largest):
+        full = 0 < ask <= len(raw)
+        if not full and (len(raw) < largest or len(raw) < proven.get(endpoint.name, 0)):
             return
-        previous_ids, ask = ids, page_size
+        largest, last, ask = max(largest, len(raw)), len(raw), page_size
+
+
+def _complete_sizes(client: Any) -> dict[str, int]:
+    """Per endpoint, the largest answer proven complete by an empty next page, kept on the client
+    (one server): later smaller answers end their walk without a confirming request."""
+    sizes = getattr(client, "complete_sizes", None)
+    return sizes if isinstance(sizes, dict) else {}
 
 
 # --- chat.syncMessages cursor mode ----------------------------------------------------------
@@ -105,8 +166,46 @@ def fetch_offset_pages(
 @dataclass
 class CursorPage:
     items: list[Doc]  # new in this walk (deduplicated by _id)
-    watermark_ms: int  # highest timestamp seen so far
+    watermark_ms: int  # highest timestamp seen so far, never past the server's time
     edge_ids: list[str] = field(default_factory=list)  # ids seen at exactly watermark_ms
+    rejected: list[Rejected] = field(default_factory=list)
+    future: Future = field(default_factory=Future)
+
+
+class _CursorWalk:
+    """The state of one cursor walk: the watermark, the ids seen at it, the future-dated ids."""
+
+    def __init__(self, since_ms: int, edge_ids: list[str] | None, stamp: str) -> None:
+        self.high, self.edge, self.stamp = since_ms, set(edge_ids or ()), stamp
+        self.future_ids: set[str] = set()
+
+    def take(self, items: list[Doc], start: int, bound: int) -> tuple[list[Doc], int, Future]:
+        """The new documents of a page, how many lay at or before the cursor, the future ones.
+
+        Only a repeat of the boundary millisecond is a duplicate: an id seen there that was
+        changed since comes back with a newer stamp and is new data."""
+        fresh: list[Doc] = []
+        stale = 0
+        future = Future()
+        for doc in items:
+            ms, doc_id = doc_ms(doc, self.stamp), doc["_id"]
+            if start and ms <= start:
+                stale += 1  # the cursor is a strict $gt: a server that honours it never sends these
+            elif ms > bound:
+                if doc_id not in self.future_ids:
+                    self.future_ids.add(doc_id)
+                    future.add(doc_id, ms, bound)
+                    fresh.append(doc)
+            elif ms == self.high and doc_id in self.edge:
+                continue  # a tie at the boundary millisecond, already seen
+            elif ms < self.high:
+                fresh.append(doc)  # an unsorted page: new, but it does not move the boundary
+            else:
+                if ms > self.high:
+                    self.high, self.edge = ms, set()
+                self.edge.add(doc_id)
+                fresh.append(doc)
+        return fresh, stale, future
 
 
 def fetch_message_cursor(
@@ -124,38 +223,57 @@ def fetch_message_cursor(
     millisecond, so each request starts 1 ms before the highest timestamp seen and drops the ids
     already seen there. A page made only of already-seen ties means more than `count` documents
     share a millisecond: the next request doubles `count` rather than skipping them.
+
+    Guards: documents dated after the server's own time are kept but never move the watermark;
+    a server that answers documents from before the cursor (it ignores `next`), or that brings
+    nothing new after MAX_TIE_DOUBLINGS doublings, ends the walk with a WalkError.
     """
     kind, key, stamp = (
         ("DELETED", "deleted", "_deletedAt") if deleted else ("UPDATED", "updated", "_updatedAt")
     )
-    high, edge = since_ms, set(edge_ids or ())
-    ask = count
+    bound = watermark_bound(client)
+    if since_ms > bound:
+        log.warning(
+            "room %s: watermark %s lies past the server's time %s; walking the room again",
+            room_id, ms_to_iso(min(since_ms, MAX_MS)), ms_to_iso(bound),
+        )  # fmt: skip
+        since_ms, edge_ids = 0, None
+    walk = _CursorWalk(since_ms, edge_ids, stamp)
+    ask, doublings, requests = count, 0, 0
     while True:
-        start = max(high - 1, 0) if high else 0
+        start = max(walk.high - 1, 0) if walk.high else 0
         params = {"roomId": room_id, "type": kind, "next": str(start), "count": ask}
         body = client.get("chat.syncMessages", params)
-        result = body.get("result") or {}
-        items = result.get(key) or []
-        # Only a repeat of the boundary millisecond is a duplicate: an id seen there that was
-        # changed since comes back with a newer stamp and is new data.
-        fresh = [doc for doc in items if doc.get("_id") not in edge or doc_ms(doc, stamp) > high]
-        for doc in fresh:
-            ms = doc_ms(doc, stamp)
-            if ms > high:
-                high, edge = ms, set()
-            if ms == high:
-                edge.add(doc["_id"])
-        yield CursorPage(fresh, high, sorted(edge))
-        cursor = result.get("cursor") or {}
-        if len(items) < ask or not cursor.get("next"):
+        requests += 1
+        bound = watermark_bound(client)
+        result = body.get("result") if isinstance(body.get("result"), dict) else {}
+        raw = result.get(key) if isinstance(result.get(key), list) else []
+        items, rejected = _screen(body, raw, stamp, required=(stamp,))
+        fresh, stale, future = walk.take(items, start, bound)
+        yield CursorPage(fresh, walk.high, sorted(walk.edge), rejected, future)
+        if not fresh and stale:
+            raise WalkError(
+                f"chat.syncMessages (room {room_id}, type={kind}): next={start} answered "
+                f"{stale} document(s) from before the cursor and nothing new; the server does "
+                f"not move the cursor (walk stopped after {requests} requests)"
+            )
+        cursor = result.get("cursor") if isinstance(result.get("cursor"), dict) else {}
+        if len(raw) < ask or not cursor.get("next"):
             return
+        doublings = 0 if fresh else doublings + 1
+        if doublings > MAX_TIE_DOUBLINGS:
+            raise WalkError(
+                f"chat.syncMessages (room {room_id}, type={kind}): next={start} brought nothing "
+                f"new in {requests} requests up to count={ask}; the cursor does not advance"
+            )
         ask = ask * 2 if not fresh else count
 
 
 def fetch_deleted_message_ids(
     client: Client, room_id: str, since_ms: int, *, count: int = 10_000
-) -> tuple[list[Doc], int]:
-    """Deletions in a room since `since_ms`: `[{_id, _deletedAt}]` and the new watermark.
+) -> tuple[list[Doc], int, list[Rejected]]:
+    """Deletions in a room since `since_ms`: `[{_id, _deletedAt}]`, the new watermark and the
+    items that could not be read.
 
     type=DELETED filters and builds its cursor on `_deletedAt` but sorts on `_updatedAt`, so paging
     in small pages skips tombstones: ask for one big page. If even that is full, fall back to
@@ -163,25 +281,42 @@ def fetch_deleted_message_ids(
     """
     pages = fetch_message_cursor(client, room_id, since_ms, count=count, deleted=True)
     first = next(pages)
-    if len(first.items) < count:
-        return first.items, first.watermark_ms
+    if len(first.items) + len(first.rejected) < count:
+        return first.items, first.watermark_ms, first.rejected
     since = ms_to_iso(max(since_ms - 1, 0))
     ids: list[Doc] = []
+    rejected = list(first.rejected)
     for page in fetch_offset_pages(client, DELETED_MESSAGES, {"roomId": room_id, "since": since}):
         ids.extend({"_id": doc["_id"], "_deletedAt": None} for doc in page.items)
-    return ids, first.watermark_ms
+        rejected.extend(page.rejected)
+    return ids, first.watermark_ms, rejected
 
 
 # --- fallbacks for servers without cursor mode ---------------------------------------------
 
 
-def fetch_messages_last_update(
-    client: Client, room_id: str, since_ms: int
-) -> tuple[list[Doc], list[Doc]]:
+@dataclass
+class Changes:
+    """An unpaginated answer: updates, deletions, items that could not be read."""
+
+    updated: list[Doc]
+    deleted: list[Doc]
+    rejected: list[Rejected]
+    watermark_ms: int
+    future: Future
+
+
+def fetch_messages_last_update(client: Client, room_id: str, since_ms: int) -> Changes:
     """chat.syncMessages lastUpdate mode: every change since `since_ms`, unpaginated."""
     params = {"roomId": room_id, "lastUpdate": ms_to_iso(max(since_ms - 1, 0))}
-    result = client.get("chat.syncMessages", params).get("result") or {}
-    return list(result.get("updated") or []), list(result.get("deleted") or [])
+    body = client.get("chat.syncMessages", params)
+    result = body.get("result") if isinstance(body.get("result"), dict) else {}
+    updated, bad = _screen(body, result.get("updated"))
+    deleted, bad_deleted = _screen(body, result.get("deleted"), "_deletedAt", "_updatedAt")
+    future = Future()
+    stamped = [(doc["_id"], doc_ms(doc)) for doc in updated]
+    watermark = bounded_watermark(since_ms, stamped, watermark_bound(client), future)
+    return Changes(updated, deleted, bad + bad_deleted, watermark, future)
 
 
 # --- updatedSince deltas --------------------------------------------------------------------
@@ -192,6 +327,8 @@ class Delta:
     update: list[Doc]
     remove: list[Doc]
     watermark_ms: int
+    rejected: list[Rejected] = field(default_factory=list)
+    future: Future = field(default_factory=Future)
 
 
 def fetch_delta(
@@ -202,15 +339,25 @@ def fetch_delta(
 ) -> Delta:
     """An `updatedSince` endpoint: `{update, remove}` since the watermark (everything when None).
 
-    The watermark moves to the highest `_updatedAt`/`_deletedAt` the server returned; `updatedSince`
-    is a strict `$gt`, so records that tie the old watermark are asked for again by starting 1 ms
-    early (upserts make the repeat harmless).
+    The watermark moves to the highest `_updatedAt`/`_deletedAt` the server returned, never past
+    the server's own time; `updatedSince` is a strict `$gt`, so records that tie the old
+    watermark are asked for again by starting 1 ms early (upserts make the repeat harmless).
     """
     query = dict(params or {})
     if since_ms is not None and endpoint.delta_param:
         query[endpoint.delta_param] = ms_to_iso(max(since_ms - 1, 0))
     body = client.get(endpoint.name, query)
-    update = items_at(body, endpoint.items_key)
-    remove = items_at(body, endpoint.remove_key) if endpoint.remove_key else []
-    stamps = [doc_ms(d) for d in update] + [doc_ms(d, "_deletedAt") for d in remove]
-    return Delta(update, remove, max([since_ms or 0, *stamps]))
+    update, bad = _screen(body, items_at(body, endpoint.items_key))
+    remove: list[Doc] = []
+    if endpoint.remove_key:
+        found = items_at(body, endpoint.remove_key)
+        remove, bad_removed = _screen(body, found, "_deletedAt", "_updatedAt")
+        bad += bad_removed
+    stamped = [(d["_id"], doc_ms(d)) for d in update]
+    stamped += [(d["_id"], doc_ms(d, "_deletedAt")) for d in remove]
+    future = Future()
+    watermark = bounded_watermark(since_ms, stamped, watermark_bound(client), future)
+    return Delta(update, remove, watermark, bad, future)
+
+
+__all__ = ["Client", "CursorPage", "Delta", "Page", "Rejected", "WalkError", "rejected_ids"]

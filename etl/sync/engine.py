@@ -28,6 +28,7 @@ from etl.sync.rooms import sync_rooms
 from etl.sync.summary import SyncSummary
 from etl.sync.tables import sync_delta_table, sync_scan_table, sync_users
 from etl.sync.threads import sync_threads
+from etl.sync.writer import quarantine_failure
 from etl.walkers import WalkError
 
 # The server keeps deletion records for 30 days (TTL index on the trash): a resource not synced
@@ -169,6 +170,7 @@ def _run_step(ctx: SyncContext, resource: str) -> None:
         ctx.summary.skip(resource, exc)
         log.warning("%s skipped, this token lacks the permission: %s", resource, exc)
     except (ApiError, WalkError) as exc:
+        quarantine_failure(ctx, resource, exc)
         failure = ctx.summary.fail(resource, exc)
         log.error("%s (%s): %s", resource, failure.classification, exc)
     finally:

@@ -15,10 +15,17 @@ from typing import TYPE_CHECKING
 
 from etl.catalogue import ROOM_MESSAGES
 from etl.errors import ApiError, NotFoundError
+from etl.intake import rejected_ids, watermark_bound
 from etl.state import Checkpoint
 from etl.sync.context import SyncContext, log
 from etl.sync.writer import PageWrite, deletion_time
-from etl.walkers import doc_ms, fetch_messages_last_update, fetch_offset_pages
+from etl.walkers import (
+    Future,
+    bounded_watermark,
+    doc_ms,
+    fetch_messages_last_update,
+    fetch_offset_pages,
+)
 
 if TYPE_CHECKING:
     from etl.sync.messages import RoomTask
@@ -31,8 +38,13 @@ class MessageMode:
         self.kind = kind
         self._lock = threading.Lock()
 
-    def downgrade(self, exc: ApiError) -> bool:
+    def downgrade(self, exc: ApiError, tried: str) -> bool:
+        """After `exc` in mode `tried`: True when the caller should walk again in the (new)
+        current mode. Room walks run concurrently: when another walk already moved the mode on
+        from `tried`, this one simply follows it rather than re-raising the same 400/404."""
         with self._lock:
+            if self.kind != tried:
+                return True
             if self.kind == "cursor":
                 self.kind = "offset" if isinstance(exc, NotFoundError) else "last_update"
             elif self.kind == "last_update" and isinstance(exc, NotFoundError):
@@ -56,15 +68,16 @@ def walk_room_fallback(
     since = 0 if fresh else cp.watermark_ms or 0
     if mode.kind == "last_update":
         try:
-            updated, deleted = fetch_messages_last_update(ctx.client, task.room_id, since)
+            changes = fetch_messages_last_update(ctx.client, task.room_id, since)
         except NotFoundError as exc:
-            if not mode.downgrade(exc):
+            if not mode.downgrade(exc, "last_update"):
                 raise
         else:
-            upserts, removed = split_messages(updated)
-            removed += [(doc["_id"], deletion_time(doc)) for doc in deleted if doc.get("_id")]
-            watermark = max([since, *(doc_ms(doc) for doc in updated)]) or None
-            yield _final(task, watermark, upserts, removed)
+            upserts, removed = split_messages(changes.updated)
+            removed += [(doc["_id"], deletion_time(doc)) for doc in changes.deleted]
+            final = _final(task, changes.watermark_ms or None, upserts, removed)
+            final.rejected, final.future = changes.rejected, changes.future
+            yield final
             return
     yield from _walk_offset(ctx, task, stored_ids, split_messages)
 
@@ -83,9 +96,14 @@ def _walk_offset(
         ctx.client, endpoint, params, page_size=ctx.settings.sync.page_size
     ):
         upserts, removed = split(page.items)
-        seen.update(doc["_id"] for doc in page.items if doc.get("_id"))
-        watermark = max([watermark, *(doc_ms(doc) for doc in page.items)])
-        yield PageWrite("messages", "messages", upserts, removed)
+        seen.update(doc["_id"] for doc in page.items)
+        seen.update(rejected_ids(page.rejected))  # still on the server: not a deletion
+        future = Future()
+        stamped = [(doc["_id"], doc_ms(doc)) for doc in page.items]
+        watermark = bounded_watermark(watermark, stamped, watermark_bound(ctx.client), future)
+        yield PageWrite(
+            "messages", "messages", upserts, removed, rejected=page.rejected, future=future
+        )
         if ctx.stopped:
             return
     gone = [(doc_id, None) for doc_id in stored_ids(ctx, task.room_id) - seen]

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from etl.catalogue import MEMBERS
 from etl.errors import BadRequestError, PermissionDeniedError
+from etl.intake import Rejected
 from etl.schema.synced import Room
 from etl.state import Checkpoint
 from etl.sync.context import SyncContext, log
@@ -31,18 +32,26 @@ def sync_members(ctx: SyncContext) -> None:
     ]
     ctx.progress.resource_started("members", total=len(tasks))
     log.info("members: %d room(s) to list", len(tasks))
-    run_walks(ctx, tasks, lambda task: walk_members(ctx, task), lambda t: f"members {t.room_id}")
+    run_walks(
+        ctx,
+        tasks,
+        lambda task: walk_members(ctx, task),
+        lambda t: f"members {t.room_id}",
+        "members",
+    )
 
 
 def walk_members(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
     endpoint = MEMBERS[task.room_type or "c"]
     members: list[Doc] = []
+    rejected: list[Rejected] = []
     cursor = {"room_updated_at": task.room_updated_ms}
     try:
         params = {"roomId": task.room_id}
         size = ctx.settings.sync.page_size
         for page in fetch_offset_pages(ctx.client, endpoint, params, page_size=size):
             members.extend(page.items)
+            rejected.extend(page.rejected)
     except (PermissionDeniedError, BadRequestError) as exc:
         done = Checkpoint(
             "members", task.room_id, cursor=cursor, status="unreadable", error=str(exc)
@@ -50,6 +59,6 @@ def walk_members(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
         yield PageWrite("members", "rooms", checkpoints=[done], rooms_done=1)
         return
     done = Checkpoint("members", task.room_id, cursor=cursor, status="complete")
-    page = PageWrite("members", "rooms", checkpoints=[done], rooms_done=1)
+    page = PageWrite("members", "rooms", checkpoints=[done], rooms_done=1, rejected=rejected)
     page.members[task.room_id] = members
     yield page

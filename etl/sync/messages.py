@@ -23,7 +23,7 @@ from etl.sync.context import SyncContext, log
 from etl.sync.fallback import MessageMode, walk_room_fallback
 from etl.sync.pool import run_walks
 from etl.sync.writer import PageWrite, deletion_time
-from etl.walkers import Doc, fetch_deleted_message_ids, fetch_message_cursor
+from etl.walkers import Doc, fetch_deleted_message_ids, fetch_message_cursor, rejected_ids
 
 ROOMS = Room.__table__
 MESSAGES = Message.__table__
@@ -120,14 +120,20 @@ def sync_messages(ctx: SyncContext, mode: MessageMode | None = None) -> None:
     ctx.progress.resource_started("messages", total=len(tasks))
     rechecks = sum(task.recheck for task in tasks)
     log.info("messages: %d room(s) to walk, %d of them rechecks", len(tasks), rechecks)
-    run_walks(ctx, tasks, lambda task: walk_room(ctx, task, mode), lambda t: f"room {t.room_id}")
+    run_walks(
+        ctx,
+        tasks,
+        lambda task: walk_room(ctx, task, mode),
+        lambda t: f"room {t.room_id}",
+        "messages",
+    )
 
 
 def split_messages(docs: list[Doc]) -> tuple[list[Doc], list[tuple[str, datetime | None]]]:
     """Messages to upsert, and `t:'rm'` soft deletions (their last content is kept under `keep`)."""
     upserts, deletions = [], []
     for doc in docs:
-        if doc.get("_hidden") or doc.get("parent") or not doc.get("_id"):
+        if doc.get("_hidden") or doc.get("parent"):
             continue
         if doc.get("t") == "rm":
             deletions.append((doc["_id"], deletion_time(doc, "_updatedAt")))
@@ -155,7 +161,7 @@ def walk_room(ctx: SyncContext, task: RoomTask, mode: MessageMode) -> Iterator[P
                 yield from _walk_cursor(ctx, task)
                 return
             except (BadRequestError, NotFoundError) as exc:
-                if unreadable_reason(exc) or not mode.downgrade(exc):
+                if unreadable_reason(exc) or not mode.downgrade(exc, "cursor"):
                     raise
         yield from walk_room_fallback(ctx, task, mode, stored_ids)
     except (PermissionDeniedError, BadRequestError) as exc:
@@ -192,12 +198,15 @@ def _walk_cursor(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
         upserts, deletions = split_messages(page.items)
         seen.update(doc["_id"] for doc in upserts)
         seen.update(doc_id for doc_id, _ in deletions)
+        seen.update(rejected_ids(page.rejected))  # still on the server: not a deletion
         watermark = page.watermark_ms
         cursor.update(edge=page.edge_ids, deleted_ms=deleted_ms)
         checkpoint = Checkpoint(
             "messages", task.room_id, watermark, cursor=dict(cursor), status="walking"
         )
-        yield PageWrite("messages", "messages", upserts, deletions, [checkpoint])
+        write = PageWrite("messages", "messages", upserts, deletions, [checkpoint])
+        write.rejected, write.future = page.rejected, page.future
+        yield write
         if ctx.stopped:
             return
     yield _finish_walk(ctx, task, cursor, watermark, seen)
@@ -211,7 +220,7 @@ def _finish_walk(
     trash comes back: only ids we hold matter. A reconciling walk also deletes the stored ids the
     full walk did not see."""
     deleted_ms = int(cursor.get("deleted_ms") or 0)
-    trash, trash_ms = fetch_deleted_message_ids(ctx.client, task.room_id, deleted_ms)
+    trash, trash_ms, bad = fetch_deleted_message_ids(ctx.client, task.room_id, deleted_ms)
     first = deleted_ms == 0
     stored = stored_ids(ctx, task.room_id) if first or task.reconcile else set()
     if first:
@@ -231,6 +240,7 @@ def _finish_walk(
         checkpoints=[done],
         room_access={task.room_id: None},
         rooms_done=1,
+        rejected=bad,
     )
 
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from etl.errors import AuthenticationError, StopRequested
-from etl.sync.context import SyncContext
-from etl.sync.writer import PageWrite, prepare, write_pages
+from etl.sync.context import SyncContext, log
+from etl.sync.writer import PageWrite, prepare, quarantine_failure, write_pages
 
 T = TypeVar("T")
 GROUP_DOCS = 5_000  # documents per group commit
@@ -36,9 +36,11 @@ def run_walks(
     tasks: list[T],
     walk: Callable[[T], Iterator[PageWrite]],
     label: Callable[[T], str],
+    resource: str,
 ) -> None:
     """Run `walk(task)` for every task on `settings.sync.concurrency` threads and write each page
-    it yields on this thread, in the order each walk produced them."""
+    it yields on this thread, in the order each walk produced them. A walk that fails is
+    recorded under `resource` (an unreadable body quarantined whole) and the others go on."""
     if not tasks:
         return
     workers = max(1, min(ctx.settings.sync.concurrency, len(tasks)))
@@ -75,7 +77,7 @@ def run_walks(
         for task in tasks:
             pool.submit(work, task)
         try:
-            _write_all(ctx, pages, len(tasks))
+            _write_all(ctx, pages, len(tasks), resource)
         except BaseException:
             abort.set()  # lets the fetch threads blocked on a full queue go
             raise
@@ -100,7 +102,9 @@ def _gc_for_streaming() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _write_all(ctx: SyncContext, pages: queue.Queue[PageWrite | _Done], walks: int) -> None:
+def _write_all(
+    ctx: SyncContext, pages: queue.Queue[PageWrite | _Done], walks: int, resource: str
+) -> None:
     """The writer loop: group-commit what the walks produce until every walk reported done.
     A walk's error is recorded and the others go on, except bad credentials, which stop all."""
     remaining = walks
@@ -113,7 +117,9 @@ def _write_all(ctx: SyncContext, pages: queue.Queue[PageWrite | _Done], walks: i
             if isinstance(done.error, AuthenticationError):
                 raise done.error
             if done.error is not None and not isinstance(done.error, StopRequested):
-                ctx.summary.fail(done.label, done.error)
+                quarantine_failure(ctx, resource, done.error)
+                failure = ctx.summary.fail(done.label, done.error)
+                log.error("%s (%s): %s", done.label, failure.classification, done.error)
 
 
 def _take(

@@ -19,11 +19,12 @@ from sqlalchemy import select
 
 from etl.catalogue import ADMIN_ROOMS, ROOM_LISTINGS, ROOMS_GET, Endpoint
 from etl.errors import BadRequestError, NotFoundError, PermissionDeniedError
+from etl.intake import Rejected, rejected_ids, screen, watermark_bound
 from etl.schema.synced import Message, Room
 from etl.state import Checkpoint, load_checkpoint
 from etl.sync.context import SyncContext, log
 from etl.sync.writer import PageWrite, deletion_time, write_page
-from etl.walkers import Doc, doc_ms, fetch_delta, fetch_offset_pages
+from etl.walkers import Doc, Future, bounded_watermark, doc_ms, fetch_delta, fetch_offset_pages
 
 ROOMS = Room.__table__
 MESSAGES = Message.__table__
@@ -39,32 +40,36 @@ def sync_rooms(ctx: SyncContext) -> None:
     full = ctx.full or old is None or "rooms" in ctx.reconcile
     since = None if full else old.watermark_ms if old else None
     delta = fetch_delta(ctx.client, ROOMS_GET, since)
-    docs: dict[str, Doc] = {doc["_id"]: doc for doc in delta.update if doc.get("_id")}
+    rejected = list(delta.rejected)
+    docs: dict[str, Doc] = {doc["_id"]: doc for doc in delta.update}
     for endpoint in ROOM_LISTINGS:
-        for doc in _changed_rooms(ctx, endpoint, since):
+        for doc in _changed_rooms(ctx, endpoint, since, rejected):
             current = docs.get(doc["_id"])
             if current is None or doc_ms(doc) > doc_ms(current):
                 docs[doc["_id"]] = doc
-    listed = _admin_room_ids(ctx, docs, stored)
-    removed = {doc["_id"]: deletion_time(doc) for doc in delta.remove if doc.get("_id")}
+    listed = _admin_room_ids(ctx, docs, stored, rejected)
+    removed = {doc["_id"]: deletion_time(doc) for doc in delta.remove}
     if full and listed is not None:
         # Rooms gone from a complete listing whose trash record expired (or never reached a delta).
-        for room_id in known - listed - set(removed):
+        for room_id in known - listed - set(removed) - rejected_ids(rejected):
             removed[room_id] = None
     removed = {room_id: when for room_id, when in removed.items() if room_id in known}
     _delete_room_messages(ctx, removed)
-    stamps = [doc_ms(doc) for doc in docs.values()] + [
-        doc_ms(d, "_deletedAt") for d in delta.remove
-    ]
-    watermark = max([since or 0, *stamps]) or None
+    stamped = [(doc["_id"], doc_ms(doc)) for doc in docs.values()]
+    stamped += [(doc["_id"], doc_ms(doc, "_deletedAt")) for doc in delta.remove]
+    future = Future()
+    watermark = bounded_watermark(since, stamped, watermark_bound(ctx.client), future) or None
     checkpoint = Checkpoint("rooms", "", watermark_ms=watermark, status="complete")
     page = PageWrite("rooms", "rooms", list(docs.values()), list(removed.items()), [checkpoint])
     page.only_changed = True
+    page.rejected, page.future = rejected, future
     write_page(ctx, page)
     log.info("rooms: %d changed, %d deleted", len(docs), len(removed))
 
 
-def _changed_rooms(ctx: SyncContext, endpoint: Endpoint, since: int | None) -> list[Doc]:
+def _changed_rooms(
+    ctx: SyncContext, endpoint: Endpoint, since: int | None, rejected: list[Rejected]
+) -> list[Doc]:
     """A full listing, or newest first down to the watermark. Rooms updated while we page move to
     the front, so they show up twice at worst, never skipped (the next run catches them anyway)."""
     params: dict[str, Any] = {} if since is None else {"sort": NEWEST_FIRST}
@@ -78,8 +83,9 @@ def _changed_rooms(ctx: SyncContext, endpoint: Endpoint, since: int | None) -> l
             count_zero=since is None,
         )
         for page in pages:
+            rejected.extend(page.rejected)
             fresh = [doc for doc in page.items if since is None or doc_ms(doc) >= since]
-            found.extend(doc for doc in fresh if doc.get("_id"))
+            found.extend(fresh)
             if len(fresh) < len(page.items):
                 break
     except (PermissionDeniedError, BadRequestError) as exc:
@@ -90,7 +96,7 @@ def _changed_rooms(ctx: SyncContext, endpoint: Endpoint, since: int | None) -> l
 
 
 def _admin_room_ids(
-    ctx: SyncContext, docs: dict[str, Doc], stored: dict[str, Doc]
+    ctx: SyncContext, docs: dict[str, Doc], stored: dict[str, Doc], rejected: list[Rejected]
 ) -> set[str] | None:
     """Every room id on the server (None without view-room-administration).
 
@@ -101,27 +107,28 @@ def _admin_room_ids(
     try:
         size = ctx.settings.sync.page_size
         for page in fetch_offset_pages(ctx.client, ADMIN_ROOMS, page_size=size):
+            rejected.extend(page.rejected)
             for doc in page.items:
-                room_id = doc.get("_id")
-                if not room_id:
-                    continue
+                room_id = doc["_id"]
                 listed.add(room_id)
                 old = stored.get(room_id)
                 if room_id in docs or (old and all(old.get(k) == v for k, v in doc.items())):
                     continue
-                docs[room_id] = _room_info(ctx, room_id) or doc
+                docs[room_id] = _room_info(ctx, room_id, rejected) or doc
     except (PermissionDeniedError, BadRequestError) as exc:
         log.info("rooms.adminRooms not available to this token (%s)", exc)
         return None
     return listed
 
 
-def _room_info(ctx: SyncContext, room_id: str) -> Doc | None:
+def _room_info(ctx: SyncContext, room_id: str, rejected: list[Rejected]) -> Doc | None:
     try:
         room = ctx.client.get("rooms.info", {"roomId": room_id}).get("room")
     except (PermissionDeniedError, BadRequestError, NotFoundError):
         return None
-    return room if isinstance(room, dict) and room.get("_id") == room_id else None
+    good, bad = screen([room]) if room is not None else ([], [])
+    rejected.extend(bad)
+    return good[0] if good and good[0]["_id"] == room_id else None
 
 
 def _delete_room_messages(ctx: SyncContext, removed: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ class ResourceCounts:
     quarantined: int = 0
     requests: int = 0
     rooms_walked: int = 0
+    future_dated: int = 0  # documents dated after the server's time: kept, watermark held
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,12 @@ from sqlalchemy import select
 
 from etl.catalogue import FALLBACKS, RESOURCES, USERS_BY_UPDATE, USERS_LIST, Endpoint, ResourceSpec
 from etl.errors import PermissionDeniedError
+from etl.intake import Rejected, rejected_ids, watermark_bound
 from etl.schema import metadata
 from etl.state import Checkpoint, load_checkpoint
 from etl.sync.context import SyncContext, log
 from etl.sync.writer import PageWrite, deletion_time, write_page
-from etl.walkers import Doc, doc_ms, fetch_delta, fetch_offset_pages
+from etl.walkers import Doc, Future, bounded_watermark, doc_ms, fetch_delta, fetch_offset_pages
 
 EPOCH_MS = 0
 
@@ -33,10 +34,15 @@ def _stored(ctx: SyncContext, table: str) -> dict[str, Any]:
         return {row.id: row.raw for row in conn.execute(query)}
 
 
-def _checkpoint(resource: str, docs: Iterable[Doc], old: Checkpoint | None) -> Checkpoint:
-    marks = [doc_ms(doc) for doc in docs]
-    watermark = max([old.watermark_ms or 0 if old else 0, *marks]) or None
-    return Checkpoint(resource, "", watermark_ms=watermark, status="complete")
+def _checkpoint(
+    ctx: SyncContext, resource: str, docs: Iterable[Doc], old: Checkpoint | None
+) -> tuple[Checkpoint, Future]:
+    """The highest `_updatedAt` listed, never past the server's time (the rest: `Future`)."""
+    future = Future()
+    stamped = [(doc["_id"], doc_ms(doc)) for doc in docs]
+    since = old.watermark_ms or 0 if old else 0
+    watermark = bounded_watermark(since, stamped, watermark_bound(ctx.client), future) or None
+    return Checkpoint(resource, "", watermark_ms=watermark, status="complete"), future
 
 
 def _load(ctx: SyncContext, resource: str) -> Checkpoint | None:
@@ -46,24 +52,34 @@ def _load(ctx: SyncContext, resource: str) -> Checkpoint | None:
 
 def _listing(
     ctx: SyncContext, endpoint: Endpoint, params: dict[str, Any] | None = None
-) -> list[Doc]:
+) -> tuple[list[Doc], list[Rejected]]:
     if endpoint.paging == "offset":
         docs: list[Doc] = []
+        rejected: list[Rejected] = []
         for page in fetch_offset_pages(
             ctx.client, endpoint, params, page_size=ctx.settings.sync.page_size
         ):
             docs.extend(page.items)
-        return docs
-    return fetch_delta(ctx.client, endpoint, None, params).update
+            rejected.extend(page.rejected)
+        return docs, rejected
+    delta = fetch_delta(ctx.client, endpoint, None, params)
+    return delta.update, delta.rejected
 
 
-def _write_scan(ctx: SyncContext, spec: ResourceSpec, docs: list[Doc], diff: bool) -> Checkpoint:
+def _write_scan(
+    ctx: SyncContext,
+    spec: ResourceSpec,
+    listing: tuple[list[Doc], list[Rejected]],
+    diff: bool,
+) -> Checkpoint:
     """Write the listed documents that differ from the stored ones; ids gone from a complete
-    listing are deletions."""
+    listing are deletions (an id listed but quarantined is not gone)."""
+    docs, rejected = listing
     stored = _stored(ctx, spec.table)
-    changed = [doc for doc in docs if stored.get(doc.get("_id")) != doc]
-    gone = set(stored) - {doc.get("_id") for doc in docs} if diff else set()
-    checkpoint = _checkpoint(spec.name, docs, None)
+    changed = [doc for doc in docs if stored.get(doc["_id"]) != doc]
+    listed = {doc["_id"] for doc in docs} | rejected_ids(rejected)
+    gone = set(stored) - listed if diff else set()
+    checkpoint, future = _checkpoint(ctx, spec.name, docs, None)
     write_page(
         ctx,
         PageWrite(
@@ -72,6 +88,8 @@ def _write_scan(ctx: SyncContext, spec: ResourceSpec, docs: list[Doc], diff: boo
             docs=changed,
             deletions=[(doc_id, None) for doc_id in sorted(gone)],
             checkpoints=[checkpoint],
+            rejected=rejected,
+            future=future,
         ),
     )
     return checkpoint
@@ -84,22 +102,23 @@ def sync_delta_table(ctx: SyncContext, resource: str) -> None:
     full = ctx.full or old is None or old.watermark_ms is None or resource in ctx.reconcile
     if not full and spec.delta is not None:
         delta = fetch_delta(ctx.client, spec.delta, old.watermark_ms)
-        removed = [(doc["_id"], deletion_time(doc)) for doc in delta.remove if doc.get("_id")]
+        removed = [(doc["_id"], deletion_time(doc)) for doc in delta.remove]
         checkpoint = Checkpoint(resource, "", watermark_ms=delta.watermark_ms, status="complete")
         page = PageWrite(resource, spec.table, delta.update, removed, [checkpoint])
+        page.rejected, page.future = delta.rejected, delta.future
         # The first load's watermark is the newest live document, so the first delta also
         # reports deletions from before that load: only rows we hold are deletions to apply.
         page.only_changed = page.only_live_deletions = True
         write_page(ctx, page)
         return
-    docs = _listing(ctx, spec.full)
-    checkpoint = _write_scan(ctx, spec, docs, diff=True)
+    checkpoint = _write_scan(ctx, spec, _listing(ctx, spec.full), diff=True)
     if checkpoint.watermark_ms is None and spec.delta is not None:
         # roles.list projects _updatedAt out: take the watermark (and dated documents) from the
         # delta endpoint asked from the epoch. roles.sync without updatedSince returns nothing.
         delta = fetch_delta(ctx.client, spec.delta, EPOCH_MS + 1)
         dated = Checkpoint(resource, "", watermark_ms=delta.watermark_ms or None, status="complete")
         dated_page = PageWrite(resource, spec.table, delta.update, [], [dated], only_changed=True)
+        dated_page.rejected, dated_page.future = delta.rejected, delta.future
         write_page(ctx, dated_page)
 
 
@@ -107,7 +126,7 @@ def sync_scan_table(ctx: SyncContext, resource: str) -> None:
     """custom_sounds, teams, settings: no delta parameter exists, list them in full."""
     spec = RESOURCES[resource]
     try:
-        docs = _listing(ctx, spec.full)
+        listing = _listing(ctx, spec.full)
     except PermissionDeniedError:
         if resource not in FALLBACKS:
             raise
@@ -115,7 +134,7 @@ def sync_scan_table(ctx: SyncContext, resource: str) -> None:
         log.info("%s: %s not permitted, listing the caller's own", resource, spec.full.name)
         _write_scan(ctx, spec, _listing(ctx, FALLBACKS[resource]), diff=False)
         return
-    _write_scan(ctx, spec, docs, diff=True)
+    _write_scan(ctx, spec, listing, diff=True)
 
 
 def sync_users(ctx: SyncContext) -> None:
@@ -125,28 +144,36 @@ def sync_users(ctx: SyncContext) -> None:
     spec = RESOURCES["users"]
     old = _load(ctx, "users")
     if ctx.full or "users" in ctx.reconcile or old is None or not old.watermark_ms:
-        docs = _listing(ctx, USERS_LIST)
-        _write_scan(ctx, spec, docs, diff=True)
+        _write_scan(ctx, spec, _listing(ctx, USERS_LIST), diff=True)
         return
-    recent, total = _users_since(ctx, old.watermark_ms)
-    checkpoint = _checkpoint("users", recent, old)
-    write_page(ctx, PageWrite("users", spec.table, recent, [], [checkpoint], only_changed=True))
+    recent, rejected, total = _users_since(ctx, old.watermark_ms)
+    if recent is None:  # _updatedAt hidden from this token
+        _write_scan(ctx, spec, _listing(ctx, USERS_LIST), diff=True)
+        return
+    checkpoint, future = _checkpoint(ctx, "users", recent, old)
+    page = PageWrite("users", spec.table, recent, [], [checkpoint], only_changed=True)
+    page.rejected, page.future = rejected, future
+    write_page(ctx, page)
     if total is not None and total != len(_stored(ctx, spec.table)):
         log.info("users: server total %s differs from the stored count; listing all ids", total)
         _write_scan(ctx, spec, _listing(ctx, USERS_LIST), diff=True)
 
 
-def _users_since(ctx: SyncContext, watermark_ms: int) -> tuple[list[Doc], int | None]:
+def _users_since(
+    ctx: SyncContext, watermark_ms: int
+) -> tuple[list[Doc] | None, list[Rejected], int | None]:
     recent: list[Doc] = []
+    rejected: list[Rejected] = []
     total = None
     size = ctx.settings.sync.page_size
     pages = fetch_offset_pages(ctx.client, USERS_BY_UPDATE, page_size=size, count_zero=False)
     for page in pages:
         total = page.total
+        rejected.extend(page.rejected)
         if page.items and not any("_updatedAt" in doc for doc in page.items):
-            return _listing(ctx, USERS_LIST), total  # field hidden from this token
+            return None, [], total
         fresh = [doc for doc in page.items if doc_ms(doc) >= watermark_ms]
         recent.extend(fresh)
         if len(fresh) < len(page.items) or not page.items:
             break
-    return recent, total
+    return recent, rejected, total

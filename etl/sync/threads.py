@@ -14,13 +14,14 @@ from sqlalchemy import select
 
 from etl.catalogue import THREADS_LIST, THREADS_SYNC
 from etl.errors import BadRequestError, PermissionDeniedError
+from etl.intake import Rejected, watermark_bound
 from etl.schema.synced import Message, Room
 from etl.state import Checkpoint, load_checkpoints
 from etl.sync.context import SyncContext, log
 from etl.sync.messages import RoomTask, rooms_to_walk, split_messages, unreadable_reason
 from etl.sync.pool import run_walks
 from etl.sync.writer import PageWrite, deletion_time
-from etl.walkers import Doc, doc_ms, fetch_delta, fetch_offset_pages
+from etl.walkers import Doc, Future, bounded_watermark, doc_ms, fetch_delta, fetch_offset_pages
 
 MESSAGES = Message.__table__
 ROOMS = Room.__table__
@@ -50,12 +51,20 @@ def sync_threads(ctx: SyncContext) -> None:
     ]
     ctx.progress.resource_started("threads", total=len(tasks))
     log.info("threads: %d room(s) with threads to check", len(tasks))
-    run_walks(ctx, tasks, lambda task: walk_threads(ctx, task), lambda t: f"threads {t.room_id}")
+    run_walks(
+        ctx,
+        tasks,
+        lambda task: walk_threads(ctx, task),
+        lambda t: f"threads {t.room_id}",
+        "threads",
+    )
 
 
 def walk_threads(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
     cp = task.checkpoint
     since = None if cp is None or task.reconcile else cp.watermark_ms
+    rejected: list[Rejected] = []
+    future = Future()
     try:
         if since is None:
             parents: list[Doc] = []
@@ -63,12 +72,15 @@ def walk_threads(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
             size = ctx.settings.sync.page_size
             for page in fetch_offset_pages(ctx.client, THREADS_LIST, params, page_size=size):
                 parents.extend(page.items)
+                rejected.extend(page.rejected)
             removed: list[tuple[str, object]] = []
-            watermark = max([0, *(doc_ms(doc) for doc in parents)]) or None
+            stamped = [(doc["_id"], doc_ms(doc)) for doc in parents]
+            bound = watermark_bound(ctx.client)
+            watermark = bounded_watermark(0, stamped, bound, future) or None
         else:
             delta = fetch_delta(ctx.client, THREADS_SYNC, since, {"rid": task.room_id})
-            parents = delta.update
-            removed = [(d["_id"], deletion_time(d)) for d in delta.remove if d.get("_id")]
+            parents, rejected, future = delta.update, delta.rejected, delta.future
+            removed = [(d["_id"], deletion_time(d)) for d in delta.remove]
             watermark = delta.watermark_ms
     except (PermissionDeniedError, BadRequestError) as exc:
         if unreadable_reason(exc) is None and "Threads Disabled" not in str(exc):
@@ -81,4 +93,5 @@ def walk_threads(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
     # The cursor walk usually wrote these parents already: write only what differs.
     page = PageWrite("threads", "messages", upserts, deletions, [done], rooms_done=1)  # type: ignore[arg-type]
     page.only_changed = True
+    page.rejected, page.future = rejected, future
     yield page

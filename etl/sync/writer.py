@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from etl.errors import UndecodableBodyError
+from etl.intake import Rejected
 from etl.load import (
     mark_deleted,
     next_change_seq,
@@ -25,8 +27,8 @@ from etl.load import (
 from etl.normalise import NormaliseError, Record, normalise
 from etl.schema import metadata
 from etl.state import Checkpoint, save_checkpoints
-from etl.sync.context import SyncContext
-from etl.walkers import doc_ms
+from etl.sync.context import SyncContext, log
+from etl.walkers import Future, doc_ms, ms_to_iso
 
 Doc = dict[str, Any]
 
@@ -46,6 +48,8 @@ class PageWrite:
     only_changed: bool = False  # drop documents identical to the stored ones (delta overlaps)
     only_live_deletions: bool = False  # drop deletions of ids this table never held live
     prepared: Any = None  # the normalised form, when a fetch thread already made it
+    rejected: list[Rejected] = field(default_factory=list)  # items screened out on entry
+    future: Future | None = None  # documents dated after the server's time (kept)
 
 
 def deletion_time(doc: Doc, key: str = "_deletedAt") -> datetime | None:
@@ -80,7 +84,7 @@ class _Prepared:
 
     records: list[Record] = field(default_factory=list)
     members: dict[str, list[Record]] = field(default_factory=dict)
-    rejected: list[tuple[Doc, str]] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
 
     def changes(self, page: PageWrite) -> bool:
         return bool(
@@ -99,19 +103,20 @@ def prepare(ctx: SyncContext, page: PageWrite) -> _Prepared:
     if page.only_live_deletions and page.deletions:
         live = _live_ids(ctx, page.table, [doc_id for doc_id, _ in page.deletions])
         page.deletions = [(doc_id, when) for doc_id, when in page.deletions if doc_id in live]
-    prepared = page.prepared = _Prepared()
+    prepared = page.prepared = _Prepared(rejected=list(page.rejected))
     for doc in page.docs:
         try:
             prepared.records.append(normalise(page.table, doc))
         except NormaliseError as exc:
-            prepared.rejected.append((doc, str(exc)))
+            prepared.rejected.append(Rejected(doc, str(exc), doc.get("_id")))
     for room_id, docs in page.members.items():
         prepared.members[room_id] = []
         for doc in docs:
             try:
                 prepared.members[room_id].append(normalise("room_members", {**doc, "rid": room_id}))
             except NormaliseError as exc:
-                prepared.rejected.append((doc, f"room member of {room_id}: {exc}"))
+                reason = f"room member of {room_id}: {exc}"
+                prepared.rejected.append(Rejected(doc, reason, doc.get("_id")))
     return prepared
 
 
@@ -127,9 +132,12 @@ def write_pages(ctx: SyncContext, pages: list[PageWrite]) -> None:
     prepared = [(page, prepare(ctx, page)) for page in pages]
     upserts: dict[str, dict[str, Record]] = defaultdict(dict)
     deletions: dict[str, dict[str, datetime | None]] = defaultdict(dict)
+    # Distinct rows per resource: an id repeated within a page or a group is one row written.
+    written: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for page, item in prepared:
         for record in item.records:
             upserts[record.table][record.id] = record
+            written[page.resource].add((record.table, record.id))
         deletions[page.table].update(page.deletions)
     with ctx.engine.begin() as conn:
         if any(item.changes(page) for page, item in prepared):
@@ -142,22 +150,54 @@ def write_pages(ctx: SyncContext, pages: list[PageWrite]) -> None:
             for page, item in prepared:
                 _apply_side_writes(ctx, conn, page, item, seq)
         save_checkpoints(conn, [cp for page in pages for cp in page.checkpoints])
+    for resource, rows in written.items():
+        ctx.summary.add(resource, upserted=len(rows))
     for page, item in prepared:
         ctx.summary.add(
             page.resource,
-            upserted=len(item.records) + sum(len(m) for m in item.members.values()),
+            upserted=sum(len(m) for m in item.members.values()),
             deleted=len(page.deletions),
             quarantined=len(item.rejected),
             rooms_walked=page.rooms_done,
         )
+        if item.rejected:
+            first = item.rejected[0]
+            log.warning(
+                "%s: %d item(s) quarantined, e.g. %s: %s",
+                page.resource, len(item.rejected), first.record_id or "(no usable _id)",
+                first.reason,
+            )  # fmt: skip
+        if page.future is not None and page.future.ids:
+            _warn_future(ctx, page.resource, page.future)
         ctx.progress.advance(page.resource, items=len(page.docs), rooms=page.rooms_done)
+
+
+def _warn_future(ctx: SyncContext, resource: str, future: Future) -> None:
+    ctx.summary.add(resource, future_dated=len(future.ids))
+    log.warning(
+        "%s: %d document(s) dated after the server's time (latest %s, e.g. %s): kept; the "
+        "watermark stays at the server's time %s",
+        resource, len(future.ids), ms_to_iso(future.latest_ms), future.ids[0],
+        ms_to_iso(future.bound_ms),
+    )  # fmt: skip
+
+
+def quarantine_failure(ctx: SyncContext, resource: str, exc: BaseException) -> None:
+    """A body no decoder could read, after its retries: kept whole, with the endpoint and the
+    parameters of the request, so that what the server sent is never lost without a trace."""
+    if not isinstance(exc, UndecodableBodyError):
+        return
+    reason = f"undecodable body from {exc.endpoint} {exc.params}: {exc.message}"
+    with ctx.engine.begin() as conn:
+        save_quarantine(conn, resource, exc.body, reason, ctx.run_id)
+    ctx.summary.add(resource, quarantined=1)
 
 
 def _apply_side_writes(
     ctx: SyncContext, conn: Connection, page: PageWrite, item: _Prepared, seq: int
 ) -> None:
-    for doc, reason in item.rejected:
-        save_quarantine(conn, page.resource, doc, reason, ctx.run_id)
+    for bad in item.rejected:
+        save_quarantine(conn, page.resource, bad.raw, bad.reason, ctx.run_id, bad.record_id)
     for room_id, reason in page.room_access.items():
         set_room_readable(conn, room_id, reason is None, reason)
     for room_id, member_records in item.members.items():

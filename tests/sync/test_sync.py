@@ -61,7 +61,8 @@ def test_no_change_incremental_makes_no_per_room_requests(syncer: Any) -> None:
     assert summary.status == "ok"
     assert per_room_requests(sync.server) == {}
     assert summary.total("upserted") == 0 and summary.total("deleted") == 0
-    assert summary.requests == sync.server.request_log.count() <= 15
+    # 14 reads, plus one confirming page per count=0 listing (a `total` may lie: issue 9 case 7)
+    assert summary.requests == sync.server.request_log.count() <= 19
     assert_level_with_server(sync.engine, sync.server.ws, sync.creds)
 
 
@@ -89,7 +90,9 @@ def test_incremental_after_live_activity_then_reconcile(syncer: Any) -> None:
     assert log.count("chat.syncMessages") == expected
     assert summary.counts("messages").rooms_walked == len(walked)
     assert log.count("chat.syncThreadsList") + log.count("chat.getThreadsList") <= len(readable)
-    assert log.count("channels.members") + log.count("groups.members") <= len(touched)
+    # plus at most one confirming page per room: a count=0 answer may be clamped with a `total`
+    # that lies (issue 9 case 7); answers smaller than one proven complete skip it
+    assert log.count("channels.members") + log.count("groups.members") <= 2 * len(touched)
     for endpoint in ("settings.public", "roles.sync", "emoji-custom.list", "permissions.listAll"):
         assert log.count(endpoint) == 1, endpoint
     # users: newest first down to the watermark, plus one id listing because a user was deleted
