@@ -104,9 +104,11 @@ def _problem(
 
 
 def _raw(item: Any) -> Any:
+    """The item for the quarantine: an object as is, anything else as its JSON text (a string
+    item must not be mistaken for the text of a record)."""
     try:
-        orjson.dumps(item)
-        return item
+        text = orjson.dumps(item).decode()
+        return item if isinstance(item, dict) else text
     except TypeError:
         # json escapes lone surrogates as \udXXX: the text keeps what the server sent.
         return json.dumps(item, ensure_ascii=True, default=repr)
@@ -135,6 +137,26 @@ def screen(
         usable = doc_id if isinstance(doc_id, str) and doc_id and "\x00" not in doc_id else None
         rejected.append(Rejected(_raw(item), reason, usable))
     return good, rejected
+
+
+def _key(bad: Rejected) -> tuple[str, str]:
+    raw = bad.raw if isinstance(bad.raw, str) else orjson.dumps(bad.raw).decode()
+    return bad.reason, raw
+
+
+def unique(
+    rejected: Iterable[Rejected], seen: set[tuple[str, str]] | None = None
+) -> list[Rejected]:
+    """Each bad item once: a cursor's 1 ms overlap and overlapping listings serve some twice.
+    `seen` carries the items already reported across the pages of a walk."""
+    seen = set() if seen is None else seen
+    kept = []
+    for bad in rejected:
+        key = _key(bad)
+        if key not in seen:
+            seen.add(key)
+            kept.append(bad)
+    return kept
 
 
 def rejected_ids(rejected: Iterable[Rejected]) -> set[str]:

@@ -21,6 +21,7 @@ from etl.intake import (
     rejected_ids,
     screen,
     stamp_ms,
+    unique,
     watermark_bound,
 )
 
@@ -178,6 +179,7 @@ class _CursorWalk:
     def __init__(self, since_ms: int, edge_ids: list[str] | None, stamp: str) -> None:
         self.high, self.edge, self.stamp = since_ms, set(edge_ids or ()), stamp
         self.future_ids: set[str] = set()
+        self.rejected: set[tuple[str, str]] = set()  # bad items reported (the overlap repeats)
 
     def take(self, items: list[Doc], start: int, bound: int) -> tuple[list[Doc], int, Future]:
         """The new documents of a page, how many lay at or before the cursor, the future ones.
@@ -250,6 +252,7 @@ def fetch_message_cursor(
         raw = result.get(key) if isinstance(result.get(key), list) else []
         items, rejected = _screen(body, raw, stamp, required=(stamp,))
         fresh, stale, future = walk.take(items, start, bound)
+        rejected = unique(rejected, walk.rejected)
         yield CursorPage(fresh, walk.high, sorted(walk.edge), rejected, future)
         if not fresh and stale:
             raise WalkError(

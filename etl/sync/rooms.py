@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from etl.catalogue import ADMIN_ROOMS, ROOM_LISTINGS, ROOMS_GET, Endpoint
 from etl.errors import BadRequestError, NotFoundError, PermissionDeniedError
-from etl.intake import Rejected, rejected_ids, screen, watermark_bound
+from etl.intake import Rejected, rejected_ids, screen, unique, watermark_bound
 from etl.schema.synced import Message, Room
 from etl.state import Checkpoint, load_checkpoint
 from etl.sync.context import SyncContext, log
@@ -62,7 +62,7 @@ def sync_rooms(ctx: SyncContext) -> None:
     checkpoint = Checkpoint("rooms", "", watermark_ms=watermark, status="complete")
     page = PageWrite("rooms", "rooms", list(docs.values()), list(removed.items()), [checkpoint])
     page.only_changed = True
-    page.rejected, page.future = rejected, future
+    page.rejected, page.future = unique(rejected), future
     write_page(ctx, page)
     log.info("rooms: %d changed, %d deleted", len(docs), len(removed))
 
