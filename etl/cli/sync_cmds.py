@@ -91,6 +91,11 @@ def _report(summary: SyncSummary, as_json: bool) -> None:
         )
     if summary.total("quarantined"):
         click.echo("some records could not be normalised: they are in the quarantine table")
+    if summary.total("future_dated"):
+        click.echo(
+            f"{summary.total('future_dated')} document(s) dated after the server's time: kept; "
+            "watermarks held at the server's time"
+        )
     for resource, reason in summary.skipped.items():
         click.secho(f"skipped {resource}: {reason}", err=True, fg="yellow")
     for error in summary.errors:

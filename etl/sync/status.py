@@ -79,10 +79,17 @@ def resource_status(engine: Engine) -> dict[str, Any]:
                 "finished_at": _iso(run["finished_at"]),
                 "requests": run["requests"],
                 "errors": run["errors"] or [],
+                "quarantined": _run_total(run, "quarantined"),
+                "future_dated": _run_total(run, "future_dated"),
             }
             for run in runs
         ],
     }
+
+
+def _run_total(run: dict[str, Any], name: str) -> int:
+    counts = run.get("counts") or {}
+    return sum(int(c.get(name) or 0) for c in counts.values() if isinstance(c, dict))
 
 
 def _lag(seconds: int | None) -> str:
@@ -125,5 +132,15 @@ def render_status(report: dict[str, Any], console: Console) -> None:
         console.print(
             f"last run: #{last['id']} {last['kind']} {last['status']} at {last['started_at']}"
         )
+        if last["quarantined"]:
+            console.print(
+                f"[yellow]run #{last['id']}: {last['quarantined']} item(s) quarantined (see "
+                "the `quarantine` table: resource, record_id, reason, raw)[/yellow]"
+            )
+        if last["future_dated"]:
+            console.print(
+                f"[yellow]run #{last['id']}: {last['future_dated']} document(s) dated after the "
+                "server's time: kept, watermarks held at the server's time[/yellow]"
+            )
     for run_id, error in errors:
         console.print(f"[red]run #{run_id}: {error}[/red]")
