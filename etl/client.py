@@ -22,7 +22,7 @@ import httpx
 import orjson
 
 from etl.answers import decode_answer, error_from_answer
-from etl.config import RetrySettings, Settings
+from etl.config import RetrySettings, Settings, split_userinfo
 from etl.credentials import Credentials, auth_headers, credentials_from_env
 from etl.errors import (
     AuthenticationError,
@@ -120,12 +120,19 @@ class RocketChatClient:
         ca_bundle: Path | None = None,
         retries: RetrySettings | None = None,
         max_connections: int = 10,
+        basic_auth: tuple[str, str] | None = None,
     ) -> None:
         retries = retries or RetrySettings()
-        self.base_url = base_url.rstrip("/")
+        # The one place the server URL enters: a `user:password@` in it becomes HTTP Basic
+        # credentials (for a proxy in front of the server) and never appears in `base_url`, which
+        # every error message, log line and run record uses.
+        clean_url, userinfo = split_userinfo(base_url)
+        self.base_url = clean_url.rstrip("/")
         self._credentials = credentials
+        basic_auth = basic_auth or userinfo
         self._http = httpx.Client(
             base_url=self.base_url,
+            auth=httpx.BasicAuth(*basic_auth) if basic_auth else None,
             timeout=timeout,
             verify=ssl.create_default_context(cafile=str(ca_bundle)) if ca_bundle else True,
             limits=httpx.Limits(
@@ -160,6 +167,7 @@ class RocketChatClient:
             ca_bundle=server.ca_bundle,
             retries=settings.sync.retries,
             max_connections=max(server.max_connections, settings.sync.concurrency),
+            basic_auth=server.basic_auth,
         )
 
     def interrupt_waits_on(self, event: threading.Event | None) -> threading.Event | None:

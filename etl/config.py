@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import yaml
 from pydantic import (
@@ -20,6 +21,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -82,12 +84,48 @@ class AuthSettings(_Strict):
     code_env: str | None = "RCETL_2FA_CODE"
 
 
+_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@\s]*@")
+
+
+def mask_userinfo(text: str) -> str:
+    """Every `scheme://user:password@` in `text` becomes `scheme://***@`."""
+    return _USERINFO.sub(r"\1***@", text)
+
+
+def split_userinfo(url: str) -> tuple[str, tuple[str, str] | None]:
+    """`https://user:pass@host/x` → (`https://host/x`, ("user", "pass")), escapes decoded."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None
+    userinfo, host = parts.netloc.rsplit("@", 1)
+    user, _, password = userinfo.partition(":")
+    return urlunsplit(parts._replace(netloc=host)), (unquote(user), unquote(password))
+
+
 class ServerSettings(_Strict):
+    """`url` never holds credentials: a `user:password@` in the configured URL is taken out here,
+    where the URL enters, and kept only as `basic_auth` (HTTP Basic credentials for a proxy in
+    front of the server), so no log line, error, run record or export can show it."""
+
     url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:3000")
     auth: AuthSettings = AuthSettings()
     ca_bundle: Path | None = None
     timeout: Duration = 30.0
     max_connections: int = Field(default=10, ge=1, le=100)
+
+    _basic_auth: tuple[str, str] | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _take_userinfo_out(self) -> ServerSettings:
+        clean, userinfo = split_userinfo(str(self.url))
+        if userinfo is not None:
+            self.url = AnyHttpUrl(clean)
+            self._basic_auth = userinfo
+        return self
+
+    @property
+    def basic_auth(self) -> tuple[str, str] | None:
+        return self._basic_auth
 
     @field_validator("ca_bundle")
     @classmethod
@@ -99,6 +137,9 @@ class ServerSettings(_Strict):
 
 class DatabaseSettings(_Strict):
     url: str = "sqlite:///rcetl.db"
+    # How long a command waits for another rcetl process that is writing the database (the
+    # daemon's job, a sync by hand) before it refuses; 0 refuses at once. `--wait` overrides it.
+    lock_wait: Annotated[float, BeforeValidator(parse_duration), Field(ge=0)] = 60.0
 
     @field_validator("url")
     @classmethod
@@ -205,7 +246,8 @@ def load_settings(
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, path, root_node, sources)) from None
+        # A URL that fails validation is echoed with its origin: never with its credentials.
+        raise ConfigError(mask_userinfo(_describe(exc, path, root_node, sources))) from None
 
 
 def _read_yaml(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:

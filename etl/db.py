@@ -21,10 +21,10 @@ from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 import migrations
-from etl.errors import RcetlError
+from etl.errors import DatabaseError, database_error, safe_url
 from etl.schema import VIEWS
 from etl.schema.types import dumps_json
 
@@ -64,23 +64,6 @@ def _enable_wal(cursor: Any) -> None:
             time.sleep(0.02)
 
 
-class DatabaseError(RcetlError):
-    """The database cannot be opened or upgraded; the message names it (password masked)."""
-
-
-def safe_url(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparsable database URL>"
-
-
-def database_error(url: str, exc: BaseException) -> DatabaseError:
-    """One line naming the database and the driver's reason, for any failure to use it."""
-    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return DatabaseError(f"database {safe_url(url)}: {reason[0] if reason else type(exc).__name__}")
-
-
 def create_db_engine(url: str) -> Engine:
     """An engine with fast JSON; on SQLite also WAL, a busy timeout and the parent directory."""
     parsed = make_url(url)
@@ -115,6 +98,14 @@ def include_object(
 
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def known_revision(revision: str) -> bool:
+    """Whether this rcetl's migrations include `revision` (False: a newer rcetl wrote it)."""
+    try:
+        return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
+    except CommandError:
+        return False
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -1,10 +1,14 @@
-"""Typed errors and the one table that says which of them are worth retrying."""
+"""Typed errors and the one table from error class to outcome: retried or not, the daemon's
+policy, the CLI's exit code, and whether the sync stops the run (`OUTCOMES`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
+import sqlalchemy.engine
 import sqlalchemy.exc
+from sqlalchemy.engine import make_url
 
 Classification = Literal["transient", "terminal"]
 
@@ -101,33 +105,127 @@ class TlsError(TransportError):
     """The server's certificate failed verification: retrying will not fix it."""
 
 
-# The one classification table: the retry policy and the daemon both read it.
+class DatabaseError(RcetlError):
+    """The database cannot be opened, upgraded or written; the message names it (password masked)
+    and gives the driver's reason in one line, never SQL or its parameters."""
+
+
+class DatabaseUnavailableError(DatabaseError):
+    """The database went away or cannot take writes for now (connection lost, disk full, a read-only
+    file, a lock held too long): it may work again without a change to rcetl's configuration."""
+
+
+class DatabaseBusyError(RcetlError):
+    """Another rcetl process holds the database's writer lock (or its one-daemon lock)."""
+
+
+# Documented exit codes (README "Exit codes"); click's own usage errors also exit with 2.
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_CONFIG = 2
+EXIT_AUTH = 3
+EXIT_UNREACHABLE = 4
+EXIT_DATABASE = 5
+EXIT_BUSY = 6
+EXIT_INTERRUPTED = 130
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an error means everywhere: `retry` (the client sends the request again, with backoff),
+    `classification` (daemon: "transient" backs the job off, "terminal" pauses it), `exit_code`
+    (the CLI), `aborts_run` (the sync stops the whole run, status "failed"; otherwise it records
+    the failure for the resource or room and goes on, status "partial")."""
+
+    retry: bool
+    classification: Classification
+    exit_code: int
+    aborts_run: bool
+
+    @property
+    def run_status(self) -> str:
+        return "failed" if self.aborts_run else "partial"
+
+
+def _outcome(
+    retry: bool, classification: Classification, exit_code: int, aborts_run: bool
+) -> Outcome:
+    return Outcome(retry, classification, exit_code, aborts_run)
+
+
+# The one table from error class to outcome; the first matching row wins (subclasses first).
 # Transient errors may go away by themselves; terminal ones need a person to change something.
-_CLASSIFICATION: tuple[tuple[type[BaseException], Classification], ...] = (
-    (TlsError, "terminal"),
-    (StopRequested, "terminal"),  # never retried: the wait was cut short on purpose
-    (RateLimitedError, "transient"),
-    (ServerError, "transient"),
-    (MalformedResponseError, "transient"),
-    (TransportError, "transient"),
-    (AuthenticationError, "terminal"),
-    (PermissionDeniedError, "terminal"),
-    (NotFoundError, "terminal"),
-    (BadRequestError, "terminal"),
-    (ConfigError, "terminal"),
-    # The database went away (PostgreSQL restarted, SQLite busy past its timeout): the next run
-    # will reconnect, so a daemon job must not stop for it.
-    (sqlalchemy.exc.OperationalError, "transient"),
-    (sqlalchemy.exc.DisconnectionError, "transient"),
+OUTCOMES: tuple[tuple[type[BaseException], Outcome], ...] = (
+    (TlsError, _outcome(False, "terminal", EXIT_UNREACHABLE, True)),
+    # never retried: the wait was cut short on purpose; the engine ends the run as "stopped"
+    (StopRequested, _outcome(False, "terminal", EXIT_INTERRUPTED, False)),
+    (RateLimitedError, _outcome(True, "transient", EXIT_FAILURE, False)),
+    (ServerError, _outcome(True, "transient", EXIT_FAILURE, False)),
+    (MalformedResponseError, _outcome(True, "transient", EXIT_FAILURE, False)),
+    # Still unreachable after every retry: the next resource or room would only wait as long.
+    (TransportError, _outcome(True, "transient", EXIT_UNREACHABLE, True)),
+    (AuthenticationError, _outcome(False, "terminal", EXIT_AUTH, True)),
+    (PermissionDeniedError, _outcome(False, "terminal", EXIT_AUTH, False)),
+    (NotFoundError, _outcome(False, "terminal", EXIT_FAILURE, False)),
+    (BadRequestError, _outcome(False, "terminal", EXIT_FAILURE, False)),
+    (ConfigError, _outcome(False, "terminal", EXIT_CONFIG, True)),
+    (DatabaseBusyError, _outcome(False, "transient", EXIT_BUSY, True)),
+    # The database went away, filled up or refuses writes for now: the next run may succeed, so
+    # a daemon job backs off instead of stopping; every other database error needs a fix.
+    (DatabaseUnavailableError, _outcome(False, "transient", EXIT_DATABASE, True)),
+    (DatabaseError, _outcome(False, "terminal", EXIT_DATABASE, True)),
+    (sqlalchemy.exc.OperationalError, _outcome(False, "transient", EXIT_DATABASE, True)),
+    (sqlalchemy.exc.DisconnectionError, _outcome(False, "transient", EXIT_DATABASE, True)),
+    (sqlalchemy.exc.SQLAlchemyError, _outcome(False, "terminal", EXIT_DATABASE, True)),
+    (RcetlError, _outcome(False, "terminal", EXIT_FAILURE, False)),
 )
+# Anything else (a walk guard, a bug) needs a person; in a room walk it costs only that room.
+UNEXPECTED = _outcome(False, "terminal", EXIT_FAILURE, False)
+
+
+def outcome(exc: BaseException) -> Outcome:
+    """The row of `OUTCOMES` for `exc`."""
+    for error_class, found in OUTCOMES:
+        if isinstance(exc, error_class):
+            return found
+    return UNEXPECTED
 
 
 def classify(exc: BaseException) -> Classification:
     """Say whether `exc` is worth retrying later ("transient") or needs a fix ("terminal")."""
-    for error_class, classification in _CLASSIFICATION:
-        if isinstance(exc, error_class):
-            return classification
-    return "terminal"
+    return outcome(exc).classification
+
+
+def safe_url(url: str | sqlalchemy.engine.URL) -> str:
+    """A database URL for messages: the password replaced by ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except sqlalchemy.exc.ArgumentError:
+        return "<unparsable database URL>"
+
+
+def database_error(url: str | sqlalchemy.engine.URL | None, exc: BaseException) -> DatabaseError:
+    """One line naming the database and the driver's reason (its first line: never the SQL or
+    its parameters, which hold message texts), for any failure to use the database."""
+    if isinstance(exc, DatabaseError):
+        return exc
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines()
+    reason = lines[0].strip() if lines else type(cause).__name__
+    unavailable = isinstance(exc, (OSError, *_UNAVAILABLE))
+    error_class = DatabaseUnavailableError if unavailable else DatabaseError
+    where = f"database {safe_url(url)}" if url is not None else "database"
+    return error_class(f"{where}: {reason}")
+
+
+_UNAVAILABLE = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.DisconnectionError)
+
+
+def describe(exc: BaseException, database_url: str | sqlalchemy.engine.URL | None = None) -> str:
+    """`exc` as one line for logs, `job_runs` and `sync_runs`: database errors lose their SQL."""
+    if isinstance(exc, sqlalchemy.exc.SQLAlchemyError):
+        exc = database_error(database_url, exc)
+    return f"{type(exc).__name__}: {exc}"
 
 
 _BY_STATUS: dict[int, type[ApiError]] = {

@@ -1,4 +1,4 @@
-"""The one retry policy: what `etl.errors.classify` calls transient is retried with exponential
+"""The one retry policy: what `etl.errors.OUTCOMES` marks `retry` is retried with exponential
 backoff and jitter, a bounded number of times; everything else fails at once."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Callable
 import tenacity
 
 from etl.config import RetrySettings
-from etl.errors import RateLimitedError, classify
+from etl.errors import RateLimitedError, outcome
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def retry_policy(
         log.warning("retrying after attempt %d failed: %s", state.attempt_number, exc)
 
     return tenacity.Retrying(
-        retry=tenacity.retry_if_exception(lambda exc: classify(exc) == "transient"),
+        retry=tenacity.retry_if_exception(lambda exc: outcome(exc).retry),
         stop=tenacity.stop_after_attempt(retries.max_attempts),
         wait=wait,
         before_sleep=before_sleep,

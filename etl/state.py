@@ -159,3 +159,21 @@ def finish_run(engine: Engine, run_id: int, status: str, record: dict[str, Any])
 def recent_runs(conn: Connection, limit: int = 10) -> list[dict[str, Any]]:
     rows = conn.execute(select(RUNS).order_by(RUNS.c.id.desc()).limit(limit))
     return [dict(row._mapping) for row in rows]
+
+
+INTERRUPTED_ERROR = (
+    "interrupted: the process ended before the run finished (killed, crashed or lost its "
+    "database); the next run resumed from the last committed checkpoint"
+)
+
+
+def mark_interrupted_runs(engine: Engine) -> int:
+    """Runs still "running" cannot be alive once the caller holds the writer lock (every run is
+    written under it): their process died. Mark them "interrupted"; returns how many."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(RUNS)
+            .where(RUNS.c.status == "running")
+            .values(status="interrupted", errors=[INTERRUPTED_ERROR])
+        )
+    return int(result.rowcount or 0)

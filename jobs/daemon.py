@@ -20,26 +20,28 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import FrameType
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine
 
 from etl.client import RocketChatClient
 from etl.config import Settings
 from etl.db import open_database
+from etl.errors import StopRequested
+from etl.lock import Lock, acquire_lock, writer_lock
+from etl.state import mark_interrupted_runs
 from jobs.health import HealthServer
-from jobs.lock import DaemonLock, acquire_daemon_lock
 from jobs.registry import JobContext
 from jobs.runner import JobRunner
 from jobs.schedule import EXPORT_EXECUTOR, WRITER_EXECUTOR, JobSpec, build_job_specs
+from jobs.signals import install_signal_handlers
 
 log = logging.getLogger("jobs.daemon")
 
@@ -57,15 +59,28 @@ class DaemonResult:
     lock_lost: bool = False
 
 
-def run_daemon(settings: Settings, environ: Mapping[str, str] | None = None) -> DaemonResult:
-    """Run until SIGTERM/SIGINT. Bad schedules and a second daemon fail before anything starts."""
+def run_daemon(
+    settings: Settings,
+    environ: Mapping[str, str] | None = None,
+    stop_event: threading.Event | None = None,
+) -> DaemonResult:
+    """Run until SIGTERM/SIGINT. Bad schedules and a second daemon fail before anything starts.
+
+    `stop_event`: set by signal handlers the caller installed first thing (a SIGTERM while the
+    daemon starts up then stops it cleanly instead of killing it); without one, they go in here.
+    """
+    if stop_event is None:
+        stop_event = threading.Event()
+        install_signal_handlers(stop_event)
     specs = build_job_specs(settings)
-    lock = acquire_daemon_lock(settings.database.url)
+    url = settings.database.url
+    lock = acquire_lock(url, "daemon", purpose="rcetl daemon")
     try:
-        engine = open_database(settings.database.url)
+        engine = _open_for_daemon(settings, stop_event)
+        if engine is None:
+            return DaemonResult(drained=True)
         client = RocketChatClient.from_settings(settings, environ or os.environ)
         try:
-            stop_event = threading.Event()
             runner = JobRunner(specs, JobContext(settings, client, engine, stop_event))
             return _serve(settings, specs, runner, lock)
         finally:
@@ -75,11 +90,26 @@ def run_daemon(settings: Settings, environ: Mapping[str, str] | None = None) -> 
         lock.release()
 
 
-def _serve(
-    settings: Settings, specs: list[JobSpec], runner: JobRunner, lock: DaemonLock
-) -> DaemonResult:
+def _open_for_daemon(settings: Settings, stop_event: threading.Event) -> Engine | None:
+    """Upgrade the schema under the writer lock (a sync by hand may be writing); None when a
+    stop came first."""
+    url = settings.database.url
+    wait = settings.database.lock_wait
+    try:
+        with writer_lock(url, purpose="rcetl daemon start-up", wait=wait, stop_event=stop_event):
+            if stop_event.is_set():
+                return None
+            engine = open_database(url)
+            if interrupted := mark_interrupted_runs(engine):
+                log.warning("%d sync run(s) had been killed; marked interrupted", interrupted)
+            return engine
+    except StopRequested:
+        log.info("stopped while starting up")
+        return None
+
+
+def _serve(settings: Settings, specs: list[JobSpec], runner: JobRunner, lock: Lock) -> DaemonResult:
     stop_event = runner.ctx.stop_event
-    _install_signal_handlers(stop_event)
     scheduler = _make_scheduler(specs, runner)
     runner.scheduler = scheduler
     health = _start_health(settings, runner)
@@ -111,7 +141,7 @@ def _serve(
     return DaemonResult(drained=drained, lock_lost=lock_lost)
 
 
-def _wait_for_stop(stop_event: threading.Event, lock: DaemonLock) -> bool:
+def _wait_for_stop(stop_event: threading.Event, lock: Lock) -> bool:
     """Wait for SIGTERM/SIGINT; True if the database lock was lost instead."""
     next_check = time.monotonic() + LOCK_CHECK_SECONDS
     while not stop_event.wait(0.5):
@@ -160,14 +190,3 @@ def _start_health(settings: Settings, runner: JobRunner) -> HealthServer | None:
     server = HealthServer(settings.daemon.health_host, port, runner.health, runner.metrics.render)
     server.start()
     return server
-
-
-def _install_signal_handlers(stop_event: threading.Event) -> None:
-    def handle(signum: int, _frame: FrameType | None) -> None:
-        if not stop_event.is_set():
-            log.info("received %s", signal.Signals(signum).name)
-        # The same event reaches the running sync, which commits its page in flight and returns.
-        stop_event.set()
-
-    signal.signal(signal.SIGTERM, handle)
-    signal.signal(signal.SIGINT, handle)

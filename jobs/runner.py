@@ -13,7 +13,9 @@ from typing import Any
 
 from apscheduler.schedulers.base import BaseScheduler
 
-from etl.errors import classify
+from etl.errors import StopRequested, classify, describe
+from etl.lock import SharedWriterLock
+from etl.state import mark_interrupted_runs
 from jobs.metrics import DaemonMetrics
 from jobs.registry import JobContext, run_job
 from jobs.runs import (
@@ -46,6 +48,10 @@ class JobRunner:
         self.rows = {i: known.get(i) or JobRunRow(job_id=i) for i in self.specs}
         self._active = 0
         self._idle = threading.Condition()
+        database = ctx.settings.database
+        self.writer_lock = SharedWriterLock(
+            database.url, database.lock_wait, on_acquire=self._mark_interrupted_runs
+        )
         for job_id, row in self.rows.items():
             self.metrics.declare_job(job_id)
             if row.last_success_at:
@@ -78,11 +84,13 @@ class JobRunner:
         clock = time.monotonic()
         counts: dict[str, Any] = {}
         try:
-            counts = run_job(spec, self.ctx)
+            counts = self._run_locked(spec)
             status, error = recorded_outcome(counts)
+        except StopRequested:  # stopped while waiting for the writer lock
+            status, error = STATUS_INTERRUPTED, None
         except Exception as exc:
             status = STATUS_TERMINAL if classify(exc) == "terminal" else STATUS_TRANSIENT
-            error = f"{type(exc).__name__}: {exc}"
+            error = describe(exc, self.ctx.engine.url)  # one line: never SQL or its parameters
             log.debug("job %s raised", spec.job_id, exc_info=True)
         if status == STATUS_OK and self.ctx.stop_event.is_set():
             status = STATUS_INTERRUPTED
@@ -101,6 +109,17 @@ class JobRunner:
         self.rows[spec.job_id] = row
         self._observe(spec.job_id, row, duration, counts)
         _log_run(row, duration, counts, next_run)
+
+    def _run_locked(self, spec: JobSpec) -> dict[str, Any]:
+        """The job under the database's writer lock, which a `rcetl sync` by hand also takes:
+        it waits up to database.lock_wait for such a command, then fails (transient: backoff).
+        The daemon's own jobs share the lock (the export may overlap a sync, as designed)."""
+        with self.writer_lock.hold(f"rcetl daemon job {spec.job_id}", self.ctx.stop_event):
+            return run_job(spec, self.ctx)
+
+    def _mark_interrupted_runs(self) -> None:
+        if interrupted := mark_interrupted_runs(self.ctx.engine):
+            log.warning("%d sync run(s) had been killed; marked interrupted", interrupted)
 
     def _reschedule(self, spec: JobSpec, status: str, failures: int) -> datetime | None:
         """The job's next run: as scheduled, later (transient failure: backoff), or never

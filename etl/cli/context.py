@@ -13,15 +13,24 @@ Command modules import from here (not from `etl.cli.main`, which imports the com
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import click
+from sqlalchemy import Engine
 
 from etl.client import RocketChatClient
 from etl.config import Settings, load_settings
+from etl.db import open_database
+from etl.lock import writer_lock
+from etl.state import mark_interrupted_runs
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CONFIG = Path("config.yaml")
 
@@ -59,3 +68,38 @@ pass_app = click.make_pass_decorator(AppContext)
 def open_client(app: AppContext) -> RocketChatClient:
     """A client for the configured server; use it as a context manager so it gets closed."""
     return RocketChatClient.from_settings(app.settings, app.environ)
+
+
+def wait_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`--wait SECONDS` for commands that write the database (sets database.lock_wait)."""
+
+    def remember(ctx: click.Context, _param: click.Parameter, value: float | None) -> None:
+        if value is not None:
+            ctx.ensure_object(AppContext).overrides["database.lock_wait"] = value
+
+    return click.option(
+        "--wait",
+        type=click.FloatRange(min=0),
+        default=None,
+        expose_value=False,
+        callback=remember,
+        metavar="SECONDS",
+        help="When another rcetl process (e.g. the daemon's job) is writing the database, wait "
+        "this long for it, then give up with exit code 6 (default: database.lock_wait, 60 s; "
+        "0: give up at once).",
+    )(fn)
+
+
+@contextmanager
+def open_writer(app: AppContext, purpose: str) -> Iterator[Engine]:
+    """The database, upgraded, with its writer lock held (waiting up to database.lock_wait for
+    another rcetl writer); runs left "running" by a killed process are marked interrupted."""
+    settings = app.settings
+    with writer_lock(settings.database.url, purpose=purpose, wait=settings.database.lock_wait):
+        engine = open_database(settings.database.url)
+        try:
+            if interrupted := mark_interrupted_runs(engine):
+                log.warning("%d earlier run(s) had been killed; marked interrupted", interrupted)
+            yield engine
+        finally:
+            engine.dispose()

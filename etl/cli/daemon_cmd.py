@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 
 import click
 
 from etl.cli.context import AppContext, pass_app
 from etl.errors import RcetlError
+from jobs.signals import install_signal_handlers
 
 
 @click.command("daemon")
@@ -39,13 +41,17 @@ def daemon_cmd(app: AppContext, health_port: int | None, health_host: str | None
       rcetl --log-format json daemon --health-port 9108
       curl -s 127.0.0.1:9108/healthz; curl -s 127.0.0.1:9108/metrics
     """
+    # First thing: a SIGTERM while the daemon starts (imports, lock, schema upgrade) must stop it
+    # cleanly (exit 0), not kill it (143).
+    stop_event = threading.Event()
+    install_signal_handlers(stop_event)
     if health_port is not None:
         app.overrides["daemon.health_port"] = health_port
     if health_host is not None:
         app.overrides["daemon.health_host"] = health_host
     from jobs.daemon import run_daemon  # here, so other commands do not pay for its imports
 
-    result = run_daemon(app.settings, app.environ)
+    result = run_daemon(app.settings, app.environ, stop_event)
     if not result.drained:
         # A job thread is still inside a request; waiting for it would break the bounded stop.
         # Its last page is committed with its checkpoint, so leaving now loses nothing.

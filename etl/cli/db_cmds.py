@@ -9,15 +9,17 @@ import click
 from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from etl.cli.context import AppContext, pass_app
+from etl.cli.context import AppContext, pass_app, wait_option
 from etl.db import (
     create_db_engine,
     current_revision,
     database_error,
     head_revision,
+    known_revision,
     safe_url,
     upgrade,
 )
+from etl.lock import writer_lock
 from etl.schema import VIEWS, metadata
 
 
@@ -52,6 +54,7 @@ def db_group() -> None:
 
 @db_group.command("upgrade")
 @click.option("--revision", default="head", show_default=True, help="Target migration.")
+@wait_option
 @pass_app
 def upgrade_cmd(app: AppContext, revision: str) -> None:
     """Apply the migrations up to REVISION (default: the newest).
@@ -61,11 +64,13 @@ def upgrade_cmd(app: AppContext, revision: str) -> None:
       rcetl db upgrade
       rcetl --database-url sqlite:///data/rc.db db upgrade
     """
-    with _engine(app) as engine:
+    url = app.settings.database.url
+    lock = writer_lock(url, purpose="rcetl db upgrade", wait=app.settings.database.lock_wait)
+    with lock, _engine(app) as engine:
         before = current_revision(engine)
         upgrade(engine, revision)
         after = current_revision(engine)
-    url = safe_url(app.settings.database.url)
+    url = safe_url(url)
     if before == after:
         click.echo(f"{url}: already at {after}")
     else:
@@ -77,7 +82,8 @@ def upgrade_cmd(app: AppContext, revision: str) -> None:
 def current_cmd(app: AppContext) -> None:
     """Show the database's migration revision and the newest one (reads only).
 
-    Exit status 0 when the database is at the newest revision, 1 otherwise.
+    Exit status 0 when the database is at the newest revision, 1 otherwise (behind, or
+    upgraded by a newer rcetl).
 
     \b
     Example:
@@ -86,7 +92,15 @@ def current_cmd(app: AppContext) -> None:
     with _engine(app) as engine:
         current = current_revision(engine)
     head = head_revision()
-    status = "up to date" if current == head else "behind: run `rcetl db upgrade`"
+    if current == head:
+        status = "up to date"
+    elif current is not None and not known_revision(current):
+        status = (
+            f"newer than this rcetl: revision {current} comes from a newer rcetl version; "
+            "upgrade rcetl (do not run `rcetl db upgrade` with this one)"
+        )
+    else:
+        status = "behind: run `rcetl db upgrade`"
     click.echo(f"current: {current or '(empty database)'}\nhead:    {head}\n{status}")
     if current != head:
         raise SystemExit(1)
@@ -103,7 +117,9 @@ def tables_cmd(app: AppContext) -> None:
     """
     with _engine(app) as engine:
         if current_revision(engine) != head_revision():
-            upgrade(engine)
+            url = app.settings.database.url
+            with writer_lock(url, purpose="rcetl db tables", wait=app.settings.database.lock_wait):
+                upgrade(engine)
         present = set(inspect(engine).get_table_names())
         with engine.connect() as conn:
             for name, table in sorted(metadata.tables.items()):

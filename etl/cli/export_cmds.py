@@ -10,8 +10,7 @@ import click
 from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
-from etl.cli.context import AppContext, pass_app
-from etl.db import open_database
+from etl.cli.context import AppContext, open_writer, pass_app, wait_option
 from etl.export import ExportFilters, ExportOptions, export_archive, export_feed, verify_archive
 from etl.export.compact import CompactError, compact
 from etl.export.describe import describe_archive
@@ -98,6 +97,7 @@ def export_group() -> None:
 @export_group.command("archive")
 @click.option("--out", required=True, help="Folder or URI (s3://bucket/prefix) to write to.")
 @filter_options
+@wait_option
 @pass_app
 def archive_cmd(app: AppContext, out: str, **filters: Any) -> None:
     """Write every table (or the filtered part) as Parquet datasets plus manifest.json.
@@ -113,8 +113,7 @@ def archive_cmd(app: AppContext, out: str, **filters: Any) -> None:
     """
     settings = app.settings
     target = out
-    engine = open_database(settings.database.url)
-    try:
+    with open_writer(app, "rcetl export archive") as engine:
         manifest = _run(
             "export archive",
             export_archive,
@@ -124,8 +123,6 @@ def archive_cmd(app: AppContext, out: str, **filters: Any) -> None:
             options=ExportOptions.from_settings(settings.export),
             server_url=str(settings.server.url),
         )
-    finally:
-        engine.dispose()
     console = Console()
     console.print(describe_archive(manifest))
     console.print(
@@ -136,6 +133,7 @@ def archive_cmd(app: AppContext, out: str, **filters: Any) -> None:
 @export_group.command("feed")
 @click.option("--out", default=None, help="Folder or URI.  [default: export.out setting]")
 @filter_options
+@wait_option
 @pass_app
 def feed_cmd(app: AppContext, out: str | None, **filters: Any) -> None:
     """Write the rows changed since the previous feed run as new files, then advance.
@@ -149,14 +147,11 @@ def feed_cmd(app: AppContext, out: str | None, **filters: Any) -> None:
     """
     settings = app.settings
     target = out or settings.export.out
-    engine = open_database(settings.database.url)
-    try:
+    with open_writer(app, "rcetl export feed") as engine:
         options = ExportOptions.from_settings(settings.export)
         result = _run(
             "export feed", export_feed, engine, target, _filters(**filters), options=options
         )
-    finally:
-        engine.dispose()
     if result.run is None:
         click.echo(f"nothing changed since change_seq {result.to_change_seq}; no new files")
         return

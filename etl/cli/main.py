@@ -11,40 +11,24 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from etl.cli.context import AppContext
 from etl.errors import (
-    AuthenticationError,
+    EXIT_INTERRUPTED,
     ConfigError,
-    PermissionDeniedError,
     RcetlError,
-    TransportError,
+    database_error,
+    outcome,
 )
 from etl.logs import level_for, setup_logging
 
 log = logging.getLogger(__name__)
 
-# Documented exit codes (README "Exit codes"); click's own usage errors also exit with 2.
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_CONFIG = 2
-EXIT_AUTH = 3
-EXIT_UNREACHABLE = 4
-EXIT_INTERRUPTED = 130
 
-_EXIT_CODES: tuple[tuple[type[RcetlError], int], ...] = (
-    (ConfigError, EXIT_CONFIG),
-    (AuthenticationError, EXIT_AUTH),
-    (PermissionDeniedError, EXIT_AUTH),
-    (TransportError, EXIT_UNREACHABLE),
-)
-
-
-def exit_code_for(exc: RcetlError) -> int:
-    for error_class, code in _EXIT_CODES:
-        if isinstance(exc, error_class):
-            return code
-    return EXIT_FAILURE
+def exit_code_for(exc: BaseException) -> int:
+    """The documented exit code of an error (README "Exit codes"; the table is `etl.errors`)."""
+    return outcome(exc).exit_code
 
 
 class RcetlGroup(click.Group):
@@ -53,13 +37,29 @@ class RcetlGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except SQLAlchemyError as exc:
+            # A database error no command turned into a DatabaseError: still one line, the
+            # database named with its password masked, never the SQL or its parameters.
+            _fail(ctx, database_error(_database_url(ctx), exc))
         except RcetlError as exc:
-            log.debug("command failed", exc_info=True)
-            click.secho(f"error: {exc}", err=True, fg="red")
-            ctx.exit(exit_code_for(exc))
+            _fail(ctx, exc)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(EXIT_INTERRUPTED)
+
+
+def _fail(ctx: click.Context, exc: RcetlError) -> None:
+    log.debug("command failed", exc_info=True)
+    click.secho(f"error: {exc}", err=True, fg="red")
+    ctx.exit(exit_code_for(exc))
+
+
+def _database_url(ctx: click.Context) -> str | None:
+    app = ctx.obj
+    try:
+        return app.settings.database.url if isinstance(app, AppContext) else None
+    except RcetlError:
+        return None
 
 
 def _parse_set(values: tuple[str, ...]) -> dict[str, object]:

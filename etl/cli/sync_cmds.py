@@ -13,16 +13,17 @@ import click
 import orjson
 from rich.console import Console
 
-from etl.cli.context import AppContext, open_client, pass_app
+from etl.cli.context import AppContext, open_client, open_writer, pass_app, wait_option
 from etl.config import ALL_RESOURCES
 from etl.db import open_database
+from etl.errors import EXIT_FAILURE, EXIT_INTERRUPTED
 from etl.sync import SyncSummary, reconcile, run_sync
 from etl.sync.progress import LogProgress, RichProgress
 from etl.sync.status import render_status, resource_status
 from jobs.status import describe_jobs, render_jobs
 
-EXIT_PARTIAL = 1
-EXIT_STOPPED = 130
+EXIT_PARTIAL = EXIT_FAILURE
+EXIT_STOPPED = EXIT_INTERRUPTED
 
 resources_argument = click.argument(
     "resources", nargs=-1, type=click.Choice(ALL_RESOURCES), metavar="[RESOURCE]..."
@@ -51,18 +52,13 @@ def stop_on_signals() -> Iterator[threading.Event]:
 
 def _run(app: AppContext, resources: tuple[str, ...], full: bool, as_json: bool, job: Any) -> None:
     settings = app.settings
-    engine = open_database(settings.database.url)
-    try:
-        with open_client(app) as client, stop_on_signals() as stop:
-            if sys.stderr.isatty() and not as_json:
-                with RichProgress(client, Console(stderr=True)) as progress:
-                    summary = job(settings, client, engine, list(resources) or None, stop, progress)
-            else:
-                summary = job(
-                    settings, client, engine, list(resources) or None, stop, LogProgress()
-                )
-    finally:
-        engine.dispose()
+    purpose = f"rcetl {'reconcile' if full else 'sync'}"
+    with open_writer(app, purpose) as engine, open_client(app) as client, stop_on_signals() as stop:
+        if sys.stderr.isatty() and not as_json:
+            with RichProgress(client, Console(stderr=True)) as progress:
+                summary = job(settings, client, engine, list(resources) or None, stop, progress)
+        else:
+            summary = job(settings, client, engine, list(resources) or None, stop, LogProgress())
     _report(summary, as_json)
     if summary.status == "stopped":
         sys.exit(EXIT_STOPPED)
@@ -106,6 +102,7 @@ def _report(summary: SyncSummary, as_json: bool) -> None:
 @resources_argument
 @click.option("--full", is_flag=True, help="Re-read everything and reconcile ids (slow).")
 @json_option
+@wait_option
 @pass_app
 def sync_cmd(app: AppContext, resources: tuple[str, ...], full: bool, as_json: bool) -> None:
     """Bring the database level with the server: everything the first time, then only changes.
@@ -128,6 +125,7 @@ def sync_cmd(app: AppContext, resources: tuple[str, ...], full: bool, as_json: b
 @click.command("reconcile")
 @resources_argument
 @json_option
+@wait_option
 @pass_app
 def reconcile_cmd(app: AppContext, resources: tuple[str, ...], as_json: bool) -> None:
     """Compare server ids with database ids and mark what disappeared.

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from etl.config import ALL_RESOURCES, Settings
-from etl.errors import ApiError, AuthenticationError, PermissionDeniedError, StopRequested
+from etl.errors import (
+    ApiError,
+    PermissionDeniedError,
+    StopRequested,
+    database_error,
+    describe,
+    outcome,
+)
 from etl.schema.synced import Room
 from etl.state import (
     Checkpoint,
@@ -86,11 +95,12 @@ def run_sync(
     kind = kind or ("reconcile" if full else "sync")
     summary = SyncSummary(kind=kind, started_at=datetime.now(UTC))
     before = client.stats  # before server_identity: its /api/info request is the run's too
-    summary.run_id = start_run(engine, kind, steps, *server_identity(client))
-    ctx = SyncContext(settings, client, engine, summary, full=full)
-    ctx.stop_event = stop_event or threading.Event()
-    ctx.progress = progress or NullProgress()
-    ctx.reconcile = set(steps) if full else stale_resources(engine, steps)
+    with database_errors(engine):
+        summary.run_id = _start(engine, kind, steps, client, summary)
+        ctx = SyncContext(settings, client, engine, summary, full=full)
+        ctx.stop_event = stop_event or threading.Event()
+        ctx.progress = progress or NullProgress()
+        ctx.reconcile = set(steps) if full else stale_resources(engine, steps)
     if ctx.reconcile and not full:
         log.warning(
             "last sync older than %s days: reconciling %s",
@@ -103,16 +113,43 @@ def run_sync(
     interrupt = getattr(client, "interrupt_waits_on", None)
     previous = interrupt(ctx.stop_event) if interrupt else None
     try:
-        for resource in steps:
-            if ctx.stopped:
-                break
-            _run_step(ctx, resource)
+        with database_errors(engine, summary):
+            for resource in steps:
+                if ctx.stopped:
+                    break
+                _run_step(ctx, resource)
         status = "stopped" if ctx.stopped else ("partial" if summary.errors else "ok")
     finally:
         if interrupt:
             interrupt(previous)
         _close(ctx, before, status)
     return summary
+
+
+@contextmanager
+def database_errors(engine: Engine, summary: SyncSummary | None = None) -> Iterator[None]:
+    """A database that fails mid-run (disk full, read-only file, connection lost, a permission)
+    ends the run with one `DatabaseError` line: the database named, no SQL, no parameters."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        error = database_error(engine.url, exc)
+        if summary is not None:
+            summary.fail("database", error)
+        raise error from exc
+
+
+def _start(engine: Engine, kind: str, steps: list[str], client: Any, summary: SyncSummary) -> int:
+    """Open the run in `sync_runs`. A server that cannot be reached at all ends it right away,
+    recorded with its one error (every step would only wait out the same timeouts)."""
+    try:
+        identity = server_identity(client)
+    except ApiError as exc:
+        run_id = start_run(engine, kind, steps, _client_url(client))
+        summary.fail("server", exc)
+        finish_run(engine, run_id, "failed", summary.as_record())
+        raise
+    return start_run(engine, kind, steps, *identity)
 
 
 def reconcile(
@@ -137,13 +174,19 @@ def server_identity(client: Any) -> tuple[str | None, str | None]:
     /api/info needs no login and the client caches it, so this costs one request per client. A
     server that will not answer it still gets synced; the run just records no version.
     """
-    url = public_url(client.base_url) if getattr(client, "base_url", None) else None
+    url = _client_url(client)
     try:
         version: str | None = client.server_version()
     except ApiError as exc:
+        if outcome(exc).aborts_run:  # unreachable, bad TLS: nothing else would work either
+            raise
         log.warning("server version unknown: %s", exc)
         version = None
     return url, None if version == "unknown" else version
+
+
+def _client_url(client: Any) -> str | None:
+    return public_url(client.base_url) if getattr(client, "base_url", None) else None
 
 
 def public_url(url: str) -> str:
@@ -161,8 +204,6 @@ def _run_step(ctx: SyncContext, resource: str) -> None:
         STEPS[resource](ctx)
         if resource in PER_ROOM and not ctx.stopped:
             _mark_resource_done(ctx, resource)
-    except AuthenticationError:
-        raise
     except StopRequested as exc:
         log.info("%s: %s; stopping", resource, exc)
     except PermissionDeniedError as exc:
@@ -172,6 +213,8 @@ def _run_step(ctx: SyncContext, resource: str) -> None:
     except (ApiError, WalkError) as exc:
         quarantine_failure(ctx, resource, exc)
         failure = ctx.summary.fail(resource, exc)
+        if outcome(exc).aborts_run:  # bad credentials, unreachable: the other steps would fail too
+            raise
         log.error("%s (%s): %s", resource, failure.classification, exc)
     finally:
         ctx.summary.add(resource, requests=ctx.client.stats.requests - before)
@@ -206,12 +249,21 @@ def _close(ctx: SyncContext, before: Any, status: str) -> None:
     summary.retries = after.retries - before.retries
     summary.rate_limit_waits = after.rate_limit_waits - before.rate_limit_waits
     summary.rate_limit_wait_seconds = after.rate_limit_wait_seconds - before.rate_limit_wait_seconds
-    summary.unreadable_rooms = unreadable_rooms(ctx.engine)
     summary.status = status
     summary.finished_at = datetime.now(UTC)
-    record = summary.as_record()
-    record["errors"] = record["errors"] + [f"skipped {k}: {v}" for k, v in summary.skipped.items()]
-    finish_run(ctx.engine, summary.run_id or 0, status, record)
+    try:
+        summary.unreadable_rooms = unreadable_rooms(ctx.engine)
+        record = summary.as_record()
+        skipped = [f"skipped {k}: {v}" for k, v in summary.skipped.items()]
+        finish_run(
+            ctx.engine, summary.run_id or 0, status, record | {"errors": record["errors"] + skipped}
+        )
+    except SQLAlchemyError as exc:
+        # The database itself failed (the run's error says so); the run stays "running" until
+        # the next run takes the writer lock and marks it interrupted.
+        log.warning(
+            "could not record the end of run %s: %s", summary.run_id, describe(exc, ctx.engine.url)
+        )
 
 
 def unreadable_rooms(engine: Engine) -> dict[str, str]:

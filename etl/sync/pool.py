@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
-from etl.errors import AuthenticationError, StopRequested
+from etl.errors import StopRequested, outcome
 from etl.sync.context import SyncContext, log
 from etl.sync.writer import PageWrite, prepare, quarantine_failure, write_pages
 
@@ -106,7 +106,8 @@ def _write_all(
     ctx: SyncContext, pages: queue.Queue[PageWrite | _Done], walks: int, resource: str
 ) -> None:
     """The writer loop: group-commit what the walks produce until every walk reported done.
-    A walk's error is recorded and the others go on, except bad credentials, which stop all."""
+    A walk's error is recorded and the others go on, except those that end the run (bad
+    credentials, an unreachable server, a database error: `etl.errors.OUTCOMES`), which stop all."""
     remaining = walks
     while remaining:
         batch, finished = _take(ctx, pages, remaining)
@@ -114,7 +115,7 @@ def _write_all(
             write_pages(ctx, batch)
         for done in finished:
             remaining -= 1
-            if isinstance(done.error, AuthenticationError):
+            if _aborts_run(done.error):
                 raise done.error
             if done.error is not None and not isinstance(done.error, StopRequested):
                 quarantine_failure(ctx, resource, done.error)
@@ -146,7 +147,7 @@ def _take(
             or len(batch) >= GROUP_PAGES
             or len(finished) >= walks_left
             or ctx.stopped
-            or (isinstance(item, _Done) and isinstance(item.error, AuthenticationError))
+            or (isinstance(item, _Done) and _aborts_run(item.error))
         ):
             break
         try:
@@ -154,3 +155,7 @@ def _take(
         except queue.Empty:
             break
     return batch, finished
+
+
+def _aborts_run(error: BaseException | None) -> bool:
+    return error is not None and outcome(error).aborts_run

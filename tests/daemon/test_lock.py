@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import socket
+import time
 from collections.abc import Callable
 from datetime import datetime
 from itertools import pairwise
@@ -15,6 +16,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
+from etl.lock import acquire_lock
 from tests.daemon.conftest import DaemonProcess, free_port
 
 CREDENTIALS = {"RCETL_TOKEN": "not-used", "RCETL_USER_ID": "not-used"}
@@ -40,7 +42,7 @@ def _second_is_refused(start: Callable[..., DaemonProcess], database_url: str) -
     first = start(_settings(database_url), CREDENTIALS)
     first.wait_for(_started)
     second = start(_settings(database_url), CREDENTIALS)
-    assert second.proc.wait(30) == 1
+    assert second.proc.wait(30) == 6  # README "Exit codes": another rcetl holds the database
     refusal = second.text()
     assert "another rcetl daemon already runs" in refusal
     assert f"pid {first.proc.pid}" in refusal or f"pid={first.proc.pid}" in refusal
@@ -93,11 +95,71 @@ def test_a_daemon_that_loses_its_postgres_lock_stops_with_an_error(
         ended = conn.execute(
             text(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE datname = :db AND application_name = :name"
+                "WHERE datname = :db AND application_name LIKE :name"
             ),
-            {"db": make_url(pg_url).database, "name": name[:63]},
+            {"db": make_url(pg_url).database, "name": name + "%"},
         ).scalar()
     assert ended == 1
     assert daemon.proc.wait(30) == 1
     assert "lost the one-daemon lock on the database" in daemon.text()
     assert "error: the daemon lost its lock on the database" in daemon.text()
+
+
+def test_a_second_daemon_reaching_the_file_through_a_symlink_is_refused(
+    daemon_factory: Callable[..., DaemonProcess], tmp_path: Path
+) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    first = daemon_factory(_settings(f"sqlite:///{tmp_path / 'real' / 'rc.db'}"), CREDENTIALS)
+    first.wait_for(_started)
+    second = daemon_factory(_settings(f"sqlite:///{tmp_path / 'link' / 'rc.db'}"), CREDENTIALS)
+    assert second.proc.wait(30) == 6
+    assert f"pid {first.proc.pid} on host" in second.text()
+    assert first.stop() == 0
+
+
+def _catches_sigterm(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status").read_text()
+    caught = int(next(ln for ln in status.splitlines() if ln.startswith("SigCgt:")).split()[1], 16)
+    return bool(caught & (1 << (signal.SIGTERM - 1)))
+
+
+def test_sigterm_while_the_daemon_starts_stops_it_cleanly(
+    daemon_factory: Callable[..., DaemonProcess], tmp_path: Path
+) -> None:
+    """Case 13: the handlers come first. The daemon is held in its start-up (waiting for the
+    writer lock another process holds) and gets SIGTERM there: exit 0, nothing started."""
+    url = f"sqlite:///{tmp_path / 'rc.db'}"
+    held = acquire_lock(url, "writer", purpose="test holder")
+    try:
+        daemon = daemon_factory(_settings(url), CREDENTIALS)
+        deadline = time.monotonic() + 30
+        while not _catches_sigterm(daemon.proc.pid):
+            assert daemon.proc.poll() is None and time.monotonic() < deadline, daemon.text()
+            time.sleep(0.01)
+        assert daemon.stop() == 0, daemon.text()
+    finally:
+        held.release()
+    assert not _started(daemon)
+    assert daemon.runs() == []
+
+
+def test_a_daemon_job_waits_for_a_writer_by_hand_then_backs_off(
+    daemon_factory: Callable[..., DaemonProcess], tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'rc.db'}"
+    settings = _settings(url) | {"database": {"url": url, "lock_wait": 1}}
+    daemon = daemon_factory(settings, CREDENTIALS)
+    daemon.wait_for(lambda d: d.runs("rooms"))  # started; its job fails (no server): transient
+    held = acquire_lock(url, "writer", purpose="rcetl sync by hand")
+    try:
+
+        def busy_run(d: DaemonProcess) -> list[dict[str, Any]]:
+            return [r for r in d.runs("rooms") if "DatabaseBusyError" in r["message"]]
+
+        runs = daemon.wait_for(busy_run, timeout=60)
+        assert isinstance(runs, list)
+        assert runs[0]["status"] == "transient" and "rcetl sync by hand" in runs[0]["message"]
+    finally:
+        held.release()
+    assert daemon.stop() == 0

@@ -47,6 +47,23 @@ def test_current_on_postgresql(pg_url: str) -> None:
 )
 def test_unreachable_database_is_one_clear_line_without_the_password(url: str) -> None:
     code, out = rcetl("--database-url", url, "db", "current")
-    assert code == 1
+    assert code == 5  # README "Exit codes": the database cannot be used
     assert "s3cret" not in out and "Traceback" not in out
     assert out.startswith("error: database ") and len(out.strip().splitlines()) == 1
+
+
+def test_current_on_a_database_from_a_newer_rcetl_says_upgrade_rcetl(db_url: str) -> None:
+    """Case 13 of issue 9: not "behind: run upgrade", which would be wrong advice."""
+    from sqlalchemy import text
+
+    from etl.db import create_db_engine, open_database
+
+    open_database(db_url).dispose()
+    engine = create_db_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+    code, out = rcetl("--database-url", db_url, "db", "current")
+    assert code == 1
+    assert "behind" not in out and "run `rcetl db upgrade`" not in out.replace("do not run", "")
+    assert "newer than this rcetl" in out and "upgrade rcetl" in out
