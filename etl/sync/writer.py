@@ -159,6 +159,6 @@ def _apply_side_writes(
     for doc, reason in item.rejected:
         save_quarantine(conn, page.resource, doc, reason, ctx.run_id)
     for room_id, reason in page.room_access.items():
-        set_room_readable(conn, room_id, reason is None, reason)
+        set_room_readable(conn, room_id, reason is None, reason, seq)
     for room_id, member_records in item.members.items():
         replace_room_members(conn, room_id, member_records, seq)
