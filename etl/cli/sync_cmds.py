@@ -19,6 +19,7 @@ from etl.db import open_database
 from etl.sync import SyncSummary, reconcile, run_sync
 from etl.sync.progress import LogProgress, RichProgress
 from etl.sync.status import render_status, resource_status
+from etl.view_limits import describe
 from jobs.status import describe_jobs, render_jobs
 
 EXIT_PARTIAL = 1
@@ -93,6 +94,8 @@ def _report(summary: SyncSummary, as_json: bool) -> None:
         click.echo("some records could not be normalised: they are in the quarantine table")
     for resource, reason in summary.skipped.items():
         click.secho(f"skipped {resource}: {reason}", err=True, fg="yellow")
+    for permission, hides in summary.view_limits.items():
+        click.secho(describe(permission, hides), err=True, fg="yellow")
     for error in summary.errors:
         click.secho(f"error: {error}", err=True, fg="red")
 
