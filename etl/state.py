@@ -151,6 +151,7 @@ def finish_run(engine: Engine, run_id: int, status: str, record: dict[str, Any])
         "retries": record.get("retries"),
         "rate_limit_waits": record.get("rate_limit_waits"),
         "errors": record.get("errors"),
+        "view_limits": record.get("view_limits") or None,
     }
     with engine.begin() as conn:
         conn.execute(update(RUNS).where(RUNS.c.id == run_id).values(**values))

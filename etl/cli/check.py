@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import click
@@ -21,6 +21,7 @@ from etl.errors import (
     PermissionDeniedError,
 )
 from etl.ratelimit import WindowSnapshot
+from etl.view_limits import RESOURCE_OF, describe, probe_view_limits
 
 EXIT_UNREADABLE = 3
 ME_KEY = "GET me"
@@ -61,6 +62,24 @@ def _try_read(client: RocketChatClient, endpoint: str, params: dict[str, Any]) -
     except ApiError as exc:
         return False, f"failed: {exc}"
     return True, "ok"
+
+
+ROOM_STREAMS = ("messages", "threads", "members")
+
+
+def mark_partial(probes: list[Probe], view_limits: dict[str, str]) -> list[Probe]:
+    """A readable resource whose listing misses what a lacking permission hides is partial."""
+    partial: dict[str, list[str]] = {}
+    for permission in view_limits:
+        resource = RESOURCE_OF[permission]
+        for name in (resource, *(ROOM_STREAMS if resource == "rooms" else ())):
+            partial.setdefault(name, []).append(permission)
+    return [
+        replace(p, detail=f"{p.detail}; partial: without {', '.join(partial[p.resource])}")
+        if p.resource in partial
+        else p
+        for p in probes
+    ]
 
 
 def rate_limit_summary(windows: dict[str, WindowSnapshot]) -> str:
@@ -114,6 +133,7 @@ def check_cmd(app: AppContext, as_json: bool) -> None:
         version = client.server_version()
         me = client.get("me")
         probes = probe_resources(client, list(settings.sync.resources))
+        view_limits = probe_view_limits(client)
         windows = client.rate_limits()
         info = {
             "server": client.base_url,
@@ -121,7 +141,9 @@ def check_cmd(app: AppContext, as_json: bool) -> None:
             "user": f"{me.get('username', '?')} (roles: {', '.join(me.get('roles', []))})",
             "rate_limited": ME_KEY in windows,
             "rate_limits": {key: asdict(window) for key, window in windows.items()},
+            "view_limits": view_limits,
         }
+    probes = mark_partial(probes, view_limits)
     unreadable = [p.resource for p in probes if p.configured and not p.readable]
     if as_json:
         click.echo(orjson.dumps({**info, "resources": [asdict(p) for p in probes]}).decode())
@@ -129,6 +151,8 @@ def check_cmd(app: AppContext, as_json: bool) -> None:
         console = Console()
         console.print(_table(info, probes))
         console.print(f"rate limited: {rate_limit_summary(windows)}")
+        for permission, hides in view_limits.items():
+            console.print(f"[yellow]{describe(permission, hides)}[/]")
         if unreadable:
             console.print(
                 f"[red]cannot read {', '.join(unreadable)}[/]: grant the permission or remove "

@@ -20,6 +20,7 @@ from etl.errors import EXIT_FAILURE, EXIT_INTERRUPTED
 from etl.sync import SyncSummary, reconcile, run_sync
 from etl.sync.progress import LogProgress, RichProgress
 from etl.sync.status import render_status, resource_status
+from etl.view_limits import describe
 from jobs.status import describe_jobs, render_jobs
 
 EXIT_PARTIAL = EXIT_FAILURE
@@ -94,6 +95,8 @@ def _report(summary: SyncSummary, as_json: bool) -> None:
         )
     for resource, reason in summary.skipped.items():
         click.secho(f"skipped {resource}: {reason}", err=True, fg="yellow")
+    for permission, hides in summary.view_limits.items():
+        click.secho(describe(permission, hides), err=True, fg="yellow")
     for error in summary.errors:
         click.secho(f"error: {error}", err=True, fg="red")
 

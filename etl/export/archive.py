@@ -1,7 +1,17 @@
-"""One-off archives: every table as a Parquet dataset plus a manifest.json, from one snapshot."""
+"""One-off archives: every table as a Parquet dataset plus a manifest.json, from one snapshot.
+
+Re-archiving into the same folder is crash-safe. Each run writes its files under names tagged with
+a new generation (`part-00000-<generation>.parquet`), so it never touches a file the previous
+manifest lists; then it replaces `manifest.json` atomically (the commit point); then it removes
+every data file of the archive's layout that the new manifest does not list, found by listing the
+table folders, not by trusting the old manifest. Killed before the manifest, the folder still
+holds the previous archive, complete; killed after it, the new one. Either way the next run
+removes what the killed one left.
+"""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +32,7 @@ from etl.export.manifest import (
     write_json,
 )
 from etl.export.options import ExportOptions
+from etl.export.paths import is_temp_name
 from etl.export.reader import iter_batches, read_snapshot
 from etl.export.snapshot import snapshot_info
 from etl.export.writer import remove_stale_temps
@@ -50,36 +61,52 @@ def _export_table(
     table: sa.Table,
     filters: ExportFilters,
     options: ExportOptions,
+    generation: str,
 ) -> dict[str, Any]:
     schema = arrow_schema(table)
     where = filters.where(table, metadata)
     batches = iter_batches(conn, table, where, _order(table), options.batch_rows)
     partitioning = PARTITIONS.get(table.name)
+    tag = f"-{generation}"
     if partitioning is None:
-        file = write_single(location, table.name, schema, batches, options)
+        file = write_single(
+            location, table.name, schema, batches, options, f"part-00000{tag}.parquet"
+        )
         return table_entry(schema, [file])
-    files = write_partitioned(location, table.name, schema, batches, partitioning, options)
-    entry = table_entry(partitioning.file_schema(schema), files, partitioning.keys)
+    dataset = write_partitioned(location, table.name, schema, batches, partitioning, options, tag)
+    entry = table_entry(partitioning.file_schema(schema), dataset.files, partitioning.keys)
     entry["dataset_schema"] = schema.to_string(show_field_metadata=False)
+    # Values too long for a folder name were shortened (`paths.partition_segment`): readers see
+    # the short form in the partition column; this maps it back to the whole value.
+    entry["shortened_partitions"] = {partitioning.column: dict(sorted(dataset.shortened.items()))}
     return entry
 
 
-def _previous_files(location: Location) -> set[str]:
-    """Files of the archive already in `location`; its manifest is removed, so that until the new
-    manifest is written the folder does not look like a complete archive."""
+def _check_destination(location: Location) -> None:
+    """Refuse a folder that holds another kind of export; an archive there is replaced."""
     if not location.exists(MANIFEST):
-        return set()
+        return
     try:
-        previous = read_json(location, MANIFEST)
-        files = {f["path"] for t in previous.get("tables", {}).values() for f in t["files"]}
-    except (ValueError, KeyError, TypeError):
-        previous, files = {}, set()
-    if previous.get("format", FORMAT) != FORMAT:
+        kind = read_json(location, MANIFEST).get("format", FORMAT)
+    except (ValueError, AttributeError):
+        return  # an unreadable manifest is replaced like any leftover
+    if kind != FORMAT:
         raise ForeignManifestError(
-            f"{location.uri} holds a {previous.get('format')!r}, not an archive; use another --out"
+            f"{location.uri} holds a {kind!r}, not an archive; use another --out"
         )
-    location.delete(MANIFEST)
-    return files
+
+
+def _remove_unlisted(location: Location, listed: set[str]) -> list[str]:
+    """Delete the data files in the archive's own layout (table folders) that `listed` lacks:
+    files of the previous archive, of a run killed before its manifest, temporaries."""
+    removed = []
+    for name in sorted(metadata.tables):
+        for path in location.list_files(name):
+            own = path.endswith(".parquet") or is_temp_name(path)
+            if own and path not in listed:
+                location.delete(path)
+                removed.append(path)
+    return removed
 
 
 def export_archive(
@@ -99,12 +126,13 @@ def export_archive(
     options = options or ExportOptions()
     tables = archive_tables(filters)
     location = open_location(out, options.endpoint_url, create=True)
+    _check_destination(location)
     remove_stale_temps(location)
-    previous = _previous_files(location)
+    generation = uuid.uuid4().hex[:12]
     with read_snapshot(engine) as conn:
         info = snapshot_info(conn, server_url, server_version)
         entries = {
-            str(table.name): _export_table(conn, location, table, filters, options)
+            str(table.name): _export_table(conn, location, table, filters, options, generation)
             for table in tables
         }
     manifest = {
@@ -112,14 +140,12 @@ def export_archive(
         "format_version": FORMAT_VERSION,
         "tool": {"name": "rocketchat-etl", "version": tool_version()},
         "exported_at": now_utc(),
+        "generation": generation,
         "location": location.uri,
         "filters": filters.to_dict(),
         **info,
         "tables": entries,
     }
-    write_json(location, MANIFEST, manifest)
-    current = {f["path"] for t in entries.values() for f in t["files"]}
-    for stale in sorted(previous - current):
-        if location.exists(stale):
-            location.delete(stale)
+    write_json(location, MANIFEST, manifest)  # the commit point
+    _remove_unlisted(location, {f["path"] for t in entries.values() for f in t["files"]})
     return manifest

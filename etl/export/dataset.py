@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from etl.export.fs import Location
 from etl.export.options import ExportOptions
-from etl.export.paths import join_relative, partition_segment
+from etl.export.paths import is_shortened, join_relative, partition_segment
 from etl.export.writer import ParquetFileWriter, WrittenFile
 
 
@@ -63,6 +64,13 @@ def write_single(
         return writer.close()
 
 
+@dataclass
+class PartitionedDataset:
+    files: list[WrittenFile]
+    # values too long for a folder name (`paths.is_shortened`): as readers see them -> whole
+    shortened: dict[str, str]
+
+
 def write_partitioned(
     location: Location,
     folder: str,
@@ -70,11 +78,13 @@ def write_partitioned(
     batches: Iterable[pa.RecordBatch],
     partitioning: Partitioning,
     options: ExportOptions,
-) -> list[WrittenFile]:
-    """Route ordered batches into `folder/<col>=<value>/month=YYYY-MM/part-NNNNN.parquet`."""
+    file_tag: str = "",
+) -> PartitionedDataset:
+    """Route ordered batches into `folder/<col>=<value>/month=YYYY-MM/part-NNNNN<tag>.parquet`."""
     file_schema = partitioning.file_schema(schema)
     drop = schema.get_field_index(partitioning.column)
     written: list[WrittenFile] = []
+    shortened: dict[str, str] = {}
     parts_seen: dict[tuple[str | None, str | None], int] = {}
     current: tuple[str | None, str | None] | None = None
     writer: ParquetFileWriter | None = None
@@ -89,7 +99,10 @@ def write_partitioned(
                     # A key seen again (input not perfectly ordered) gets a new part, never an
                     # overwrite of the file already written.
                     part = parts_seen[current] = parts_seen.get(current, -1) + 1
-                    path = _partition_path(folder, partitioning, current, part)
+                    path = _partition_path(folder, partitioning, current, part, file_tag)
+                    segment = partition_segment(partitioning.column, current[0])
+                    if current[0] is not None and is_shortened(segment):
+                        shortened[unquote(segment.split("=", 1)[1])] = current[0]
                     writer = ParquetFileWriter(location, path, file_schema, options)
                 assert writer is not None
                 writer.write(batch.slice(start, length).remove_column(drop))
@@ -99,18 +112,22 @@ def write_partitioned(
     finally:
         if writer is not None:
             writer.abort()
-    return written
+    return PartitionedDataset(written, shortened)
 
 
 def _partition_path(
-    folder: str, partitioning: Partitioning, key: tuple[str | None, str | None], part: int
+    folder: str,
+    partitioning: Partitioning,
+    key: tuple[str | None, str | None],
+    part: int,
+    file_tag: str,
 ) -> str:
     value, month = key
     return join_relative(
         folder,
         partition_segment(partitioning.column, value),
         partition_segment("month", month),
-        f"part-{part:05d}.parquet",
+        f"part-{part:05d}{file_tag}.parquet",
     )
 
 

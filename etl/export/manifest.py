@@ -7,6 +7,7 @@ The manifest is written last (atomically); an output directory without one is an
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -23,6 +24,8 @@ MANIFEST = "manifest.json"
 FORMAT = "rocketchat-etl-archive"
 FORMAT_VERSION = 1
 CHUNK = 1 << 20
+# An archive's data file: `part-NNNNN-<generation>.parquet` (export.archive)
+_GENERATION_FILE = re.compile(r"(?:^|/)part-\d{5}-([0-9a-f]{12})\.parquet$")
 
 
 class ForeignManifestError(ValueError):
@@ -133,6 +136,17 @@ def verify_manifest(location: Location, manifest: dict[str, Any]) -> list[str]:
         problems.extend(verify_files(location, table["files"], table["fields"]))
     for path in location.list_files():
         if path not in listed:
-            kind = "leftover temporary file" if is_temp_name(path) else "extra file"
-            problems.append(f"{path}: {kind} not in the manifest")
+            problems.append(f"{path}: {_unlisted(path, manifest)}")
     return problems
+
+
+def _unlisted(path: str, manifest: dict[str, Any]) -> str:
+    if is_temp_name(path):
+        return "leftover temporary file not in the manifest"
+    tagged = _GENERATION_FILE.search(path)
+    if tagged and manifest.get("generation") and tagged.group(1) != manifest["generation"]:
+        return (
+            "left by an interrupted or replaced archive run, not in the manifest "
+            "(the next `export archive` into this folder removes it)"
+        )
+    return "extra file not in the manifest"

@@ -8,6 +8,7 @@ import orjson
 import sqlalchemy as sa
 
 from etl.schema import metadata
+from etl.view_limits import recorded_view_limits
 
 # Public settings that name the server (Rocket.Chat exposes its own URL as `Site_Url`).
 SERVER_URL_SETTING = "Site_Url"
@@ -75,5 +76,7 @@ def snapshot_info(
         },
         "change_seq": max_change_seq(conn),
         "last_sync_run": _last_sync_run(conn),
+        # What the syncing token could not enumerate: the export lacks it too. {} = nothing.
+        "view_limits": recorded_view_limits(conn),
         "sync_watermarks": _sync_state(conn),
     }

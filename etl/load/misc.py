@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import Connection, insert, update
 
 from etl.load.records import delete_children, save_records
@@ -45,13 +46,26 @@ def save_quarantine(
     )
 
 
-def set_room_readable(conn: Connection, room_id: str, readable: bool, reason: str | None) -> None:
-    """Record whether the token can read a room's messages (and why not)."""
-    conn.execute(
+def set_room_readable(
+    conn: Connection, room_id: str, readable: bool, reason: str | None, change_seq: int
+) -> bool:
+    """Record whether the token can read a room's messages (and why not); True if it changed.
+
+    A change stamps the room's `change_seq`, so the feed carries it like any other edit. An
+    unchanged answer writes nothing: a run that learns nothing new exports no room again."""
+    reason = None if readable else reason
+    changed = conn.execute(
         update(Room)
-        .where(Room.id == room_id)
-        .values(readable=readable, unreadable_reason=None if readable else reason)
+        .where(
+            Room.id == room_id,
+            sa.or_(
+                Room.readable.is_distinct_from(readable),
+                Room.unreadable_reason.is_distinct_from(reason),
+            ),
+        )
+        .values(readable=readable, unreadable_reason=reason, change_seq=change_seq)
     )
+    return bool(changed.rowcount)
 
 
 def replace_room_members(

@@ -44,6 +44,8 @@ class SyncRun(Base):
     # The server the run talked to: its URL without credentials, and its version (from /api/info).
     server_url: Mapped[str | None]
     server_version: Mapped[str | None]
+    # Permissions the token lacks to enumerate everything: permission -> what it hides.
+    view_limits: Mapped[Any | None] = mapped_column(RawJSON)
 
 
 class Quarantine(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from etl.simulator.access import can_access_room, has_permission
-from etl.simulator.errors import failure, forbidden
+from etl.simulator.errors import failure, forbidden, plain_failure
 from etl.simulator.lookup import date_param, ms_of, room_by_params, room_of_kind
 from etl.simulator.pagination import page_items, paged, parse_sort, sort_docs
 from etl.simulator.routing import Ctx, Registry
@@ -85,8 +85,13 @@ def rooms_get(ctx: Ctx) -> dict:
 
 @routes.get("rooms.adminRooms")
 def admin_rooms(ctx: Ctx) -> dict:
-    """All rooms, but projected without `_updatedAt`, `lm` and `lastMessage`."""
-    _require(ctx, "view-room-administration")
+    """All rooms, but projected without `_updatedAt`, `lm` and `lastMessage`.
+
+    Without `view-room-administration`, `findAdminRooms` throws a plain
+    `Error('error-not-authorized')`, which the REST layer answers as a `failure`: 400, not the
+    403 of the other admin listings."""
+    if not has_permission(ctx.ws, ctx.uid, "view-room-administration"):
+        raise plain_failure("error-not-authorized")
     types = ctx.multi.get("types[]", []) + ctx.multi.get("types", [])
     text = (ctx.params.get("filter") or "").lower()
     discussions, teams = "discussions" in types, "teams" in types

@@ -18,12 +18,13 @@ import orjson
 from sqlalchemy import select
 
 from etl.catalogue import ADMIN_ROOMS, ROOM_LISTINGS, ROOMS_GET, Endpoint
-from etl.errors import BadRequestError, NotFoundError, PermissionDeniedError
+from etl.errors import ApiError, BadRequestError, NotFoundError, PermissionDeniedError
 from etl.intake import Rejected, rejected_ids, screen, unique, watermark_bound
 from etl.schema.synced import Message, Room
 from etl.state import Checkpoint, load_checkpoint
 from etl.sync.context import SyncContext, log
 from etl.sync.writer import PageWrite, deletion_time, write_page
+from etl.view_limits import HIDDEN_WITHOUT, is_refusal
 from etl.walkers import Doc, Future, bounded_watermark, doc_ms, fetch_delta, fetch_offset_pages
 
 ROOMS = Room.__table__
@@ -92,7 +93,16 @@ def _changed_rooms(
         log.info(
             "%s not available to this token (%s); using the caller's rooms", endpoint.name, exc
         )
+        _note_refusal(ctx, endpoint, exc)
     return found
+
+
+def _note_refusal(ctx: SyncContext, endpoint: Endpoint, exc: ApiError) -> None:
+    """A listing refused for want of a permission leaves rooms unseen: the run must say so."""
+    if is_refusal(exc):
+        for permission in endpoint.permissions:
+            if permission in HIDDEN_WITHOUT:
+                ctx.summary.limit_view(permission)
 
 
 def _admin_room_ids(
@@ -117,6 +127,7 @@ def _admin_room_ids(
                 docs[room_id] = _room_info(ctx, room_id, rejected) or doc
     except (PermissionDeniedError, BadRequestError) as exc:
         log.info("rooms.adminRooms not available to this token (%s)", exc)
+        _note_refusal(ctx, ADMIN_ROOMS, exc)
         return None
     return listed
 

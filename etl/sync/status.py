@@ -13,6 +13,7 @@ from etl.config import ALL_RESOURCES
 from etl.schema import metadata
 from etl.schema.bookkeeping import Quarantine
 from etl.state import load_checkpoint, recent_runs
+from etl.view_limits import describe, recorded_view_limits
 
 TABLES = {"members": "room_members", "threads": "messages"}
 
@@ -63,6 +64,7 @@ def resource_status(engine: Engine) -> dict[str, Any]:
         ).all()
         quarantined = conn.execute(select(func.count()).select_from(Quarantine)).scalar_one()
         runs = recent_runs(conn, 5)
+        view_limits = recorded_view_limits(conn)
     return {
         "resources": resources,
         "unreadable_rooms": [
@@ -70,6 +72,8 @@ def resource_status(engine: Engine) -> dict[str, Any]:
             for r in unreadable
         ],
         "quarantined": int(quarantined),
+        # what the token could not enumerate at the last runs that listed rooms and teams
+        "view_limits": view_limits,
         "last_runs": [
             {
                 "id": run["id"],
@@ -123,6 +127,8 @@ def render_status(report: dict[str, Any], console: Console) -> None:
         for room in unreadable:
             rooms.add_row(room["id"], room["name"] or "", room["type"] or "", room["reason"] or "")
         console.print(rooms)
+    for permission, hides in report["view_limits"].items():
+        console.print(f"[yellow]{describe(permission, hides)}[/yellow]")
     if report["quarantined"]:
         console.print(f"{report['quarantined']} record(s) in quarantine (table `quarantine`)")
     runs = report["last_runs"]

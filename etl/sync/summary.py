@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from etl.errors import Classification, classify
+from etl.view_limits import HIDDEN_WITHOUT
 
 
 @dataclass
@@ -53,6 +54,8 @@ class SyncSummary:
     failures: list[Failure] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # resource -> missing permission
     reconciled: list[str] = field(default_factory=list)
+    # permissions the token lacks to list everything -> what that hides (the run stays `ok`)
+    view_limits: dict[str, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def counts(self, resource: str) -> ResourceCounts:
@@ -78,6 +81,11 @@ class SyncSummary:
         with self._lock:
             self.failures.append(Failure.of(resource, exc, expected=True))
             self.skipped[resource] = str(exc)
+
+    def limit_view(self, permission: str) -> None:
+        """A listing was refused for want of `permission`: the run sees only part of the server."""
+        with self._lock:
+            self.view_limits[permission] = HIDDEN_WITHOUT.get(permission, "what only it lists")
 
     @property
     def classification(self) -> Classification | None:
@@ -115,4 +123,5 @@ class SyncSummary:
             "classification": self.classification,
             "skipped": dict(self.skipped),
             "reconciled": list(self.reconciled),
+            "view_limits": dict(sorted(self.view_limits.items())),
         }

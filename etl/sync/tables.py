@@ -132,6 +132,8 @@ def sync_scan_table(ctx: SyncContext, resource: str) -> None:
             raise
         # Only the caller's share (teams.list): absent rows are not deletions.
         log.info("%s: %s not permitted, listing the caller's own", resource, spec.full.name)
+        for permission in spec.full.permissions:
+            ctx.summary.limit_view(permission)
         _write_scan(ctx, spec, _listing(ctx, FALLBACKS[resource]), diff=False)
         return
     _write_scan(ctx, spec, listing, diff=True)

@@ -199,6 +199,6 @@ def _apply_side_writes(
     for bad in item.rejected:
         save_quarantine(conn, page.resource, bad.raw, bad.reason, ctx.run_id, bad.record_id)
     for room_id, reason in page.room_access.items():
-        set_room_readable(conn, room_id, reason is None, reason)
+        set_room_readable(conn, room_id, reason is None, reason, seq)
     for room_id, member_records in item.members.items():
         replace_room_members(conn, room_id, member_records, seq)

@@ -46,7 +46,7 @@ def test_upsert_is_idempotent(db_engine: Engine) -> None:
 def test_update_replaces_children_and_keeps_bookkeeping(db_engine: Engine) -> None:
     save(db_engine, "rooms", [samples.room()])
     with db_engine.begin() as conn:
-        set_room_readable(conn, "GENERAL", False, "403 from channels.messages")
+        set_room_readable(conn, "GENERAL", False, "403 from channels.messages", 99)
     save(db_engine, "messages", [samples.message()])
     edited = samples.message(msg="edited", reactions={":tada:": {"usernames": ["bob"]}}, urls=[])
     save(db_engine, "messages", [edited])

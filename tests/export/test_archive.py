@@ -72,7 +72,7 @@ def test_archive_types_partitions_and_compression(sqlite_url: str, tmp_path: Pat
     assert schema.field("pinned").type == pa.bool_()
     assert schema.field("change_seq").type == pa.int64()
     assert "rid" not in schema.names  # in the path, not in the file
-    users = pq.read_table(out / "users" / "part-00000.parquet")
+    users = pq.read_table(out / manifest["tables"]["users"]["files"][0]["path"])
     assert users.schema.field("utc_offset").type == pa.float64()
     # Big partitions are cut into row groups of the configured size.
     big = max(manifest["tables"]["messages"]["files"], key=lambda f: f["rows"])
@@ -120,3 +120,32 @@ def test_room_values_never_leave_the_output_dir(sqlite_url: str, tmp_path: Path)
     assert sorted(set(back.column("rid").to_pylist())) == sorted(ODD_ROOMS)
     assert verify_archive(str(out)) == []
     assert manifest["tables"]["messages"]["rows"] == 8
+
+
+# Escaped, each is longer than a folder name may be; the first two share their first 300 chars.
+LONG_ROOMS = ("r" * 300 + "-one", "r" * 300 + "-two", "ü😀" * 60)
+
+
+def _full_rids(table: pa.Table, manifest: dict) -> set[tuple[str, str]]:
+    """(id, rid) with shortened partition values mapped back through the manifest."""
+    whole = manifest["tables"]["messages"]["shortened_partitions"]["rid"]
+    rows = zip(table.column("id").to_pylist(), table.column("rid").to_pylist(), strict=True)
+    return {(mid, whole.get(rid, rid)) for mid, rid in rows}
+
+
+def test_room_ids_too_long_for_a_folder_name(db_engine: sa.Engine, tmp_path: Path) -> None:
+    seed_workspace(db_engine, rooms=(*LONG_ROOMS, "GENERAL"), per_room=2)
+    out = tmp_path / "archive"
+    manifest = export_archive(db_engine, str(out))
+
+    folders = [p.name for p in (out / "messages").iterdir()]
+    assert len(folders) == 4 and all(len(name.encode()) <= 255 for name in folders)
+    assert "rid=GENERAL" in folders
+    assert verify_archive(str(out)) == []
+    expected = {(mid, row["rid"]) for mid, row in db_rows(db_engine, "messages").items()}
+    assert _full_rids(_read(out, "messages"), manifest) == expected
+    assert len(manifest["tables"]["messages"]["shortened_partitions"]["rid"]) == 3
+
+    again = export_archive(db_engine, str(out))  # the same ids, a new generation
+    assert verify_archive(str(out)) == []
+    assert _full_rids(_read(out, "messages"), again) == expected

@@ -13,19 +13,27 @@ from etl.client import Credentials, RocketChatClient
 from etl.config import load_settings
 from etl.export import export_archive, export_feed, verify_archive
 from etl.schema import CHILD_TABLES, SYNCED_TABLES
+from etl.simulator.clock import iso
 from etl.sync import run_sync
 from tests.export._data import arrow_rows, db_rows
 from tests.export._replay import replay
 from tests.export.test_archive import _read
 
 
-def _sync(server: Any, ws: Any, engine: sa.Engine, policy: str = "keep") -> None:
+def _sync(
+    server: Any,
+    ws: Any,
+    engine: sa.Engine,
+    policy: str = "keep",
+    full: bool = False,
+    resources: list[str] | None = None,
+) -> None:
     overrides = {"server.url": server.url, "database.url": str(engine.url)}
     settings = load_settings(None, {**overrides, "sync.deletion_policy": policy}, environ={})
     admin = ws.credentials["admin"]
     creds = Credentials(user_id=admin["user_id"], token=admin["token"])
     with RocketChatClient(server.url, creds) as client:
-        summary = run_sync(settings, client, engine)
+        summary = run_sync(settings, client, engine, resources, full=full)
     assert summary.status == "ok", summary.errors
 
 
@@ -72,3 +80,40 @@ def test_feed_over_real_syncs_replays_to_the_database(
     export_archive(db_engine, str(archive))
     assert verify_archive(str(archive)) == []
     assert arrow_rows(_read(archive, "messages"), "messages") == db_rows(db_engine, "messages")
+
+
+def _unreadable(engine: sa.Engine) -> set[str]:
+    return {r["id"] for r in db_rows(engine, "rooms").values() if not r["readable"]}
+
+
+def test_readability_reaches_the_feed_and_only_when_it_changes(
+    db_engine: sa.Engine, sim_workspace: Any, sim_server: Callable[..., Any], tmp_path: Path
+) -> None:
+    """The admin (roles admin, user) loses `view-c-room`: the channels it has not joined become
+    unreadable while their room documents stay the same. The feed must carry the new
+    `readable`, and a run that learns nothing new must not export the rooms again."""
+    server = sim_server(rate_limit=None)
+    out = tmp_path / "feed"
+    _sync(server, sim_workspace, db_engine)
+    export_feed(db_engine, str(out))
+    before = _unreadable(db_engine)
+    ws = sim_workspace
+    permission = ws.permissions["view-c-room"]
+    permission["roles"] = [r for r in permission["roles"] if r not in ("admin", "user")]
+    ws.clock.advance(60)
+    permission["_updatedAt"] = iso(ws.now())
+    # Every room walked again (messages only: a member listing restamps its room anyway).
+    _sync(server, ws, db_engine, full=True, resources=["messages"])
+    second = export_feed(db_engine, str(out))
+    unreadable = _unreadable(db_engine)
+    assert unreadable - before, "revoking view-c-room made no room unreadable"
+    assert second.changes.get("rooms", 0) == len(unreadable - before)
+    state = replay(out)
+    assert state["rooms"] == db_rows(db_engine, "rooms")
+    assert {r["id"] for r in state["rooms"].values() if not r["readable"]} == unreadable
+
+    ws.clock.advance(60)
+    _sync(server, ws, db_engine, full=True, resources=["messages"])  # nothing changed
+    third = export_feed(db_engine, str(out))
+    assert third.changes.get("rooms", 0) == 0
+    assert replay(out)["rooms"] == db_rows(db_engine, "rooms")

@@ -16,6 +16,7 @@ from etl.db import open_database
 from etl.export import export_archive, export_feed, verify_archive
 from tests.export._data import arrow_rows, db_rows, seed_workspace
 from tests.export._replay import replay
+from tests.export.test_archive import LONG_ROOMS, _full_rids
 
 BUCKET = "rcetl-test"
 
@@ -94,6 +95,29 @@ def test_archive_to_s3_round_trips_and_verifies(s3: str, engine: sa.Engine) -> N
         stream.write(b"not parquet any more")
     size = manifest["tables"]["users"]["files"][0]["bytes"]
     assert verify_archive(uri) == [f"{victim}: changed (size 20 vs {size}, sha256 differs)"]
+
+
+def test_long_room_ids_on_s3(s3: str, sqlite_url: str) -> None:
+    engine = open_database(sqlite_url)
+    seed_workspace(engine, rooms=LONG_ROOMS, per_room=2)
+    uri = f"s3://{BUCKET}/long"
+    manifest = export_archive(engine, uri)
+    export_archive(engine, uri)
+    manifest = export_archive(engine, uri)  # re-archived twice: the old generations are gone
+
+    assert verify_archive(uri) == []
+    fs = _s3fs(s3)
+    keys = [i.path for i in fs.get_file_info(pafs.FileSelector(f"{BUCKET}/long", recursive=True))]
+    assert all(len(part.encode()) <= 255 for key in keys for part in key.split("/"))
+    assert len([k for k in keys if k.endswith(".parquet") and "/messages/" in k]) == len(
+        manifest["tables"]["messages"]["files"]
+    )
+    messages = ds.dataset(
+        f"{BUCKET}/long/messages", filesystem=fs, format="parquet", partitioning="hive"
+    ).to_table()
+    expected = {(mid, row["rid"]) for mid, row in db_rows(engine, "messages").items()}
+    assert _full_rids(messages, manifest) == expected
+    engine.dispose()
 
 
 def test_feed_to_s3_replays(s3: str, engine: sa.Engine) -> None:

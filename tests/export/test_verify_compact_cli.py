@@ -33,15 +33,16 @@ def test_verify_reports_changed_missing_extra_and_leftovers(
 ) -> None:
     out = tmp_path / "a"
     manifest = export_archive(engine, str(out))
-    users = out / "users" / "part-00000.parquet"
+    name = f"part-00000-{manifest['generation']}.parquet"
+    users = out / "users" / name
     pq.write_table(pq.read_table(users).slice(1), users)  # a valid Parquet file, one row short
-    (out / "rooms" / "part-00000.parquet").unlink()
+    (out / "rooms" / name).unlink()
     (out / "rooms" / "stray.parquet").write_bytes(b"x")
     (out / "roles" / ".part-00000.parquet.tmp-0123456789ab").write_bytes(b"half")
 
     problems = verify_archive(str(out))
-    assert any(p.startswith("users/part-00000.parquet: changed") for p in problems)
-    assert "rooms/part-00000.parquet: missing" in problems
+    assert any(p.startswith(f"users/{name}: changed") for p in problems)
+    assert f"rooms/{name}: missing" in problems
     assert "rooms/stray.parquet: extra file not in the manifest" in problems
     assert (
         "roles/.part-00000.parquet.tmp-0123456789ab: leftover temporary file not in the manifest"
@@ -52,7 +53,7 @@ def test_verify_reports_changed_missing_extra_and_leftovers(
 
     result = CliRunner().invoke(cli, ["export", "verify", str(out)])
     assert result.exit_code == 1
-    assert "rooms/part-00000.parquet: missing" in result.output
+    assert f"rooms/{name}: missing" in result.output
 
 
 def test_verify_reports_row_count_mismatch(engine: sa.Engine, tmp_path: Path) -> None:

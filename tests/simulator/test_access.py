@@ -124,10 +124,16 @@ def test_error_bodies_and_status_codes(sim_workspace: Workspace, sim_server) -> 
         "error": "Resource not found",
     }
     with client(server, "user") as limited:
-        forbidden = limited.get("rooms.adminRooms")
+        forbidden = limited.get("groups.listAll")
+        # findAdminRooms throws a plain Error: the REST layer's `failure`, a 400
+        refused = limited.get("rooms.adminRooms")
     assert forbidden.status_code == 403 and forbidden.json() == {
         "success": False,
         "error": "unauthorized",
+    }
+    assert refused.status_code == 400 and refused.json() == {
+        "success": False,
+        "error": "error-not-authorized",
     }
 
 
