@@ -71,7 +71,7 @@ def probe_view_limits(client: Any) -> dict[str, str]:
 
 def recorded_view_limits(conn: Connection) -> dict[str, str]:
     """The view limits the latest finished runs met: per resource (rooms, teams), those of the
-    newest run that listed it. Runs recorded before migration 0007 count as unlimited."""
+    newest run that listed it. Runs recorded before migration 0003 count as unlimited."""
     runs = SyncRun.__table__
     query = (
         select(runs.c.resources, runs.c.view_limits)

@@ -1,6 +1,6 @@
 """sync_runs: the permissions a run's token lacked to enumerate everything (view_limits)
 
-Revision ID: 0007
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-24 10:00:00.000000
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import etl.schema.types
 
-revision: str = "0007"
+revision: str = "0003"
 down_revision: str | Sequence[str] | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
