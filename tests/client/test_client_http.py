@@ -67,7 +67,7 @@ def test_typed_errors_are_not_retried(sim_server) -> None:
     server = sim_server()
     with token_client(server, "user") as client:
         with pytest.raises(PermissionDeniedError) as denied:
-            client.get("rooms.adminRooms", {"count": 1})
+            client.get("groups.listAll", {"count": 1})
         with pytest.raises(BadRequestError) as bad:
             client.get("channels.list", {"sort": '{"name": 2}'})
         with pytest.raises(NotFoundError) as missing:
@@ -262,7 +262,7 @@ def test_secrets_never_reach_the_logs(sim_server, caplog: pytest.LogCaptureFixtu
         client.get("me")  # 401, logs in again
         seen_tokens.append(client._auth_headers["X-Auth-Token"])  # the session token
         with pytest.raises(PermissionDeniedError):
-            client.get("rooms.adminRooms")
+            client.get("groups.listAll")
         text_of_client = repr(client)
     with (
         RocketChatClient(
