@@ -11,6 +11,7 @@ the next run redoes exactly that range; a committed range is never applied twice
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -141,9 +142,10 @@ def _apply(
     tx: Transaction,
     spec: ChangeTable,
     run: TableRun,
+    keys: list[str] | None,
     batch_rows: int,
 ) -> None:
-    """Delete the changed keys and append their live rows; or replace every row, when columns
+    """Delete the changed keys (None on a first load) and append their live rows; or replace every row, when columns
     were added (the migration may have filled them without moving `change_seq`) or when most
     of the table changed (one rewrite beats a delete listing every id)."""
     from pyiceberg.expressions import AlwaysTrue, In
@@ -151,8 +153,7 @@ def _apply(
     low, high = run.from_change_seq, run.to_change_seq
     props = {SEQ_FROM: str(low), SEQ_TO: str(high), VERSION_PROPERTY: tool_version()}
     where = live_rows_where(spec, low, high)
-    if low > 0:
-        keys = read_keys(conn, spec, low, high)
+    if keys is not None:
         run.deleted_keys = len(keys)
         held = _row_count(tx.table_metadata.current_snapshot())
         run.rewritten = bool(run.evolved) or (held > 0 and len(keys) > REWRITE_SHARE * held)
@@ -160,7 +161,9 @@ def _apply(
             where = live_rows_where(spec, 0, high)
             tx.delete(AlwaysTrue(), snapshot_properties=props)
         elif keys:
-            tx.delete(In(spec.key, keys), snapshot_properties=props)
+            with warnings.catch_warnings():  # keys of new rows match nothing, as expected
+                warnings.filterwarnings("ignore", "Delete operation did not match")
+                tx.delete(In(spec.key, keys), snapshot_properties=props)
     schema = arrow_schema(spec.table)
     order = list(spec.table.primary_key.columns)
     batches = iter_batches(conn, spec.table, where, order, batch_rows)
@@ -187,14 +190,15 @@ def export_iceberg(
         for spec in change_tables(schema):
             iceberg, evolved = ensure_table(catalog, options.namespace, spec.table)
             low = table_position(iceberg)
-            if low >= high and not (evolved and low > 0):
-                continue
+            keys = read_keys(conn, spec, low, high) if low > 0 else None
+            if (low >= high or keys == []) and not (evolved and low > 0):
+                continue  # nothing of this table moved: no commit at all
             run = TableRun(spec.name, low, high, evolved=evolved)
             run.snapshot_before = iceberg.metadata.current_snapshot_id
             with iceberg.transaction() as tx:
                 if iceberg.properties.get(VERSION_PROPERTY) != tool_version():
                     tx.set_properties({VERSION_PROPERTY: tool_version()})
-                _apply(conn, tx, spec, run, options.batch_rows)
+                _apply(conn, tx, spec, run, keys, options.batch_rows)
             result.tables[spec.name] = run
     return result
 
