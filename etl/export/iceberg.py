@@ -145,9 +145,9 @@ def _apply(
     keys: list[str] | None,
     batch_rows: int,
 ) -> None:
-    """Delete the changed keys (None on a first load) and append their live rows; or replace every row, when columns
-    were added (the migration may have filled them without moving `change_seq`) or when most
-    of the table changed (one rewrite beats a delete listing every id)."""
+    """Delete the changed keys (None on a first load) and append their live rows; or replace
+    every row, when columns were added (the migration may have filled them without moving
+    `change_seq`) or when most of the table changed (one rewrite beats a delete of every id)."""
     from pyiceberg.expressions import AlwaysTrue, In
 
     low, high = run.from_change_seq, run.to_change_seq
