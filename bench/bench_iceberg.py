@@ -24,15 +24,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_export import build_database  # noqa: E402
+from bench_export import build_database
 
-from etl.db import open_database  # noqa: E402
-from etl.export import export_archive  # noqa: E402
-from etl.export.iceberg import export_iceberg  # noqa: E402
-from etl.export.iceberg_catalog import IcebergOptions  # noqa: E402
-from etl.load import mark_deleted, next_change_seq, save_records  # noqa: E402
-from etl.normalise import normalise  # noqa: E402
-from etl.simulator import build_workspace  # noqa: E402
+from etl.db import open_database
+from etl.export import export_archive
+from etl.export.iceberg import export_iceberg
+from etl.export.iceberg_catalog import IcebergOptions
+from etl.load import mark_deleted, next_change_seq, save_records
+from etl.normalise import normalise
+from etl.simulator import build_workspace
 
 
 def change_messages(url: str, size: str, share: float) -> tuple[int, int]:
