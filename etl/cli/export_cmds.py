@@ -231,9 +231,16 @@ def iceberg_cmd(app: AppContext, warehouse: str | None, compact: bool) -> None:
       rcetl export iceberg --warehouse s3://bucket/iceberg
       rcetl export iceberg --compact                  # e.g. weekly
     """
-    from etl.export.iceberg import describe, export_iceberg
-    from etl.export.iceberg_catalog import IcebergOptions
-    from etl.export.iceberg_compact import compact_iceberg
+    try:
+        from pyiceberg.exceptions import CommitFailedException
+
+        from etl.export.iceberg import describe, export_iceberg
+        from etl.export.iceberg_catalog import IcebergOptions
+        from etl.export.iceberg_compact import compact_iceberg
+    except ImportError:
+        raise click.ClickException(
+            "export iceberg needs pyiceberg: pip install 'rocketchat-etl[iceberg]'"
+        ) from None
 
     settings = app.settings
     options = IcebergOptions.from_settings(settings)
@@ -243,6 +250,9 @@ def iceberg_cmd(app: AppContext, warehouse: str | None, compact: bool) -> None:
     try:
         result = _run("export iceberg", export_iceberg, engine, options)
         compacted = _run("export iceberg --compact", compact_iceberg, options) if compact else None
+    except CommitFailedException as exc:
+        # Another writer (a second run, an engine's maintenance) committed to the table first.
+        raise click.ClickException(f"export iceberg: {exc}; run it again") from None
     finally:
         engine.dispose()
     for line in describe(result) or [f"nothing changed since change_seq {result.change_seq}"]:

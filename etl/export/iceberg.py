@@ -203,12 +203,6 @@ def export_iceberg(
     return result
 
 
-def read_iceberg_table(options: IcebergOptions, name: str) -> pa.Table:
-    """A table's current snapshot as Arrow (for checks and small reads)."""
-    catalog = open_catalog(options)
-    return catalog.load_table((options.namespace, name)).scan().to_arrow()
-
-
 def iceberg_table_names(schema: sa.MetaData = metadata) -> list[str]:
     return [spec.name for spec in change_tables(schema)]
 

@@ -22,10 +22,6 @@ if TYPE_CHECKING:
     from etl.config import Settings
 
 
-class IcebergUnavailableError(RuntimeError):
-    """pyiceberg is not installed (the optional extra `[iceberg]`)."""
-
-
 @dataclass(frozen=True)
 class IcebergOptions:
     """`catalog_uri`: catalog to use (None: the SQL catalog in `database_url`); `warehouse`:
@@ -88,13 +84,9 @@ def _sql_uri(database_url: str) -> str:
 
 def open_catalog(options: IcebergOptions) -> Catalog:
     """The configured catalog, with the warehouse namespace created if missing."""
-    try:
-        from pyiceberg.catalog import load_catalog
-        from pyiceberg.exceptions import NamespaceAlreadyExistsError
-    except ImportError as exc:  # pragma: no cover - the extra is part of [dev]
-        raise IcebergUnavailableError(
-            "Iceberg export needs pyiceberg: pip install 'rocketchat-etl[iceberg]'"
-        ) from exc
+    from pyiceberg.catalog import load_catalog
+    from pyiceberg.exceptions import NamespaceAlreadyExistsError
+
     warehouse = warehouse_uri(options.warehouse)
     properties: dict[str, Any] = {
         "uri": options.catalog_uri or _sql_uri(options.database_url),
