@@ -172,6 +172,21 @@ class SyncSettings(_Strict):
     retries: RetrySettings = RetrySettings()
 
 
+class IcebergSettings(_Strict):
+    # A catalog URI pyiceberg understands (a SQLAlchemy URL for its SQL catalog, http(s):// for a
+    # REST catalog); unset means a SQL catalog in the product's own database (database.url).
+    catalog: str | None = None
+    catalog_name: str = "rcetl"
+    namespace: str = "rocketchat"
+    # Where data and metadata files go: a folder or s3://bucket/prefix (export.endpoint_url and
+    # the AWS environment apply, as for Parquet exports).
+    warehouse: str = "warehouse"
+    # `rcetl export iceberg --compact` expires snapshots older than this (the current one stays).
+    snapshot_retention: Duration = 7 * 86400.0
+    # ...and rewrites a partition holding more than one data file smaller than this.
+    small_file_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+
+
 class ExportSettings(_Strict):
     out: str = "export"
     compression: Literal["zstd", "snappy", "gzip", "none"] = "zstd"
@@ -179,6 +194,7 @@ class ExportSettings(_Strict):
     batch_size: int = Field(default=16_384, ge=1_000)
     # S3-compatible servers (MinIO, Ceph...); unset means AWS, or AWS_ENDPOINT_URL when that is set.
     endpoint_url: AnyHttpUrl | None = None
+    iceberg: IcebergSettings = IcebergSettings()
 
 
 class ScheduleSettings(_Strict):

@@ -89,11 +89,16 @@ def alembic_config() -> Config:
     return config
 
 
+# Created by pyiceberg's SQL catalog in the product's database (etl/export/iceberg_catalog.py).
+ICEBERG_CATALOG = ("iceberg_tables", "iceberg_namespace_properties")
+
+
 def include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    """Autogenerate filter: views are created by hand in migrations, never diffed as tables."""
-    return not (type_ == "table" and name in VIEWS)
+    """Autogenerate filter: views are created by hand in migrations, never diffed as tables;
+    the tables of pyiceberg's SQL catalog (`rcetl export iceberg`) belong to pyiceberg."""
+    return not (type_ == "table" and (name in VIEWS or (reflected and name in ICEBERG_CATALOG)))
 
 
 def head_revision() -> str | None:

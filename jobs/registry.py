@@ -57,10 +57,24 @@ def run_export_job(spec: JobSpec, ctx: JobContext) -> dict[str, Any]:
     return {"rows": rows, "feed_run": result.run, "files": len(result.files)}
 
 
+def run_iceberg_job(spec: JobSpec, ctx: JobContext) -> dict[str, Any]:
+    # Current-state Iceberg tables: one transaction per table whose change_seq moved.
+    from etl.export.iceberg import export_iceberg
+    from etl.export.iceberg_catalog import IcebergOptions
+
+    result = export_iceberg(ctx.engine, IcebergOptions.from_settings(ctx.settings))
+    rows = {
+        f"iceberg.{name}": {"appended": run.appended, "replaced_keys": run.deleted_keys}
+        for name, run in sorted(result.tables.items())
+    }
+    return {"rows": rows, "change_seq": result.change_seq, "tables": len(result.tables)}
+
+
 JOBS: dict[JobKind, Callable[[JobSpec, JobContext], dict[str, Any]]] = {
     "sync": run_sync_job,
     "reconcile": run_reconcile_job,
     "export": run_export_job,
+    "iceberg": run_iceberg_job,
 }
 
 

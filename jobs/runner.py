@@ -30,7 +30,7 @@ from jobs.runs import (
     record_next_run,
     record_start,
 )
-from jobs.schedule import JobSpec, backoff_next_run
+from jobs.schedule import EXPORT_KINDS, JobSpec, backoff_next_run
 from jobs.status import describe_job, health_report
 
 log = logging.getLogger("jobs")
@@ -185,7 +185,7 @@ class JobRunner:
             last = self.rows[job_id].last_success_at or self.started_at
             lag = max(0.0, (now - last).total_seconds())
             by_job[job_id] = lag
-            if spec.kind == "export":
+            if spec.kind in EXPORT_KINDS:
                 continue
             for resource in spec.resources or self.ctx.settings.sync.resources:
                 by_resource[resource] = min(lag, by_resource.get(resource, lag))

@@ -14,7 +14,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from etl.config import ALL_RESOURCES, ScheduleSettings, Settings
 from etl.errors import ConfigError
 
-JobKind = Literal["sync", "reconcile", "export"]
+JobKind = Literal["sync", "reconcile", "export", "iceberg"]
+# Jobs that only read the synced tables (they write their own state and files).
+EXPORT_KINDS: tuple[str, ...] = ("export", "iceberg")
 
 # Used when config.yaml has no `schedules:` section. Rooms and messages move all day; users and the
 # small tables change rarely; reconciliation (full id listings, finds deletions the deltas cannot
@@ -31,7 +33,8 @@ DEFAULT_SCHEDULES: dict[str, ScheduleSettings] = {
 
 # Executors: every job that writes synced tables (sync, reconcile) goes to the one-thread "writer"
 # executor, so two of them never write the same tables at once (and SQLite has one writer anyway).
-# The export only reads synced tables and writes export_state, so it gets its own thread.
+# The exports (Parquet feed, Iceberg tables) only read synced tables, so they get their own thread.
+# The `iceberg*` kind is not a default: it needs the optional extra `[iceberg]`.
 WRITER_EXECUTOR = "writer"
 EXPORT_EXECUTOR = "export"
 
@@ -51,7 +54,7 @@ class JobSpec:
 
     @property
     def executor(self) -> str:
-        return EXPORT_EXECUTOR if self.kind == "export" else WRITER_EXECUTOR
+        return EXPORT_EXECUTOR if self.kind in EXPORT_KINDS else WRITER_EXECUTOR
 
 
 def build_job_specs(settings: Settings) -> list[JobSpec]:
@@ -82,23 +85,24 @@ def _spec(job_id: str, schedule: ScheduleSettings, settings: Settings) -> JobSpe
     resources = tuple(schedule.resources) if schedule.resources else None
     if resources is None and job_id in ALL_RESOURCES:
         resources = (job_id,)
-    if kind == "export" and schedule.resources:
-        raise ScheduleError(f"schedules.{job_id}: an export job takes no resources")
+    if kind in EXPORT_KINDS and schedule.resources:
+        raise ScheduleError(f"schedules.{job_id}: an {kind} job takes no resources")
     trigger, describe = make_trigger(job_id, schedule)
     return JobSpec(job_id, kind, resources, trigger, schedule.enabled, describe)
 
 
 def job_kind(job_id: str, schedule: ScheduleSettings) -> JobKind:
-    """The id says what a job does: `export*`, `reconcile*`, `sync*` or a resource name; any
-    other id must list its `resources` (then it is a sync). A typo must not become a full sync."""
-    for kind in ("export", "reconcile", "sync"):
+    """The id says what a job does: `export*`, `iceberg*`, `reconcile*`, `sync*` or a resource
+    name; any other id must list its `resources` (then it is a sync). A typo must not become a
+    full sync."""
+    for kind in ("export", "iceberg", "reconcile", "sync"):
         if job_id.startswith(kind):
             return kind  # type: ignore[return-value]
     if job_id in ALL_RESOURCES or schedule.resources:
         return "sync"
     raise ScheduleError(
-        f"schedules.{job_id}: unknown job {job_id!r}: name it sync*, reconcile*, export* or after "
-        f"a resource ({', '.join(ALL_RESOURCES)}), or give it `resources:`"
+        f"schedules.{job_id}: unknown job {job_id!r}: name it sync*, reconcile*, export*, "
+        f"iceberg* or after a resource ({', '.join(ALL_RESOURCES)}), or give it `resources:`"
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -91,6 +92,7 @@ def export_group() -> None:
       rcetl export verify archive-2024
       rcetl export feed --out warehouse/feed      # run it on a schedule
       rcetl export compact warehouse/feed
+      rcetl export iceberg                        # current-state Iceberg tables
     """
 
 
@@ -206,3 +208,49 @@ def compact_cmd(app: AppContext, out: str, tables: tuple[str, ...]) -> None:
         click.echo(f"skipped {note}")
     if not result.merged:
         click.echo("nothing to compact (every folder already holds one file)")
+
+
+@export_group.command("iceberg")
+@click.option("--warehouse", default=None, help="Folder or s3:// URI.  [default: setting]")
+@click.option("--compact", is_flag=True, help="Then rewrite small files and expire old snapshots.")
+@pass_app
+def iceberg_cmd(app: AppContext, warehouse: str | None, compact: bool) -> None:
+    """Bring the Apache Iceberg tables (one per synced and child table) up to date.
+
+    Each table gets one transaction with the rows whose change_seq moved since its last
+    snapshot; the catalog is export.iceberg.catalog, else a SQL catalog in the database.
+
+    \b
+    Example:
+      rcetl export iceberg                            # into export.iceberg.warehouse
+      rcetl export iceberg --warehouse s3://bucket/iceberg
+      rcetl export iceberg --compact                  # e.g. weekly
+    """
+    try:
+        from pyiceberg.exceptions import CommitFailedException
+
+        from etl.export.iceberg import describe, export_iceberg
+        from etl.export.iceberg_catalog import IcebergOptions
+        from etl.export.iceberg_compact import compact_iceberg
+    except ImportError:
+        raise click.ClickException(
+            "export iceberg needs pyiceberg: pip install 'rocketchat-etl[iceberg]'"
+        ) from None
+
+    settings = app.settings
+    options = IcebergOptions.from_settings(settings)
+    if warehouse:
+        options = replace(options, warehouse=warehouse)
+    engine = open_database(settings.database.url)
+    try:
+        result = _run("export iceberg", export_iceberg, engine, options)
+        compacted = _run("export iceberg --compact", compact_iceberg, options) if compact else None
+    except CommitFailedException as exc:
+        # Another writer (a second run, an engine's maintenance) committed to the table first.
+        raise click.ClickException(f"export iceberg: {exc}; run it again") from None
+    finally:
+        engine.dispose()
+    for line in describe(result) or [f"nothing changed since change_seq {result.change_seq}"]:
+        click.echo(line)
+    for line in compacted.lines() if compacted else []:
+        click.echo(line)

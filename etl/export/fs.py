@@ -60,11 +60,20 @@ class Location:
             self.fs.create_dir(self.full(relative), recursive=True)
 
 
-def _s3_filesystem(endpoint_url: str | None) -> pafs.S3FileSystem:
-    endpoint = (
+def s3_endpoint(endpoint_url: str | None) -> str | None:
+    """The S3-compatible server to use: the setting, else the AWS environment's, else AWS."""
+    return (
         endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
     )
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+
+
+def s3_region() -> str | None:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+
+
+def _s3_filesystem(endpoint_url: str | None) -> pafs.S3FileSystem:
+    endpoint = s3_endpoint(endpoint_url)
+    region = s3_region()
     options: dict[str, str] = {}
     if region:
         options["region"] = region

@@ -1,0 +1,86 @@
+"""Iceberg runs against the plain Parquet archive of the same rows, measured in the same run.
+
+    .venv/bin/python bench/bench_iceberg.py [--size medium] [--changed 0.01] [--db sqlite:///x.db]
+
+The database is built once from the simulator's generator (bench_export.build_database: messages
+and their child tables through normalise + save_records). Then, in this one process:
+- archive: `export_archive` of every table (the plain Parquet export of the same rows);
+- iceberg full: the first `export_iceberg` run (creates and fills every table);
+- iceberg incremental: after `--changed` of the messages were edited (a fifth of them deleted
+  instead, purge policy) in one write transaction, the next run (delete the changed keys,
+  append their rows, one transaction per table).
+Printed: seconds and the ratios full/archive (goal <= 1.5) and incremental/full (goal <= 0.05).
+Only ratios between lines of one run mean anything: the machine is shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_export import build_database
+
+from etl.db import open_database
+from etl.export import export_archive
+from etl.export.iceberg import export_iceberg
+from etl.export.iceberg_catalog import IcebergOptions
+from etl.load import mark_deleted, next_change_seq, save_records
+from etl.normalise import normalise
+from etl.simulator import build_workspace
+
+
+def change_messages(url: str, size: str, share: float) -> tuple[int, int]:
+    """Edit `share` of the messages (a fifth of that share purged instead); returns counts."""
+    docs = list(build_workspace(seed=1, size=size).ground_truth()["messages"].values())
+    picked = random.Random(7).sample(docs, max(1, int(len(docs) * share)))
+    cut = len(picked) // 5
+    deleted, edited = picked[:cut], picked[cut:]
+    records = [normalise("messages", {**d, "msg": f"{d.get('msg', '')} (edited)"}) for d in edited]
+    engine = open_database(url)
+    with engine.begin() as conn:
+        seq = next_change_seq(conn)
+        save_records(conn, "messages", records, seq)
+        mark_deleted(conn, "messages", [(d["_id"], None) for d in deleted], "purge", seq)
+    engine.dispose()
+    return len(edited), len(deleted)
+
+
+def timed(label: str, fn: object, *args: object, **kwargs: object) -> float:
+    start = time.perf_counter()
+    fn(*args, **kwargs)  # type: ignore[operator]
+    seconds = time.perf_counter() - start
+    print(f"{label:<24} {seconds:8.2f} s", flush=True)
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="medium")
+    parser.add_argument("--changed", type=float, default=0.01)
+    parser.add_argument("--db", help="database URL (built when it holds no messages)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-iceberg-") as tmp:
+        url = args.db or f"sqlite:///{tmp}/bench.db"
+        start = time.perf_counter()
+        rows = build_database(url, args.size)
+        print(f"database: {rows} messages ({args.size}) in {time.perf_counter() - start:.1f} s")
+        engine = open_database(url)
+        opts = IcebergOptions(database_url=url, warehouse=f"{tmp}/warehouse")
+        archive = timed("archive (Parquet)", export_archive, engine, f"{tmp}/archive")
+        full = timed("iceberg full run", export_iceberg, engine, opts)
+        edited, deleted = change_messages(url, args.size, args.changed)
+        print(f"changed: {edited} edited, {deleted} purged ({args.changed:.1%} of messages)")
+        incremental = timed("iceberg incremental", export_iceberg, engine, opts)
+        engine.dispose()
+    print(f"full / archive:       {full / archive:6.2f}x  (goal <= 1.5)")
+    print(f"incremental / full:   {incremental / full:6.2%}  (goal <= 5%)")
+
+
+if __name__ == "__main__":
+    main()

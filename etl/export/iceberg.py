@@ -1,0 +1,220 @@
+"""Current-state Apache Iceberg tables, one per synced and child table, kept up to date by runs.
+
+Schemas are the Parquet export's Arrow schemas (`arrow_schema`), rows come from the same reader.
+Each run reads one database snapshot and, per table, takes the `change_seq` range from the
+table's own last snapshot to the database's newest marker, then commits ONE Iceberg transaction:
+delete the changed keys (see etl/export/changes.py), append their live rows. Every snapshot it
+makes records the range in its summary (`rcetl.change-seq-from`/`-to`), and the next run starts
+from there: a run killed before a table's commit leaves that table at its previous snapshot and
+the next run redoes exactly that range; a committed range is never applied twice.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import sqlalchemy as sa
+
+from etl.export.arrow_schema import arrow_schema
+from etl.export.changes import ChangeTable, change_tables, live_rows_where, read_keys
+from etl.export.iceberg_catalog import IcebergOptions, open_catalog
+from etl.export.manifest import tool_version
+from etl.export.reader import iter_batches, read_snapshot
+from etl.export.snapshot import max_change_seq
+from etl.schema import metadata
+
+if TYPE_CHECKING:
+    from pyiceberg.catalog import Catalog
+    from pyiceberg.table import Table, Transaction
+    from pyiceberg.table.snapshots import Snapshot
+
+SEQ_FROM = "rcetl.change-seq-from"
+SEQ_TO = "rcetl.change-seq-to"
+VERSION_PROPERTY = "rcetl.version"
+# Tables partitioned by the month of a timestamp column.
+MONTH_PARTITIONS = {"messages": "ts"}
+# Rows per append inside a table's transaction (bounds memory on a first load).
+APPEND_ROWS = 500_000
+# Above this share of the table's rows, a run rewrites the table instead of deleting keys.
+REWRITE_SHARE = 0.5
+
+
+@dataclass
+class TableRun:
+    """What a run did to one table."""
+
+    name: str
+    from_change_seq: int
+    to_change_seq: int
+    deleted_keys: int = 0
+    appended: int = 0
+    rewritten: bool = False
+    evolved: list[str] = field(default_factory=list)
+    snapshot_before: int | None = None
+
+
+@dataclass
+class IcebergResult:
+    """One run: the database's change marker and the tables it committed (unchanged ones are
+    left out)."""
+
+    warehouse: str
+    namespace: str
+    change_seq: int
+    tables: dict[str, TableRun] = field(default_factory=dict)
+
+    @property
+    def appended(self) -> int:
+        return sum(t.appended for t in self.tables.values())
+
+
+def table_position(table: Table) -> int:
+    """The `change_seq` the table holds: the newest snapshot in its history that recorded one."""
+    snapshot = table.current_snapshot()
+    while snapshot is not None:
+        value = snapshot.summary.additional_properties.get(SEQ_TO) if snapshot.summary else None
+        if value is not None:
+            return int(value)
+        parent = snapshot.parent_snapshot_id
+        snapshot = table.snapshot_by_id(parent) if parent is not None else None
+    return 0
+
+
+def _create(catalog: Catalog, ident: tuple[str, str], schema: pa.Schema, name: str) -> Table:
+    from pyiceberg.transforms import MonthTransform
+
+    properties = {VERSION_PROPERTY: tool_version(), "write.parquet.compression-codec": "zstd"}
+    tx = catalog.create_table_transaction(ident, schema=schema, properties=properties)
+    if name in MONTH_PARTITIONS:
+        column = MONTH_PARTITIONS[name]
+        with tx.update_spec() as spec:
+            spec.add_field(column, MonthTransform(), f"{column}_month")
+    tx.commit_transaction()
+    return catalog.load_table(ident)
+
+
+def ensure_table(catalog: Catalog, namespace: str, table: sa.Table) -> tuple[Table, list[str]]:
+    """The Iceberg table for `table`, created or evolved to its current columns; returns it
+    and the columns added now (a migration added them; they are optional in Iceberg, which
+    cannot add a required column to existing data)."""
+    from pyiceberg.exceptions import NoSuchTableError
+
+    schema = arrow_schema(table)
+    ident = (namespace, str(table.name))
+    try:
+        iceberg = catalog.load_table(ident)
+    except NoSuchTableError:
+        return _create(catalog, ident, schema, str(table.name)), []
+    known = set(iceberg.schema().column_names)
+    missing = [f.with_nullable(True) for f in schema if f.name not in known]
+    if missing:
+        with iceberg.update_schema() as update:
+            update.union_by_name(pa.schema(missing))
+        iceberg = catalog.load_table(ident)
+    return iceberg, [f.name for f in missing]
+
+
+def _row_count(snapshot: Snapshot | None) -> int:
+    if snapshot is None or snapshot.summary is None:
+        return 0
+    return int(snapshot.summary.additional_properties.get("total-records", 0))
+
+
+def _chunks(batches: Iterable[pa.RecordBatch], schema: pa.Schema) -> Iterator[pa.Table]:
+    pending: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in batches:
+        pending.append(batch)
+        rows += batch.num_rows
+        if rows >= APPEND_ROWS:
+            yield pa.Table.from_batches(pending, schema)
+            pending, rows = [], 0
+    if rows:
+        yield pa.Table.from_batches(pending, schema)
+
+
+def _apply(
+    conn: sa.Connection,
+    tx: Transaction,
+    spec: ChangeTable,
+    run: TableRun,
+    keys: list[str] | None,
+    batch_rows: int,
+) -> None:
+    """Delete the changed keys (None on a first load) and append their live rows; or replace
+    every row, when columns were added (the migration may have filled them without moving
+    `change_seq`) or when most of the table changed (one rewrite beats a delete of every id)."""
+    from pyiceberg.expressions import AlwaysTrue, In
+
+    low, high = run.from_change_seq, run.to_change_seq
+    props = {SEQ_FROM: str(low), SEQ_TO: str(high), VERSION_PROPERTY: tool_version()}
+    where = live_rows_where(spec, low, high)
+    if keys is not None:
+        run.deleted_keys = len(keys)
+        held = _row_count(tx.table_metadata.current_snapshot())
+        run.rewritten = bool(run.evolved) or (held > 0 and len(keys) > REWRITE_SHARE * held)
+        if run.rewritten:
+            where = live_rows_where(spec, 0, high)
+            tx.delete(AlwaysTrue(), snapshot_properties=props)
+        elif keys:
+            with warnings.catch_warnings():  # keys of new rows match nothing, as expected
+                warnings.filterwarnings("ignore", "Delete operation did not match")
+                tx.delete(In(spec.key, keys), snapshot_properties=props)
+    schema = arrow_schema(spec.table)
+    order = list(spec.table.primary_key.columns)
+    batches = iter_batches(conn, spec.table, where, order, batch_rows)
+    for chunk in _chunks(batches, schema):
+        tx.append(chunk, snapshot_properties=props)
+        run.appended += chunk.num_rows
+    if tx.table_metadata.current_snapshot_id == run.snapshot_before:
+        # Nothing deleted or appended (a parent changed that has no children): still record
+        # that the range is done, so the next run does not look at it again.
+        tx.append(pa.Table.from_batches([], schema), snapshot_properties=props)
+
+
+def export_iceberg(
+    engine: sa.Engine,
+    options: IcebergOptions,
+    *,
+    schema: sa.MetaData = metadata,
+) -> IcebergResult:
+    """Bring every Iceberg table up to the database's current state (see the module doc)."""
+    catalog = open_catalog(options)
+    result = IcebergResult(options.warehouse, options.namespace, 0)
+    with read_snapshot(engine) as conn:
+        result.change_seq = high = max_change_seq(conn)
+        for spec in change_tables(schema):
+            iceberg, evolved = ensure_table(catalog, options.namespace, spec.table)
+            low = table_position(iceberg)
+            keys = read_keys(conn, spec, low, high) if low > 0 else None
+            if (low >= high or keys == []) and not (evolved and low > 0):
+                continue  # nothing of this table moved: no commit at all
+            run = TableRun(spec.name, low, high, evolved=evolved)
+            run.snapshot_before = iceberg.metadata.current_snapshot_id
+            with iceberg.transaction() as tx:
+                if iceberg.properties.get(VERSION_PROPERTY) != tool_version():
+                    tx.set_properties({VERSION_PROPERTY: tool_version()})
+                _apply(conn, tx, spec, run, keys, options.batch_rows)
+            result.tables[spec.name] = run
+    return result
+
+
+def iceberg_table_names(schema: sa.MetaData = metadata) -> list[str]:
+    return [spec.name for spec in change_tables(schema)]
+
+
+def describe(result: IcebergResult) -> list[str]:
+    """One line per table the run committed."""
+    lines = []
+    for name, run in sorted(result.tables.items()):
+        how = "rewritten" if run.rewritten else f"{run.deleted_keys} keys replaced"
+        extra = f", columns added: {', '.join(run.evolved)}" if run.evolved else ""
+        lines.append(
+            f"{name}: change_seq {run.from_change_seq} -> {run.to_change_seq}, "
+            f"{run.appended} rows appended, {how}{extra}"
+        )
+    return lines

@@ -1,0 +1,1 @@
+"""Adapters that hand the synced database to other tools (dlt)."""
