@@ -213,6 +213,7 @@ def compact_cmd(app: AppContext, out: str, tables: tuple[str, ...]) -> None:
 @export_group.command("iceberg")
 @click.option("--warehouse", default=None, help="Folder or s3:// URI.  [default: setting]")
 @click.option("--compact", is_flag=True, help="Then rewrite small files and expire old snapshots.")
+@wait_option
 @pass_app
 def iceberg_cmd(app: AppContext, warehouse: str | None, compact: bool) -> None:
     """Bring the Apache Iceberg tables (one per synced and child table) up to date.
@@ -241,15 +242,15 @@ def iceberg_cmd(app: AppContext, warehouse: str | None, compact: bool) -> None:
     options = IcebergOptions.from_settings(settings)
     if warehouse:
         options = replace(options, warehouse=warehouse)
-    engine = open_database(settings.database.url)
-    try:
-        result = _run("export iceberg", export_iceberg, engine, options)
-        compacted = _run("export iceberg --compact", compact_iceberg, options) if compact else None
-    except CommitFailedException as exc:
-        # Another writer (a second run, an engine's maintenance) committed to the table first.
-        raise click.ClickException(f"export iceberg: {exc}; run it again") from None
-    finally:
-        engine.dispose()
+    with open_writer(app, "rcetl export iceberg") as engine:
+        try:
+            result = _run("export iceberg", export_iceberg, engine, options)
+            compacted = (
+                _run("export iceberg --compact", compact_iceberg, options) if compact else None
+            )
+        except CommitFailedException as exc:
+            # Another writer (an engine's maintenance) committed to the table first.
+            raise click.ClickException(f"export iceberg: {exc}; run it again") from None
     for line in describe(result) or [f"nothing changed since change_seq {result.change_seq}"]:
         click.echo(line)
     for line in compacted.lines() if compacted else []:
