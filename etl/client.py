@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +171,11 @@ class RocketChatClient:
         """The server's version string. Old servers nest it under `info`; new ones do not."""
         info = self.server_info()
         return str(info.get("version") or info.get("info", {}).get("version") or "unknown")
+
+    def server_now(self) -> datetime:
+        """The server's clock, estimated from the Date headers of its answers (the local clock
+        while the two agree within the header's one-second resolution)."""
+        return datetime.fromtimestamp(self._limiter.server_now_ms() / 1000, tz=UTC)
 
     @property
     def stats(self) -> RequestStats:

@@ -4,6 +4,8 @@ before the app."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from email.utils import formatdate
 from typing import Any
 
 from etl.simulator.faults import FaultPlan
@@ -35,12 +37,25 @@ def endpoint_of(path: str) -> str:
     return path.removeprefix("/api/").strip("/") or "/"
 
 
+def date_header(now_ms: int) -> bytes:
+    """HTTP `Date` (RFC 7231, whole seconds) of the server's clock."""
+    return formatdate(now_ms / 1000, usegmt=True).encode()
+
+
 class FrontDoor:
-    def __init__(self, app: Any, log: RequestLog, faults: FaultPlan, slow_seconds: float) -> None:
+    def __init__(
+        self,
+        app: Any,
+        log: RequestLog,
+        faults: FaultPlan,
+        slow_seconds: float,
+        clock: Callable[[], int] | None = None,
+    ) -> None:
         self.app = app
         self.log = log
         self.faults = faults
         self.slow_seconds = slow_seconds
+        self.clock = clock  # epoch ms of the simulated server; stamps every answer's Date
         self._counter = 0
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
@@ -61,6 +76,10 @@ class FrontDoor:
             # the client holds its answer (tests count requests right after a call returns).
             if message["type"] == "http.response.start":
                 record(message["status"])
+                if self.clock is not None:
+                    # A real server's Date is its own clock: the simulated one, which tests move.
+                    date = (b"date", date_header(self.clock()))
+                    message = {**message, "headers": [*message.get("headers", []), date]}
             await send(message)
 
         try:

@@ -31,7 +31,9 @@ class SimServer:
         self.request_log = RequestLog()
         api = ApiApp(ws, self.options)
         faults = FaultPlan(self.options.fault_specs(), self.options.fault_seed)
-        self.app = FrontDoor(api.starlette, self.request_log, faults, self.options.slow_seconds)
+        self.app = FrontDoor(
+            api.starlette, self.request_log, faults, self.options.slow_seconds, ws.now
+        )
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.activity: Activity | None = None
@@ -51,6 +53,7 @@ class SimServer:
             log_level="warning",
             lifespan="off",
             timeout_keep_alive=60,
+            date_header=False,  # FrontDoor sends the simulated clock's Date instead
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

@@ -49,7 +49,7 @@ def walk_room_fallback(
     mode: MessageMode,
     stored_ids: Callable[[SyncContext, str], set[str]],
 ) -> Iterator[PageWrite]:
-    from etl.sync.messages import split_messages
+    from etl.sync.messages import history_clones, split_messages
 
     cp = task.checkpoint
     fresh = cp is None or cp.watermark_ms is None or task.reconcile
@@ -64,7 +64,9 @@ def walk_room_fallback(
             upserts, removed = split_messages(updated)
             removed += [(doc["_id"], deletion_time(doc)) for doc in deleted if doc.get("_id")]
             watermark = max([since, *(doc_ms(doc) for doc in updated)]) or None
-            yield _final(task, watermark, upserts, removed)
+            final = _final(task, watermark, upserts, removed)
+            final.clones = history_clones(updated)
+            yield final
             return
     yield from _walk_offset(ctx, task, stored_ids, split_messages)
 
@@ -75,6 +77,8 @@ def _walk_offset(
     stored_ids: Callable[[SyncContext, str], set[str]],
     split: Callable[..., tuple[list, list]],
 ) -> Iterator[PageWrite]:
+    from etl.sync.messages import history_clones
+
     endpoint = ROOM_MESSAGES.get(task.room_type or "c", ROOM_MESSAGES["c"])
     seen: set[str] = set()
     watermark = 0
@@ -85,7 +89,10 @@ def _walk_offset(
         upserts, removed = split(page.items)
         seen.update(doc["_id"] for doc in page.items if doc.get("_id"))
         watermark = max([watermark, *(doc_ms(doc) for doc in page.items)])
-        yield PageWrite("messages", "messages", upserts, removed)
+        write = PageWrite("messages", "messages", upserts, removed)
+        # Servers older than the `_hidden` filter of *.messages leak history clones here.
+        write.clones = history_clones(page.items)
+        yield write
         if ctx.stopped:
             return
     gone = [(doc_id, None) for doc_id in stored_ids(ctx, task.room_id) - seen]

@@ -17,7 +17,13 @@ from etl.errors import BadRequestError, PermissionDeniedError
 from etl.schema.synced import Message, Room
 from etl.state import Checkpoint, load_checkpoints
 from etl.sync.context import SyncContext, log
-from etl.sync.messages import RoomTask, rooms_to_walk, split_messages, unreadable_reason
+from etl.sync.messages import (
+    RoomTask,
+    history_clones,
+    rooms_to_walk,
+    split_messages,
+    unreadable_reason,
+)
 from etl.sync.pool import run_walks
 from etl.sync.writer import PageWrite, deletion_time
 from etl.walkers import Doc, doc_ms, fetch_delta, fetch_offset_pages
@@ -81,4 +87,6 @@ def walk_threads(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
     # The cursor walk usually wrote these parents already: write only what differs.
     page = PageWrite("threads", "messages", upserts, deletions, [done], rooms_done=1)  # type: ignore[arg-type]
     page.only_changed = True
+    # syncThreadsList has no `_hidden` filter: thread parents' history clones come with it.
+    page.clones = history_clones(parents)
     yield page
