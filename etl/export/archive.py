@@ -25,6 +25,7 @@ from etl.export.options import ExportOptions
 from etl.export.reader import iter_batches, read_snapshot
 from etl.export.snapshot import snapshot_info
 from etl.export.writer import remove_stale_temps
+from etl.load.holds import active_hold_summaries
 from etl.schema import metadata
 
 # Internal state of this tool, meaningless in an archive.
@@ -103,6 +104,7 @@ def export_archive(
     previous = _previous_files(location)
     with read_snapshot(engine) as conn:
         info = snapshot_info(conn, server_url, server_version)
+        holds = active_hold_summaries(conn)
         entries = {
             str(table.name): _export_table(conn, location, table, filters, options)
             for table in tables
@@ -115,6 +117,8 @@ def export_archive(
         "location": location.uri,
         "filters": filters.to_dict(),
         **info,
+        # Rooms and users exempt from redaction and purge when the archive was taken.
+        "legal_holds": holds,
         "tables": entries,
     }
     write_json(location, MANIFEST, manifest)

@@ -103,3 +103,21 @@ def remove_holds(conn: Connection, scope: str, target_id: str, *, removed_by: st
             .values(removed_at=now, removed_by=removed_by, change_seq=seq)
         )
     return ids
+
+
+def active_hold_summaries(conn: Connection, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The active holds as JSON-ready dicts (ISO times), for `rcetl status` and manifests."""
+    keys = (
+        "id",
+        "scope",
+        "target_id",
+        "target_name",
+        "reason",
+        "until",
+        "created_at",
+        "created_by",
+    )
+    return [
+        {k: v.isoformat() if isinstance(v, datetime) else v for k, v in h.items() if k in keys}
+        for h in list_holds(conn, now=now)
+    ]

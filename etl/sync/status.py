@@ -10,6 +10,7 @@ from rich.table import Table
 from sqlalchemy import Engine, func, select
 
 from etl.config import ALL_RESOURCES
+from etl.load.holds import active_hold_summaries
 from etl.schema import metadata
 from etl.schema.bookkeeping import Quarantine
 from etl.state import load_checkpoint, recent_runs
@@ -63,6 +64,7 @@ def resource_status(engine: Engine) -> dict[str, Any]:
         ).all()
         quarantined = conn.execute(select(func.count()).select_from(Quarantine)).scalar_one()
         runs = recent_runs(conn, 5)
+        holds = active_hold_summaries(conn, now)
     return {
         "resources": resources,
         "unreadable_rooms": [
@@ -70,6 +72,7 @@ def resource_status(engine: Engine) -> dict[str, Any]:
             for r in unreadable
         ],
         "quarantined": int(quarantined),
+        "legal_holds": holds,
         "last_runs": [
             {
                 "id": run["id"],
@@ -116,6 +119,18 @@ def render_status(report: dict[str, Any], console: Console) -> None:
         for room in unreadable:
             rooms.add_row(room["id"], room["name"] or "", room["type"] or "", room["reason"] or "")
         console.print(rooms)
+    holds = report.get("legal_holds") or []
+    if holds:
+        table = Table(title=f"{len(holds)} active legal hold(s): never redacted or purged")
+        for column in ("id", "scope", "target", "reason", "until", "placed by"):
+            table.add_column(column)
+        for h in holds:
+            target = h["target_id"] + (f" ({h['target_name']})" if h["target_name"] else "")
+            table.add_row(
+                str(h["id"]), h["scope"], target, h["reason"] or "", h["until"] or "",
+                f"{h['created_by']} at {h['created_at']}",
+            )  # fmt: skip
+        console.print(table)
     if report["quarantined"]:
         console.print(f"{report['quarantined']} record(s) in quarantine (table `quarantine`)")
     runs = report["last_runs"]
