@@ -18,6 +18,7 @@ version commits with its page and checkpoint or not at all. The rules:
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,8 +46,11 @@ Doc = dict[str, Any]
 
 def content_hash(doc: Doc) -> str:
     content = [doc.get(key) for key in CONTENT_KEYS]
-    digest = hashlib.blake2b(orjson.dumps(content, option=orjson.OPT_SORT_KEYS), digest_size=16)
-    return digest.hexdigest()
+    try:
+        text = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # what orjson refuses (integers beyond 64 bits): the stdlib, as dumps_json
+        text = json.dumps(content, sort_keys=True, default=str).encode()
+    return hashlib.blake2b(text, digest_size=16).hexdigest()
 
 
 @dataclass
