@@ -98,7 +98,13 @@ def hold_add(
     reason: str | None,
     until: datetime | None,
 ) -> None:
-    """Place a hold on a room or a user."""
+    """Place a hold on a room or a user.
+
+    \b
+    Examples:
+      rcetl hold add --room GENERAL --reason "case 2024-17" --until 2026-01-01
+      rcetl hold add --user alice --by dpo@example.com
+    """
     scope, value = _target(room, user)
     engine = _engine(app)
     try:
@@ -119,7 +125,12 @@ def hold_add(
 @pass_app
 def hold_remove(app: AppContext, room: str | None, user: str | None, by: str | None) -> None:
     """Lift the holds on a room or a user. Nothing is purged now: the next `rcetl reconcile`
-    applies sync.deletion_policy to its deleted messages."""
+    applies sync.deletion_policy to its deleted messages.
+
+    \b
+    Examples:
+      rcetl hold remove --user alice --by dpo@example.com
+    """
     scope, value = _target(room, user)
     engine = _engine(app)
     try:
@@ -138,7 +149,13 @@ def hold_remove(app: AppContext, room: str | None, user: str | None, by: str | N
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def hold_list(app: AppContext, include_inactive: bool, as_json: bool) -> None:
-    """The active holds (with --all, every hold ever placed)."""
+    """The active holds (with --all, every hold ever placed).
+
+    \b
+    Examples:
+      rcetl hold list
+      rcetl hold list --all --json
+    """
     engine = _engine(app)
     try:
         with engine.connect() as conn:
