@@ -16,6 +16,7 @@ def test_clones_only_where_the_server_has_no_hidden_filter(
     ws = sim_workspace
     admin = ws.credentials["admin"]["user_id"]
     since = ws.clock.now_iso()
+    ws.clock.advance(1)  # `updatedSince` is a strict $gt: writes in the same ms would not count
     ws.mutate.set_setting("Message_KeepHistory", True)
     parent = ws.mutate.post_message("GENERAL", admin, "parent v1")
     reply = ws.mutate.post_message("GENERAL", admin, "reply v1", tmid=parent["_id"])
