@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -218,6 +219,11 @@ class RocketChatClient:
     def server_time_ms(self) -> float | None:
         """The server's current time (epoch ms) from its Date headers; None before any answer."""
         return self._server_clock.now_ms()
+
+    def server_now(self) -> datetime:
+        """The server's clock from the Date headers of its answers (the local clock before any)."""
+        ms = self.server_time_ms()
+        return datetime.fromtimestamp(ms / 1000, tz=UTC) if ms is not None else datetime.now(UTC)
 
     @property
     def stats(self) -> RequestStats:

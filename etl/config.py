@@ -165,6 +165,8 @@ class SyncSettings(_Strict):
     message_page_size: int = Field(default=1000, ge=1, le=100_000)
     concurrency: int = Field(default=4, ge=1, le=64)
     deletion_policy: Literal["keep", "redact", "purge"] = "keep"
+    # Keep every seen version of a message in `message_versions` (edits, deletions, history clones).
+    track_history: bool = True
     # Rooms whose `_updatedAt` did not move are walked again from their watermark once their last
     # complete walk is this old: edits, reactions and pins of older messages do not move a room.
     room_recheck_after: OptionalDuration = 3600.0

@@ -144,6 +144,7 @@ from etl.cli.daemon_cmd import daemon_cmd  # noqa: E402
 from etl.cli.db_cmds import db_group  # noqa: E402
 from etl.cli.demo import demo_cmd  # noqa: E402
 from etl.cli.export_cmds import export_group  # noqa: E402
+from etl.cli.history_cmds import history_cmd, hold_group  # noqa: E402
 from etl.cli.init_cmd import init_cmd  # noqa: E402
 from etl.cli.simulate import simulate_cmd  # noqa: E402
 from etl.cli.sync_cmds import reconcile_cmd, status_cmd, sync_cmd  # noqa: E402
@@ -158,3 +159,5 @@ cli.add_command(status_cmd)
 cli.add_command(demo_cmd)
 cli.add_command(export_group)
 cli.add_command(simulate_cmd)
+cli.add_command(hold_group)
+cli.add_command(history_cmd)

@@ -36,6 +36,7 @@ from etl.export.paths import is_temp_name
 from etl.export.reader import iter_batches, read_snapshot
 from etl.export.snapshot import snapshot_info
 from etl.export.writer import remove_stale_temps
+from etl.load.holds import active_hold_summaries
 from etl.schema import metadata
 
 # Internal state of this tool, meaningless in an archive.
@@ -131,6 +132,7 @@ def export_archive(
     generation = uuid.uuid4().hex[:12]
     with read_snapshot(engine) as conn:
         info = snapshot_info(conn, server_url, server_version)
+        holds = active_hold_summaries(conn)
         entries = {
             str(table.name): _export_table(conn, location, table, filters, options, generation)
             for table in tables
@@ -144,6 +146,8 @@ def export_archive(
         "location": location.uri,
         "filters": filters.to_dict(),
         **info,
+        # Rooms and users exempt from redaction and purge when the archive was taken.
+        "legal_holds": holds,
         "tables": entries,
     }
     write_json(location, MANIFEST, manifest)  # the commit point

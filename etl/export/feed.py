@@ -30,7 +30,7 @@ from etl.export.options import ExportOptions
 from etl.export.reader import iter_batches, iter_query, read_snapshot
 from etl.export.snapshot import max_change_seq, snapshot_info
 from etl.export.writer import WrittenFile, remove_stale_temps
-from etl.schema import CHILD_TABLES, SYNCED_TABLES, metadata
+from etl.schema import AUDIT_TABLES, CHILD_TABLES, SYNCED_TABLES, metadata
 
 RUN_COLUMN = "_feed_run"
 DELETIONS_SCHEMA = pa.schema(
@@ -61,7 +61,7 @@ class FeedResult:
 
 
 def feed_tables(filters: ExportFilters) -> list[str]:
-    return filters.select_tables([*SYNCED_TABLES, *CHILD_TABLES])
+    return filters.select_tables([*SYNCED_TABLES, *CHILD_TABLES, *AUDIT_TABLES])
 
 
 def feed_target(location: Location, filters: ExportFilters) -> str:

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from etl.schema import bookkeeping, children, synced
+from etl.schema import bookkeeping, children, history, synced
 from etl.schema.base import Base
 
 metadata = Base.metadata
@@ -37,7 +37,12 @@ CHILD_TABLES: dict[str, tuple[str, str]] = {
     "user_emails": ("users", "user_id"),
     "permission_roles": ("permissions", "permission_id"),
     "emoji_aliases": ("custom_emoji", "emoji_id"),
+    # Appended by the writer, never replaced with the parent (etl.load.history).
+    "message_versions": ("messages", "message_id"),
 }
+
+# The tool's own records that exports carry beside the synced data (upserted by primary key).
+AUDIT_TABLES: tuple[str, ...] = ("legal_holds",)
 
 # Views are created by migrations, not by the models. PostgreSQL fixes a view's column list when
 # the view is created, so a migration that adds columns to `messages` must recreate `threads`.
@@ -47,12 +52,14 @@ VIEWS: dict[str, str] = {
 }
 
 __all__ = [
+    "AUDIT_TABLES",
     "CHILD_TABLES",
     "SYNCED_TABLES",
     "VIEWS",
     "Base",
     "bookkeeping",
     "children",
+    "history",
     "metadata",
     "synced",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
@@ -59,3 +60,8 @@ class SyncContext:
     @property
     def run_id(self) -> int | None:
         return self.summary.run_id
+
+    def server_now(self) -> datetime:
+        """The server's clock (from its Date headers), for `observed_at` of message versions."""
+        server_now = getattr(self.client, "server_now", None)
+        return server_now() if server_now is not None else datetime.now(UTC)

@@ -61,7 +61,7 @@ def walk_room_fallback(
     mode: MessageMode,
     stored_ids: Callable[[SyncContext, str], set[str]],
 ) -> Iterator[PageWrite]:
-    from etl.sync.messages import split_messages
+    from etl.sync.messages import history_clones, split_messages
 
     cp = task.checkpoint
     fresh = cp is None or cp.watermark_ms is None or task.reconcile
@@ -77,6 +77,7 @@ def walk_room_fallback(
             removed += [(doc["_id"], deletion_time(doc)) for doc in changes.deleted]
             final = _final(task, changes.watermark_ms or None, upserts, removed)
             final.rejected, final.future = changes.rejected, changes.future
+            final.clones = history_clones(changes.updated)
             yield final
             return
     yield from _walk_offset(ctx, task, stored_ids, split_messages)
@@ -88,6 +89,8 @@ def _walk_offset(
     stored_ids: Callable[[SyncContext, str], set[str]],
     split: Callable[..., tuple[list, list]],
 ) -> Iterator[PageWrite]:
+    from etl.sync.messages import history_clones
+
     endpoint = ROOM_MESSAGES.get(task.room_type or "c", ROOM_MESSAGES["c"])
     seen: set[str] = set()
     watermark = 0
@@ -101,9 +104,12 @@ def _walk_offset(
         future = Future()
         stamped = [(doc["_id"], doc_ms(doc)) for doc in page.items]
         watermark = bounded_watermark(watermark, stamped, watermark_bound(ctx.client), future)
-        yield PageWrite(
+        write = PageWrite(
             "messages", "messages", upserts, removed, rejected=page.rejected, future=future
         )
+        # Servers older than the `_hidden` filter of *.messages leak history clones here.
+        write.clones = history_clones(page.items)
+        yield write
         if ctx.stopped:
             return
     gone = [(doc_id, None) for doc_id in stored_ids(ctx, task.room_id) - seen]

@@ -17,6 +17,9 @@ from sqlalchemy import select
 
 from etl.config import SyncSettings
 from etl.errors import BadRequestError, NotFoundError, PermissionDeniedError
+from etl.load import next_change_seq
+from etl.load.history import apply_deletions, pending_deletions
+from etl.load.holds import active_holds
 from etl.schema.synced import Message, Room
 from etl.state import Checkpoint, load_checkpoints
 from etl.sync.context import SyncContext, log
@@ -127,6 +130,27 @@ def sync_messages(ctx: SyncContext, mode: MessageMode | None = None) -> None:
         lambda t: f"room {t.room_id}",
         "messages",
     )
+    if "messages" in ctx.reconcile and not ctx.stopped:
+        apply_pending_policy(ctx)
+
+
+def apply_pending_policy(ctx: SyncContext) -> int:
+    """Reconciliation applies `deletion_policy` to deleted messages a hold kept (a hold removed
+    or expired since), or that an earlier, milder policy left: one transaction."""
+    with ctx.engine.begin() as conn:
+        observed = ctx.server_now()
+        holds = active_holds(conn, observed)
+        history = ctx.settings.sync.track_history
+        items = pending_deletions(conn, ctx.policy, holds, history)  # type: ignore[arg-type]
+        if items:
+            seq = next_change_seq(conn)
+            apply_deletions(conn, "messages", items, ctx.policy, seq, holds, observed, history)  # type: ignore[arg-type]
+    if items:
+        log.info(
+            "messages: %s applied to %d deleted message(s) no longer held", ctx.policy, len(items)
+        )
+        ctx.summary.add("messages", deleted=len(items))
+    return len(items)
 
 
 def split_messages(docs: list[Doc]) -> tuple[list[Doc], list[tuple[str, datetime | None]]]:
@@ -140,6 +164,12 @@ def split_messages(docs: list[Doc]) -> tuple[list[Doc], list[tuple[str, datetime
         else:
             upserts.append(doc)
     return upserts, deletions
+
+
+def history_clones(docs: list[Doc]) -> list[Doc]:
+    """Edit-history clones (KeepHistory): `_hidden` copies of an older version with `parent`.
+    Not messages; they become versions of their parent (etl.load.history)."""
+    return [doc for doc in docs if doc.get("parent") and doc.get("_hidden") and doc.get("_id")]
 
 
 def unreadable_reason(exc: Exception) -> str | None:
@@ -206,6 +236,7 @@ def _walk_cursor(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
         )
         write = PageWrite("messages", "messages", upserts, deletions, [checkpoint])
         write.rejected, write.future = page.rejected, page.future
+        write.clones = history_clones(page.items)
         yield write
         if ctx.stopped:
             return

@@ -10,6 +10,7 @@ from rich.table import Table
 from sqlalchemy import Engine, func, select
 
 from etl.config import ALL_RESOURCES
+from etl.load.holds import active_hold_summaries
 from etl.schema import metadata
 from etl.schema.bookkeeping import Quarantine
 from etl.state import load_checkpoint, recent_runs
@@ -65,6 +66,7 @@ def resource_status(engine: Engine) -> dict[str, Any]:
         quarantined = conn.execute(select(func.count()).select_from(Quarantine)).scalar_one()
         runs = recent_runs(conn, 5)
         view_limits = recorded_view_limits(conn)
+        holds = active_hold_summaries(conn, now)
     return {
         "resources": resources,
         "unreadable_rooms": [
@@ -74,6 +76,7 @@ def resource_status(engine: Engine) -> dict[str, Any]:
         "quarantined": int(quarantined),
         # what the token could not enumerate at the last runs that listed rooms and teams
         "view_limits": view_limits,
+        "legal_holds": holds,
         "last_runs": [
             {
                 "id": run["id"],
@@ -129,6 +132,18 @@ def render_status(report: dict[str, Any], console: Console) -> None:
         console.print(rooms)
     for permission, hides in report["view_limits"].items():
         console.print(f"[yellow]{describe(permission, hides)}[/yellow]")
+    holds = report.get("legal_holds") or []
+    if holds:
+        table = Table(title=f"{len(holds)} active legal hold(s): never redacted or purged")
+        for column in ("id", "scope", "target", "reason", "until", "placed by"):
+            table.add_column(column)
+        for h in holds:
+            target = h["target_id"] + (f" ({h['target_name']})" if h["target_name"] else "")
+            table.add_row(
+                str(h["id"]), h["scope"], target, h["reason"] or "", h["until"] or "",
+                f"{h['created_by']} at {h['created_at']}",
+            )  # fmt: skip
+        console.print(table)
     if report["quarantined"]:
         console.print(f"{report['quarantined']} record(s) in quarantine (table `quarantine`)")
     runs = report["last_runs"]

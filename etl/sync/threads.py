@@ -18,7 +18,13 @@ from etl.intake import Rejected, watermark_bound
 from etl.schema.synced import Message, Room
 from etl.state import Checkpoint, load_checkpoints
 from etl.sync.context import SyncContext, log
-from etl.sync.messages import RoomTask, rooms_to_walk, split_messages, unreadable_reason
+from etl.sync.messages import (
+    RoomTask,
+    history_clones,
+    rooms_to_walk,
+    split_messages,
+    unreadable_reason,
+)
 from etl.sync.pool import run_walks
 from etl.sync.writer import PageWrite, deletion_time
 from etl.walkers import Doc, Future, bounded_watermark, doc_ms, fetch_delta, fetch_offset_pages
@@ -94,4 +100,6 @@ def walk_threads(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
     page = PageWrite("threads", "messages", upserts, deletions, [done], rooms_done=1)  # type: ignore[arg-type]
     page.only_changed = True
     page.rejected, page.future = rejected, future
+    # syncThreadsList has no `_hidden` filter: thread parents' history clones come with it.
+    page.clones = history_clones(parents)
     yield page

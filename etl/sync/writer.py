@@ -17,13 +17,14 @@ from sqlalchemy import Connection, select
 from etl.errors import UndecodableBodyError
 from etl.intake import Rejected
 from etl.load import (
-    mark_deleted,
     next_change_seq,
     replace_room_members,
     save_quarantine,
     save_records,
     set_room_readable,
 )
+from etl.load.history import apply_deletions, save_clone_versions, save_versions
+from etl.load.holds import Holds, active_holds
 from etl.normalise import NormaliseError, Record, normalise
 from etl.schema import metadata
 from etl.state import Checkpoint, save_checkpoints
@@ -50,6 +51,7 @@ class PageWrite:
     prepared: Any = None  # the normalised form, when a fetch thread already made it
     rejected: list[Rejected] = field(default_factory=list)  # items screened out on entry
     future: Future | None = None  # documents dated after the server's time (kept)
+    clones: list[Doc] = field(default_factory=list)  # server history clones (`_hidden`, `parent`)
 
 
 def deletion_time(doc: Doc, key: str = "_deletedAt") -> datetime | None:
@@ -88,7 +90,12 @@ class _Prepared:
 
     def changes(self, page: PageWrite) -> bool:
         return bool(
-            self.records or page.deletions or self.rejected or page.room_access or page.members
+            self.records
+            or page.deletions
+            or self.rejected
+            or page.room_access
+            or page.members
+            or page.clones
         )
 
 
@@ -139,14 +146,23 @@ def write_pages(ctx: SyncContext, pages: list[PageWrite]) -> None:
             upserts[record.table][record.id] = record
             written[page.resource].add((record.table, record.id))
         deletions[page.table].update(page.deletions)
+    clones = [clone for page in pages for clone in page.clones]
+    history = ctx.settings.sync.track_history
     with ctx.engine.begin() as conn:
         if any(item.changes(page) for page, item in prepared):
             seq = next_change_seq(conn)
+            observed = ctx.server_now()
             for table, records in upserts.items():
+                if table == "messages" and history:
+                    save_versions(conn, list(records.values()), observed, seq)
                 save_records(conn, table, list(records.values()), seq)
+            if clones and history:
+                save_clone_versions(conn, clones, observed, seq)
+            holds = active_holds(conn, observed) if any(deletions.values()) else Holds()
             for table, removed in deletions.items():
                 if removed:
-                    mark_deleted(conn, table, list(removed.items()), ctx.policy, seq)
+                    items = list(removed.items())
+                    apply_deletions(conn, table, items, ctx.policy, seq, holds, observed, history)  # type: ignore[arg-type]
             for page, item in prepared:
                 _apply_side_writes(ctx, conn, page, item, seq)
         save_checkpoints(conn, [cp for page in pages for cp in page.checkpoints])

@@ -3,7 +3,8 @@
 For each run in order: (1) upsert every `<table>/changes` row by id; (2) for each child table,
 drop the children of every parent touched in the run (parent in the parent's changes, parent
 named by a child row of the run, or parent purged) and insert the run's child rows; (3) delete the
-rows whose `<table>/deletions` entry has `purged = true`.
+rows whose `<table>/deletions` entry has `purged = true`. Audit tables (`legal_holds`) are
+upserted by their primary key.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from etl.export.fs import Location, open_location
-from etl.schema import CHILD_TABLES, SYNCED_TABLES
+from etl.schema import AUDIT_TABLES, CHILD_TABLES, SYNCED_TABLES
 from tests.export._data import arrow_rows
 
 
@@ -40,7 +41,7 @@ def replay(out: Path | str) -> dict[str, dict[Any, dict[str, Any]]]:
     """The feed at `out` (a folder or URI) replayed into {table: {primary key: row}}."""
     location = open_location(str(out))
     manifest = json.loads(location.read_bytes("manifest.json"))
-    tables = [*SYNCED_TABLES, *CHILD_TABLES]
+    tables = [*SYNCED_TABLES, *CHILD_TABLES, *AUDIT_TABLES]
     changes = {t: _dataset(location, manifest, f"{t}/changes") for t in tables}
     deletions = {t: _dataset(location, manifest, f"{t}/deletions") for t in SYNCED_TABLES}
     state: dict[str, dict[Any, dict[str, Any]]] = {t: {} for t in tables}
@@ -50,6 +51,8 @@ def replay(out: Path | str) -> dict[str, dict[Any, dict[str, Any]]]:
             sliced = _run_slice(changes[t], run)
             run_changes[t] = arrow_rows(sliced, t) if sliced is not None else {}
         purged: dict[str, set[str]] = {}
+        for t in AUDIT_TABLES:
+            state[t].update(run_changes[t])
         for t in SYNCED_TABLES:
             state[t].update(run_changes[t])
             sliced = _run_slice(deletions[t], run)
