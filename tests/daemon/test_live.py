@@ -128,7 +128,11 @@ def test_database_follows_a_live_server(
 
     status, body = healthz(port)
     assert status == 200 and body["status"] == "ok" and body["problems"] == []
-    assert {job["job"]: job["result"] for job in body["jobs"]} == dict.fromkeys(schedules, "ok")
+    # Jobs every 1-3 s are often mid-run when /healthz is read: "running" then, never a failure,
+    # and each has succeeded before.
+    results = {job["job"]: job["result"] for job in body["jobs"]}
+    assert set(results) == set(schedules) and set(results.values()) <= {"ok", "running"}, results
+    assert all(job["last_success_at"] for job in body["jobs"]), body["jobs"]
 
     metrics = scrape(port)
     stored = len(live_rows(engine, "messages"))
