@@ -114,11 +114,12 @@ def fetch_offset_pages(
     """Walk an offset-paged list, advancing by the number of items received.
 
     The server silently clamps `count` (and `count=0`, "everything", when API_Allow_Infinite_Count
-    is off), and `total` may lie (proxies and old versions report the page size), so neither a
-    page smaller than asked nor `total` proves the end. A walk ends on an empty page, on a page
-    smaller than an earlier page of the walk, or on one smaller than an answer of this endpoint
-    already proven complete (`complete_sizes`: such a page cannot have been clamped); anything
-    else asks for the next page. A page served twice means the server ignores `offset`, which
+    is off), and `total` may lie (proxies and old versions report the page size), so a page as
+    full as asked always asks for the next one. A walk ends on an empty page, on a page smaller
+    than an earlier page of the walk or than an answer of this endpoint already proven complete
+    (`complete_sizes`: such a page cannot have been clamped), or on a page smaller than asked
+    whose `total` agrees. A `count=0` answer is never taken as the end on `total` alone: a
+    confirming page follows. A page served twice means the server ignores `offset`, which
     would loop forever: that is an error naming the endpoint.
     """
     base = dict(endpoint.params)
@@ -148,9 +149,12 @@ def fetch_offset_pages(
             if last:  # the previous page was complete: an answer this large is not clamped
                 proven[endpoint.name] = max(proven.get(endpoint.name, 0), last)
             return
-        full = 0 < ask <= len(raw)
-        if not full and (len(raw) < largest or len(raw) < proven.get(endpoint.name, 0)):
+        if 0 < ask <= len(raw):  # as full as asked: there may be more, whatever `total` says
+            pass
+        elif len(raw) < largest or len(raw) < proven.get(endpoint.name, 0):
             return
+        elif ask and total is not None and offset >= total:
+            return  # smaller than asked, and `total` agrees (count=0 answers are confirmed)
         largest, last, ask = max(largest, len(raw)), len(raw), page_size
 
 
