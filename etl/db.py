@@ -25,6 +25,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 import migrations
 from etl.errors import RcetlError
+from etl.fulltext.names import is_fulltext_object
 from etl.schema import VIEWS
 from etl.schema.types import dumps_json
 
@@ -109,8 +110,9 @@ def alembic_config() -> Config:
 def include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    """Autogenerate filter: views are created by hand in migrations, never diffed as tables."""
-    return not (type_ == "table" and name in VIEWS)
+    """Autogenerate filter: views and full-text objects are created by hand in migrations, never
+    diffed as tables or indexes."""
+    return not (type_ == "table" and name in VIEWS) and not is_fulltext_object(name, type_)
 
 
 def head_revision() -> str | None:
