@@ -166,7 +166,7 @@ class JobRunner:
             last = self.rows[job_id].last_success_at or self.started_at
             lag = max(0.0, (now - last).total_seconds())
             by_job[job_id] = lag
-            if spec.kind == "export":
+            if spec.kind in ("export", "html"):
                 continue
             for resource in spec.resources or self.ctx.settings.sync.resources:
                 by_resource[resource] = min(lag, by_resource.get(resource, lag))

@@ -14,7 +14,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from etl.config import ALL_RESOURCES, ScheduleSettings, Settings
 from etl.errors import ConfigError
 
-JobKind = Literal["sync", "reconcile", "export"]
+JobKind = Literal["sync", "reconcile", "export", "html"]
 
 # Used when config.yaml has no `schedules:` section. Rooms and messages move all day; users and the
 # small tables change rarely; reconciliation (full id listings, finds deletions the deltas cannot
@@ -51,7 +51,7 @@ class JobSpec:
 
     @property
     def executor(self) -> str:
-        return EXPORT_EXECUTOR if self.kind == "export" else WRITER_EXECUTOR
+        return EXPORT_EXECUTOR if self.kind in ("export", "html") else WRITER_EXECUTOR
 
 
 def build_job_specs(settings: Settings) -> list[JobSpec]:
@@ -82,7 +82,7 @@ def _spec(job_id: str, schedule: ScheduleSettings, settings: Settings) -> JobSpe
     resources = tuple(schedule.resources) if schedule.resources else None
     if resources is None and job_id in ALL_RESOURCES:
         resources = (job_id,)
-    if kind == "export" and schedule.resources:
+    if kind in ("export", "html") and schedule.resources:
         raise ScheduleError(f"schedules.{job_id}: an export job takes no resources")
     trigger, describe = make_trigger(job_id, schedule)
     return JobSpec(job_id, kind, resources, trigger, schedule.enabled, describe)
@@ -91,13 +91,14 @@ def _spec(job_id: str, schedule: ScheduleSettings, settings: Settings) -> JobSpe
 def job_kind(job_id: str, schedule: ScheduleSettings) -> JobKind:
     """The id says what a job does: `export*`, `reconcile*`, `sync*` or a resource name; any
     other id must list its `resources` (then it is a sync). A typo must not become a full sync."""
-    for kind in ("export", "reconcile", "sync"):
+    for kind in ("export", "html", "reconcile", "sync"):
         if job_id.startswith(kind):
             return kind  # type: ignore[return-value]
     if job_id in ALL_RESOURCES or schedule.resources:
         return "sync"
     raise ScheduleError(
-        f"schedules.{job_id}: unknown job {job_id!r}: name it sync*, reconcile*, export* or after "
+        f"schedules.{job_id}: unknown job {job_id!r}: name it sync*, reconcile*, export*, html* or "
+        f"after "
         f"a resource ({', '.join(ALL_RESOURCES)}), or give it `resources:`"
     )
 
