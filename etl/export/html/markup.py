@@ -40,13 +40,13 @@ def _markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.disable("image")  # an archive makes no requests: images become their alt text below
 
-    def render_link_open(tokens: Any, idx: int, options: Any, env: Any) -> str:
+    def render_link_open(renderer: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
         token = tokens[idx]
         if safe_href(str(token.attrGet("href") or "")) is None:
             token.attrs.pop("href", None)
         token.attrSet("rel", REL)
         token.attrSet("target", "_blank")
-        return md.renderer.renderToken(tokens, idx, options, env)
+        return str(renderer.renderToken(tokens, idx, options, env))
 
     md.add_render_rule("link_open", render_link_open)
     return md
