@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from etl.export.html.markup import render_md, render_text
 from etl.export.html.system import system_sentence
@@ -25,9 +25,25 @@ def utc_iso(ts: datetime | None) -> str:
     )
 
 
+def _only_text(md: Any) -> str | None:
+    """The text of the commonest tree, one paragraph of plain text (a fast path: no markup)."""
+    if isinstance(md, list) and len(md) == 1 and isinstance(md[0], dict):
+        block = md[0]
+        inline = block.get("value")
+        if block.get("type") == "PARAGRAPH" and isinstance(inline, list) and len(inline) == 1:
+            token = inline[0]
+            if isinstance(token, dict) and token.get("type") == "PLAIN_TEXT":
+                value = token.get("value")
+                return value if isinstance(value, str) else None
+    return None
+
+
 def _body(row: dict[str, Any], raw: dict[str, Any]) -> Markup:
     md = raw.get("md")
     if md:
+        text = _only_text(md)
+        if text is not None:
+            return Markup("<p>" + escape(text) + "</p>")
         return render_md(md)
     text = row.get("msg") or ""
     return render_text(text) if text else Markup("")
