@@ -196,6 +196,8 @@ class ExportSettings(_Strict):
     batch_size: int = Field(default=16_384, ge=1_000)
     # S3-compatible servers (MinIO, Ceph...); unset means AWS, or AWS_ENDPOINT_URL when that is set.
     endpoint_url: AnyHttpUrl | None = None
+    # The readable site (`rcetl export html`, the daemon's `html*` jobs): a local folder.
+    html_out: str = "export-html"
     iceberg: IcebergSettings = IcebergSettings()
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 import migrations
 from etl.errors import DatabaseError, database_error, safe_url
+from etl.fulltext.names import is_fulltext_object
 from etl.schema import VIEWS
 from etl.schema.types import dumps_json
 
@@ -96,9 +97,11 @@ ICEBERG_CATALOG = ("iceberg_tables", "iceberg_namespace_properties")
 def include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    """Autogenerate filter: views are created by hand in migrations, never diffed as tables;
-    the tables of pyiceberg's SQL catalog (`rcetl export iceberg`) belong to pyiceberg."""
-    return not (type_ == "table" and (name in VIEWS or (reflected and name in ICEBERG_CATALOG)))
+    """Autogenerate filter: views and full-text objects are created by hand in migrations, never
+    diffed as tables or indexes; the tables of pyiceberg's SQL catalog belong to pyiceberg."""
+    if type_ == "table" and (name in VIEWS or (reflected and name in ICEBERG_CATALOG)):
+        return False
+    return not is_fulltext_object(name, type_)
 
 
 def head_revision() -> str | None:

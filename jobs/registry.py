@@ -70,11 +70,21 @@ def run_iceberg_job(spec: JobSpec, ctx: JobContext) -> dict[str, Any]:
     return {"rows": rows, "change_seq": result.change_seq, "tables": len(result.tables)}
 
 
+def run_html_job(spec: JobSpec, ctx: JobContext) -> dict[str, Any]:
+    # The readable site, rewritten where messages changed (export.html_out).
+    from etl.export.html import export_html
+
+    result = export_html(ctx.engine, ctx.settings.export.html_out)
+    rows = {"export.html": {"months_rewritten": result.months_rewritten}}
+    return {"rows": rows, "pages_written": result.pages_written, "change_seq": result.change_seq}
+
+
 JOBS: dict[JobKind, Callable[[JobSpec, JobContext], dict[str, Any]]] = {
     "sync": run_sync_job,
     "reconcile": run_reconcile_job,
     "export": run_export_job,
     "iceberg": run_iceberg_job,
+    "html": run_html_job,
 }
 
 

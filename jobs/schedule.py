@@ -14,9 +14,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from etl.config import ALL_RESOURCES, ScheduleSettings, Settings
 from etl.errors import ConfigError
 
-JobKind = Literal["sync", "reconcile", "export", "iceberg"]
+JobKind = Literal["sync", "reconcile", "export", "iceberg", "html"]
 # Jobs that only read the synced tables (they write their own state and files).
-EXPORT_KINDS: tuple[str, ...] = ("export", "iceberg")
+EXPORT_KINDS: tuple[str, ...] = ("export", "iceberg", "html")
 
 # Used when config.yaml has no `schedules:` section. Rooms and messages move all day; users and the
 # small tables change rarely; reconciliation (full id listings, finds deletions the deltas cannot
@@ -92,17 +92,17 @@ def _spec(job_id: str, schedule: ScheduleSettings, settings: Settings) -> JobSpe
 
 
 def job_kind(job_id: str, schedule: ScheduleSettings) -> JobKind:
-    """The id says what a job does: `export*`, `iceberg*`, `reconcile*`, `sync*` or a resource
-    name; any other id must list its `resources` (then it is a sync). A typo must not become a
-    full sync."""
-    for kind in ("export", "iceberg", "reconcile", "sync"):
+    """The id says what a job does: `export*`, `iceberg*`, `html*`, `reconcile*`, `sync*` or a
+    resource name; any other id must list its `resources` (then it is a sync). A typo must not
+    become a full sync."""
+    for kind in ("export", "iceberg", "html", "reconcile", "sync"):
         if job_id.startswith(kind):
             return kind  # type: ignore[return-value]
     if job_id in ALL_RESOURCES or schedule.resources:
         return "sync"
     raise ScheduleError(
         f"schedules.{job_id}: unknown job {job_id!r}: name it sync*, reconcile*, export*, "
-        f"iceberg* or after a resource ({', '.join(ALL_RESOURCES)}), or give it `resources:`"
+        f"iceberg*, html* or after a resource ({', '.join(ALL_RESOURCES)}), or give it `resources:`"
     )
 
 

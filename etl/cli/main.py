@@ -161,3 +161,9 @@ cli.add_command(export_group)
 cli.add_command(simulate_cmd)
 cli.add_command(hold_group)
 cli.add_command(history_cmd)
+
+from etl.cli.html_cmds import html_cmd, reindex_cmd, search_cmd  # noqa: E402
+
+export_group.add_command(html_cmd)
+db_group.add_command(reindex_cmd)
+cli.add_command(search_cmd)

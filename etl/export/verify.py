@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from etl.export.fs import open_location
+from etl.export.html.manifest import FORMAT as HTML_FORMAT
+from etl.export.html.manifest import verify_site
 from etl.export.manifest import MANIFEST, read_json, verify_manifest
 
 
@@ -15,4 +19,6 @@ def verify_archive(out: str, endpoint_url: str | None = None) -> list[str]:
         manifest = read_json(location, MANIFEST)
     except ValueError as exc:
         return [f"{MANIFEST}: not valid JSON ({exc})"]
+    if manifest.get("format") == HTML_FORMAT:
+        return verify_site(Path(out), manifest)
     return verify_manifest(location, manifest)

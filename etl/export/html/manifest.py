@@ -1,0 +1,78 @@
+"""The HTML site's manifest.json: every file with its size and SHA-256, every room-month with its
+signature and pages (first message key per page), the filters and the change marker of the run.
+The next run reads it to rewrite only what changed; `rcetl export verify` checks the files."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from etl.export.manifest import MANIFEST
+from etl.export.paths import is_temp_name
+
+FORMAT = "rocketchat-etl-html"
+FORMAT_VERSION = 1
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def write_file(out: Path, relative: str, data: bytes) -> dict[str, Any]:
+    """Write atomically (temp name + rename); returns the manifest entry."""
+    target = out / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:12]}")
+    temp.write_bytes(data)
+    os.replace(temp, target)
+    return {"path": relative, "bytes": len(data), "sha256": sha256_of(data)}
+
+
+def file_entry(out: Path, relative: str) -> dict[str, Any]:
+    data = (out / relative).read_bytes()
+    return {"path": relative, "bytes": len(data), "sha256": sha256_of(data)}
+
+
+def read_manifest(out: Path) -> dict[str, Any] | None:
+    try:
+        document = orjson.loads((out / MANIFEST).read_bytes())
+    except (OSError, ValueError):
+        return None
+    return document if isinstance(document, dict) else None
+
+
+def write_manifest(out: Path, document: dict[str, Any]) -> None:
+    data = orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS, default=str)
+    write_file(out, MANIFEST, data + b"\n")
+
+
+def site_files(out: Path) -> list[str]:
+    return sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+
+
+def verify_site(out: Path, manifest: dict[str, Any]) -> list[str]:
+    """Every difference between the site's files and its manifest (empty: intact)."""
+    problems = []
+    listed = {MANIFEST}
+    for entry in manifest.get("files", []):
+        path = entry["path"]
+        listed.add(path)
+        target = out / path
+        if not target.is_file():
+            problems.append(f"{path}: missing")
+            continue
+        data = target.read_bytes()
+        if len(data) != entry["bytes"] or sha256_of(data) != entry["sha256"]:
+            problems.append(
+                f"{path}: changed (size {len(data)} vs {entry['bytes']}, sha256 differs)"
+            )
+    for path in site_files(out):
+        if path not in listed:
+            kind = "leftover temporary file" if is_temp_name(path) else "extra file"
+            problems.append(f"{path}: {kind} not in the manifest")
+    return problems

@@ -1,0 +1,252 @@
+"""`rcetl export html`: a static, self-contained site of the database, rewritten incrementally.
+
+A run compares each room-month's signature (message count, newest change_seq) and each room's
+signature with the previous run's manifest and rewrites only what differs (plus the months holding
+thread parents of changed replies); the index pages are always rewritten, the search index always
+rebuilt. Pages are written atomically, the manifest last; files the new manifest no longer lists
+are removed after it is written.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from etl.export.filters import ExportFilters
+from etl.export.html import queries
+from etl.export.html.incremental import dirty_months, record_run
+from etl.export.html.layout import href, room_index_path
+from etl.export.html.manifest import (
+    FORMAT,
+    FORMAT_VERSION,
+    file_entry,
+    read_manifest,
+    write_file,
+    write_manifest,
+)
+from etl.export.html.pages import render_room
+from etl.export.html.render import STATIC_FILES, environment, static_file
+from etl.export.html.rooms import describe_rooms, grouped, room_signature, with_links
+from etl.export.html.search_index import INDEX_DIR, build_search_index, pagefind_version
+from etl.export.manifest import ForeignManifestError, now_utc, tool_version
+from etl.export.paths import join_relative
+
+log = logging.getLogger("etl.export.html")
+
+
+@dataclass
+class HtmlResult:
+    out: str
+    full: bool
+    months_rewritten: int
+    pages_written: int
+    pages_kept: int
+    files_removed: int
+    rooms: int
+    messages: int
+    search_records: int | None
+    change_seq: int
+    seconds: float
+
+
+def _previous(out: Path, filters: ExportFilters) -> dict[str, Any] | None:
+    """The previous run's manifest if this run may build on it, else None (full rewrite)."""
+    manifest = read_manifest(out)
+    if manifest is None:
+        return None
+    if manifest.get("format") != FORMAT:
+        raise ForeignManifestError(
+            f"{out} holds a {manifest.get('format') or 'different'} export, not an HTML site; "
+            "choose another --out"
+        )
+    same = (
+        manifest.get("format_version") == FORMAT_VERSION
+        and manifest.get("tool_version") == tool_version()
+        and manifest.get("filters") == filters.to_dict()
+    )
+    return manifest if same else {"files": manifest.get("files", [])}
+
+
+def export_html(
+    engine: Engine,
+    out: str,
+    filters: ExportFilters | None = None,
+    *,
+    search: bool = True,
+    title: str = "Rocket.Chat archive",
+) -> HtmlResult:
+    started = time.perf_counter()
+    filters = filters or ExportFilters()
+    root = Path(out)
+    root.mkdir(parents=True, exist_ok=True)
+    previous = _previous(root, filters)
+    env = environment()
+    page_globals = {"site_title": title, "tool_version": tool_version(), "generated": now_utc()}
+    written: dict[str, dict[str, Any]] = {}
+
+    def write(path: str, data: bytes) -> dict[str, Any]:
+        written[path] = write_file(root, path, data)
+        return written[path]
+
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        seq = queries.current_change_seq(conn)
+        signatures = queries.month_signatures(conn, filters)
+        rooms = describe_rooms(queries.rooms(conn, filters), signatures)
+        room_sigs = {rid: room_signature(r) for rid, r in rooms.items()}
+        months_of: dict[str, list[str]] = defaultdict(list)
+        for rid, month in sorted(signatures):
+            months_of[rid].append(month)
+        dirty = dirty_months(conn, filters, previous, signatures, room_sigs, months_of)
+        ctx = {
+            "filters": filters,
+            "versions": queries.has_versions(conn),
+            "page_globals": page_globals,
+        }
+        entries = {
+            (e["room"], e["month"]): e
+            for e in (previous or {}).get("months", [])
+            if (e["room"], e["month"]) in signatures
+        }
+        by_room: dict[str, list[str]] = defaultdict(list)
+        for rid, month in sorted(dirty):
+            by_room[rid].append(month)
+        for rid, months in by_room.items():
+            for entry in render_room(conn, env, rooms[rid], months, months_of[rid], ctx, write):
+                entries[(rid, entry["month"])] = entry
+        for key, entry in entries.items():
+            entry["signature"] = signatures[key][:2]
+        months = [entries[k] for k in sorted(entries)]
+        _write_navigation(env, rooms, months, page_globals, queries.users(conn), write, search)
+        records = None
+        if search:
+            records = build_search_index(root)
+
+    files = _all_files(root, previous, months, written, search)
+    removed = _remove_stale(root, previous, files)
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "tool_version": tool_version(),
+        "generated_at": page_globals["generated"],
+        "filters": filters.to_dict(),
+        "change_seq": seq,
+        "rooms": {rid: {"signature": sig} for rid, sig in room_sigs.items()},
+        "months": months,
+        "files": sorted(files.values(), key=lambda f: f["path"]),
+        "search": {"tool": "pagefind", "version": pagefind_version(), "pages": records}
+        if search
+        else None,
+    }
+    write_manifest(root, manifest)
+    record_run(engine, root, seq)
+    page_count = sum(len(m["pages"]) for m in months)
+    rewritten = sum(len(by_room[r]) for r in by_room)
+    pages_written = sum(len(entries[(r, m)]["pages"]) for r in by_room for m in by_room[r])
+    return HtmlResult(
+        out=str(root),
+        full=previous is None or "months" not in previous,
+        months_rewritten=rewritten,
+        pages_written=pages_written,
+        pages_kept=page_count - pages_written,
+        files_removed=removed,
+        rooms=len(rooms),
+        messages=sum(s[0] for s in signatures.values()),
+        search_records=records,
+        change_seq=seq,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _write_navigation(
+    env: Any,
+    rooms: dict[str, dict[str, Any]],
+    months: list[dict[str, Any]],
+    page_globals: dict[str, Any],
+    users: list[dict[str, Any]],
+    write: Any,
+    search: bool,
+) -> None:
+    """Index, users, search and per-room pages, and the static files: cheap, always rewritten."""
+    pages_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for entry in months:
+        if entry["pages"]:
+            pages_of[entry["room"]].append(entry)
+    total = sum(r["messages"] for r in rooms.values())
+    firsts = [r["first"] for r in rooms.values() if r["first"]]
+    lasts = [r["last"] for r in rooms.values() if r["last"]]
+    span = f"{min(firsts)} to {max(lasts)}" if firsts and lasts else ""
+    top = {**page_globals, "root": ""}
+    write(
+        "index.html",
+        env.get_template("index.html.j2")
+        .render(
+            **top,
+            groups=grouped(rooms),
+            total_rooms=len(rooms),
+            total_messages=total,
+            range_text=span,
+        )
+        .encode(),
+    )
+    write("users.html", env.get_template("users.html.j2").render(**top, users=users).encode())
+    search_page = env.get_template("search.html.j2").render(**top, has_index=search)
+    write("search.html", search_page.encode())
+    room_template = env.get_template("room_index.html.j2")
+    for rid, room in rooms.items():
+        listed = [
+            {
+                "month": e["month"],
+                "href": href(e["pages"][0]["path"].rsplit("/", 1)[1]),
+                "messages": sum(p["messages"] for p in e["pages"]),
+                "parts": len(e["pages"]),
+            }
+            for e in pages_of.get(rid, [])
+        ]
+        html = room_template.render(
+            **page_globals, root="../../", room=with_links(room, "../../"), months=listed
+        )
+        write(room_index_path(rid), html.encode())
+    for name in STATIC_FILES:
+        write(f"static/{name}", static_file(name))
+
+
+def _all_files(
+    root: Path,
+    previous: dict[str, Any] | None,
+    months: list[dict[str, Any]],
+    written: dict[str, dict[str, Any]],
+    search: bool,
+) -> dict[str, dict[str, Any]]:
+    files = dict(written)
+    for entry in months:
+        for page in entry["pages"]:
+            files.setdefault(page["path"], {k: page[k] for k in ("path", "bytes", "sha256")})
+    if search:
+        for path in sorted((root / INDEX_DIR).rglob("*")):
+            if path.is_file():
+                relative = path.relative_to(root).as_posix()
+                files[relative] = file_entry(root, relative)
+    return files
+
+
+def _remove_stale(
+    root: Path, previous: dict[str, Any] | None, files: dict[str, dict[str, Any]]
+) -> int:
+    """Delete files the previous manifest listed and this one does not (never anything else)."""
+    removed = 0
+    for entry in (previous or {}).get("files", []):
+        path = entry["path"]
+        if path not in files and not path.startswith(INDEX_DIR + "/"):
+            target = root / join_relative(path)  # a tampered manifest cannot reach outside
+            if target.is_file():
+                target.unlink()
+                removed += 1
+    return removed
