@@ -95,11 +95,12 @@ def test_archive_status_and_commands(sqlite_syncer: Any, tmp_path: Path) -> None
 
     manifest = export_archive(sync.engine, str(tmp_path / "archive"))
     assert [h["target_id"] for h in manifest["legal_holds"]] == [admin]
-    schema = pq.read_schema(tmp_path / "archive" / "message_versions" / "part-00000.parquet")
+    part = f"part-00000-{manifest['generation']}.parquet"  # files carry the run's generation
+    schema = pq.read_schema(tmp_path / "archive" / "message_versions" / part)
     assert schema.field("observed_at").type == TIMESTAMP
     assert schema.field("version").type == pa.int64()
     assert schema.field("attachments").metadata == {b"rcetl.json": b"true"}
-    holds = pq.read_table(tmp_path / "archive" / "legal_holds" / "part-00000.parquet")
+    holds = pq.read_table(tmp_path / "archive" / "legal_holds" / part)
     assert holds.column("until").type == TIMESTAMP and holds.num_rows == 1
 
     assert _rcetl(db_url, "hold", "remove", "--user", admin).exit_code == 0
