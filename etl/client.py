@@ -1,8 +1,8 @@
 """The Rocket.Chat REST client: the only module that speaks HTTP.
 
 One `_send` does one HTTP exchange and turns every failure into a typed `etl.errors` exception
-(`etl.answers` reads the bodies); the one policy of `etl.retry` wraps it. Pacing per endpoint lives
-in `etl.ratelimit`. Secrets never reach a log line or a repr.
+(`etl.responses` reads the bodies); the one policy of `etl.retry` wraps it. Pacing per endpoint
+lives in `etl.ratelimit`. Secrets never reach a log line or a repr.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from typing import Any
 import httpx
 import orjson
 
-from etl.answers import decode_answer, error_from_answer
 from etl.config import RetrySettings, Settings, split_userinfo
 from etl.credentials import Credentials, auth_headers, credentials_from_env
 from etl.errors import (
@@ -35,6 +34,7 @@ from etl.errors import (
     UndecodableBodyError,
 )
 from etl.ratelimit import RateLimiter, WindowSnapshot
+from etl.responses import decode_answer, error_from_answer
 from etl.retry import retry_policy
 
 __all__ = ["Credentials", "RequestStats", "RocketChatClient", "credentials_from_env"]

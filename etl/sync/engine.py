@@ -33,11 +33,11 @@ from etl.state import (
 from etl.sync.context import NullProgress, SyncContext, SyncProgress, log
 from etl.sync.members import sync_members
 from etl.sync.messages import sync_messages
+from etl.sync.page_writer import quarantine_failure
 from etl.sync.rooms import sync_rooms
+from etl.sync.server_tables import sync_delta_table, sync_scan_table, sync_users
 from etl.sync.summary import SyncSummary
-from etl.sync.tables import sync_delta_table, sync_scan_table, sync_users
 from etl.sync.threads import sync_threads
-from etl.sync.writer import quarantine_failure
 from etl.walkers import WalkError
 
 # The server keeps deletion records for 30 days (TTL index on the trash): a resource not synced

@@ -18,7 +18,7 @@ from etl.errors import ApiError, NotFoundError
 from etl.intake import rejected_ids, watermark_bound
 from etl.state import Checkpoint
 from etl.sync.context import SyncContext, log
-from etl.sync.writer import PageWrite, deletion_time
+from etl.sync.page_writer import PageWrite, deletion_time
 from etl.walkers import (
     Future,
     bounded_watermark,

@@ -24,8 +24,8 @@ from etl.schema.synced import Message, Room
 from etl.state import Checkpoint, load_checkpoints
 from etl.sync.context import SyncContext, log
 from etl.sync.fallback import MessageMode, walk_room_fallback
+from etl.sync.page_writer import PageWrite, deletion_time
 from etl.sync.pool import run_walks
-from etl.sync.writer import PageWrite, deletion_time
 from etl.walkers import Doc, fetch_deleted_message_ids, fetch_message_cursor, rejected_ids
 
 ROOMS = Room.__table__

@@ -25,8 +25,8 @@ from etl.sync.messages import (
     split_messages,
     unreadable_reason,
 )
+from etl.sync.page_writer import PageWrite, deletion_time
 from etl.sync.pool import run_walks
-from etl.sync.writer import PageWrite, deletion_time
 from etl.walkers import Doc, Future, bounded_watermark, doc_ms, fetch_delta, fetch_offset_pages
 
 MESSAGES = Message.__table__
