@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from etl.schema.bookkeeping import SyncRun, SyncState
+from etl.timestamps import dt_to_ms, ms_to_dt
 
 STATE = SyncState.__table__
 RUNS = SyncRun.__table__
@@ -39,23 +40,11 @@ class Checkpoint:
     updated_at: datetime | None = None
 
 
-def _to_dt(ms: int | None) -> datetime | None:
-    return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC)
-
-
-def _to_ms(value: datetime | None) -> int | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return round(value.timestamp() * 1000)
-
-
 def _from_row(row: Any) -> Checkpoint:
     return Checkpoint(
         resource=row.resource,
         scope=row.scope,
-        watermark_ms=_to_ms(row.watermark),
+        watermark_ms=dt_to_ms(row.watermark),
         offset=row.offset,
         cursor=orjson.loads(row.cursor) if row.cursor else {},
         status=row.status,
@@ -95,7 +84,7 @@ def save_checkpoints(conn: Connection, checkpoints: list[Checkpoint]) -> None:
             "scope": cp.scope,
             "cursor": orjson.dumps(cp.cursor).decode() if cp.cursor else None,
             "offset": cp.offset,
-            "watermark": _to_dt(cp.watermark_ms),
+            "watermark": ms_to_dt(cp.watermark_ms),
             "status": cp.status,
             "error": cp.error,
             "updated_at": now,

@@ -10,20 +10,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from etl.catalogue import DELETED_MESSAGES, Endpoint, items_at
-from etl.intake import (
-    MAX_MS,
-    LenientBody,
-    Rejected,
-    rejected_ids,
-    screen,
-    stamp_ms,
-    unique,
-    watermark_bound,
-)
+from etl.intake import LenientBody, Rejected, rejected_ids, screen, unique, watermark_bound
+from etl.timestamps import MAX_MS, doc_ms, ms_to_iso
 
 Doc = dict[str, Any]
 log = logging.getLogger(__name__)
@@ -38,26 +29,6 @@ class Client(Protocol):
 
 class WalkError(RuntimeError):
     """The server answered in a way that would make the walk lose or repeat data."""
-
-
-def iso_to_ms(value: str | None) -> int | None:
-    """Rocket.Chat dates are ISO-8601 UTC with milliseconds and a Z; cursors are epoch ms."""
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return round(parsed.timestamp() * 1000)
-
-
-def ms_to_iso(ms: int) -> str:
-    stamp = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
-
-
-def doc_ms(doc: Doc, key: str = "_updatedAt") -> int:
-    """A screened document's timestamp in epoch ms (0 when absent or not a date)."""
-    return stamp_ms(doc.get(key)) or 0
 
 
 def _screen(body: dict[str, Any], items: Any, *stamps: str, required: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]

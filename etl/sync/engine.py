@@ -238,7 +238,7 @@ def stale_resources(engine: Engine, steps: list[str]) -> set[str]:
         for resource in steps:
             cp = load_checkpoint(conn, resource)
             when = cp.updated_at if cp else None
-            if when is not None and (when if when.tzinfo else when.replace(tzinfo=UTC)) < limit:
+            if when is not None and when < limit:
                 stale.add(resource)
     return stale
 

@@ -18,14 +18,9 @@ from etl.errors import ApiError, NotFoundError
 from etl.intake import rejected_ids, watermark_bound
 from etl.state import Checkpoint
 from etl.sync.context import SyncContext, log
-from etl.sync.page_writer import PageWrite, deletion_time
-from etl.walkers import (
-    Future,
-    bounded_watermark,
-    doc_ms,
-    fetch_messages_last_update,
-    fetch_offset_pages,
-)
+from etl.sync.page_writer import PageWrite
+from etl.timestamps import deletion_time, doc_ms
+from etl.walkers import Future, bounded_watermark, fetch_messages_last_update, fetch_offset_pages
 
 if TYPE_CHECKING:
     from etl.sync.messages import RoomTask

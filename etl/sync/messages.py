@@ -24,8 +24,9 @@ from etl.schema.synced import Message, Room
 from etl.state import Checkpoint, load_checkpoints
 from etl.sync.context import SyncContext, log
 from etl.sync.fallback import MessageMode, walk_room_fallback
-from etl.sync.page_writer import PageWrite, deletion_time
+from etl.sync.page_writer import PageWrite
 from etl.sync.pool import run_walks
+from etl.timestamps import deletion_time, dt_to_ms
 from etl.walkers import Doc, fetch_deleted_message_ids, fetch_message_cursor, rejected_ids
 
 ROOMS = Room.__table__
@@ -46,12 +47,6 @@ class RoomTask:
 RECHECKED = ("messages", "threads")
 
 
-def _ms(value: datetime | None) -> int | None:
-    if value is None:
-        return None
-    return round((value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp() * 1000)
-
-
 def rooms_to_walk(ctx: SyncContext, resource: str = "messages") -> list[RoomTask]:
     """Rooms whose `_updatedAt` moved since their last complete walk (all rooms when reconciling),
     plus quiet rooms due for a recheck. A walk cut short (crash, stop, error) is resumed from its
@@ -66,7 +61,7 @@ def rooms_to_walk(ctx: SyncContext, resource: str = "messages") -> list[RoomTask
     tasks, quiet, moved_parents = [], [], set()
     for room in rooms:
         cp = checkpoints.get(room.id)
-        updated = _ms(room.updated_at)
+        updated = dt_to_ms(room.updated_at)
         settled = (
             cp is not None
             and cp.status in ("complete", "unreadable")
@@ -112,9 +107,7 @@ def _checked_at(task: RoomTask) -> datetime:
     """When the room's last complete walk was written (local time: scheduling only, never a
     cursor)."""
     when = task.checkpoint.updated_at if task.checkpoint else None
-    if when is None:
-        return datetime.min.replace(tzinfo=UTC)
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+    return datetime.min.replace(tzinfo=UTC) if when is None else when
 
 
 def sync_messages(ctx: SyncContext, mode: MessageMode | None = None) -> None:

@@ -25,9 +25,10 @@ from etl.sync.messages import (
     split_messages,
     unreadable_reason,
 )
-from etl.sync.page_writer import PageWrite, deletion_time
+from etl.sync.page_writer import PageWrite
 from etl.sync.pool import run_walks
-from etl.walkers import Doc, Future, bounded_watermark, doc_ms, fetch_delta, fetch_offset_pages
+from etl.timestamps import deletion_time, doc_ms
+from etl.walkers import Doc, Future, bounded_watermark, fetch_delta, fetch_offset_pages
 
 MESSAGES = Message.__table__
 ROOMS = Room.__table__
