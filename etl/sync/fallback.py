@@ -10,8 +10,7 @@ ones.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
 
 from etl.catalogue import ROOM_MESSAGES
 from etl.errors import ApiError, NotFoundError
@@ -19,11 +18,9 @@ from etl.intake import rejected_ids, watermark_bound
 from etl.state import Checkpoint
 from etl.sync.context import SyncContext, log
 from etl.sync.page_writer import PageWrite
+from etl.sync.room_tasks import RoomTask, history_clones, split_messages, stored_ids
 from etl.timestamps import deletion_time, doc_ms
 from etl.walkers import Future, bounded_watermark, fetch_messages_last_update, fetch_offset_pages
-
-if TYPE_CHECKING:
-    from etl.sync.messages import RoomTask
 
 
 class MessageMode:
@@ -54,10 +51,7 @@ def walk_room_fallback(
     ctx: SyncContext,
     task: RoomTask,
     mode: MessageMode,
-    stored_ids: Callable[[SyncContext, str], set[str]],
 ) -> Iterator[PageWrite]:
-    from etl.sync.messages import history_clones, split_messages
-
     cp = task.checkpoint
     fresh = cp is None or cp.watermark_ms is None or task.reconcile
     since = 0 if fresh else cp.watermark_ms or 0
@@ -75,17 +69,10 @@ def walk_room_fallback(
             final.clones = history_clones(changes.updated)
             yield final
             return
-    yield from _walk_offset(ctx, task, stored_ids, split_messages)
+    yield from _walk_offset(ctx, task)
 
 
-def _walk_offset(
-    ctx: SyncContext,
-    task: RoomTask,
-    stored_ids: Callable[[SyncContext, str], set[str]],
-    split: Callable[..., tuple[list, list]],
-) -> Iterator[PageWrite]:
-    from etl.sync.messages import history_clones
-
+def _walk_offset(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
     endpoint = ROOM_MESSAGES.get(task.room_type or "c", ROOM_MESSAGES["c"])
     seen: set[str] = set()
     watermark = 0
@@ -93,7 +80,7 @@ def _walk_offset(
     for page in fetch_offset_pages(
         ctx.client, endpoint, params, page_size=ctx.settings.sync.page_size
     ):
-        upserts, removed = split(page.items)
+        upserts, removed = split_messages(page.items)
         seen.update(doc["_id"] for doc in page.items)
         seen.update(rejected_ids(page.rejected))  # still on the server: not a deletion
         future = Future()

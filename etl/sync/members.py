@@ -14,9 +14,9 @@ from etl.intake import Rejected
 from etl.schema.synced import Room
 from etl.state import Checkpoint
 from etl.sync.context import SyncContext, log
-from etl.sync.messages import RoomTask, rooms_to_walk
 from etl.sync.page_writer import PageWrite
 from etl.sync.pool import run_walks
+from etl.sync.room_tasks import RoomTask, rooms_to_walk
 from etl.walkers import Doc, fetch_offset_pages
 
 

@@ -18,15 +18,15 @@ from etl.intake import Rejected, watermark_bound
 from etl.schema.synced import Message, Room
 from etl.state import Checkpoint, load_checkpoints
 from etl.sync.context import SyncContext, log
-from etl.sync.messages import (
+from etl.sync.page_writer import PageWrite
+from etl.sync.pool import run_walks
+from etl.sync.room_tasks import (
     RoomTask,
     history_clones,
     rooms_to_walk,
     split_messages,
     unreadable_reason,
 )
-from etl.sync.page_writer import PageWrite
-from etl.sync.pool import run_walks
 from etl.timestamps import deletion_time, doc_ms
 from etl.walkers import Doc, Future, bounded_watermark, fetch_delta, fetch_offset_pages
 
