@@ -33,7 +33,6 @@ class Checkpoint:
     resource: str
     scope: str = ""
     watermark_ms: int | None = None
-    offset: int | None = None
     cursor: dict[str, Any] = field(default_factory=dict)
     status: str | None = None
     error: str | None = None
@@ -45,7 +44,6 @@ def _from_row(row: Any) -> Checkpoint:
         resource=row.resource,
         scope=row.scope,
         watermark_ms=dt_to_ms(row.watermark),
-        offset=row.offset,
         cursor=orjson.loads(row.cursor) if row.cursor else {},
         status=row.status,
         error=row.error,
@@ -65,10 +63,6 @@ def load_checkpoints(conn: Connection, resource: str) -> dict[str, Checkpoint]:
     return {row.scope: _from_row(row) for row in rows}
 
 
-def all_checkpoints(conn: Connection) -> list[Checkpoint]:
-    return [_from_row(row) for row in conn.execute(select(STATE))]
-
-
 def save_checkpoint(conn: Connection, checkpoint: Checkpoint) -> None:
     """Upsert one checkpoint, on the caller's transaction."""
     save_checkpoints(conn, [checkpoint])
@@ -83,7 +77,6 @@ def save_checkpoints(conn: Connection, checkpoints: list[Checkpoint]) -> None:
             "resource": cp.resource,
             "scope": cp.scope,
             "cursor": orjson.dumps(cp.cursor).decode() if cp.cursor else None,
-            "offset": cp.offset,
             "watermark": ms_to_dt(cp.watermark_ms),
             "status": cp.status,
             "error": cp.error,
@@ -99,11 +92,6 @@ def save_checkpoints(conn: Connection, checkpoints: list[Checkpoint]) -> None:
     conn.execute(
         statement.on_conflict_do_update(index_elements=["resource", "scope"], set_=changed), rows
     )
-
-
-def delete_checkpoints(conn: Connection, resource: str, scopes: list[str]) -> None:
-    if scopes:
-        conn.execute(STATE.delete().where(STATE.c.resource == resource, STATE.c.scope.in_(scopes)))
 
 
 # --- run log ------------------------------------------------------------------------------

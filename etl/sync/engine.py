@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from etl.config import ALL_RESOURCES, Settings
@@ -273,8 +273,3 @@ def unreadable_rooms(engine: Engine) -> dict[str, str]:
     )
     with engine.connect() as conn:
         return {row.id: row.unreadable_reason or "" for row in conn.execute(query)}
-
-
-def count_rows(engine: Engine, table: Any) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
