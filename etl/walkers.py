@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from etl.catalogue import DELETED_MESSAGES, Endpoint, items_at
+from etl.catalogue import DELETED_MESSAGES, SYNC_MESSAGES, Endpoint, items_at
 from etl.intake import LenientBody, Rejected, rejected_ids, screen, unique, watermark_bound
 from etl.timestamps import MAX_MS, doc_ms, ms_to_iso
 
@@ -216,7 +216,7 @@ def fetch_message_cursor(
     while True:
         start = max(walk.high - 1, 0) if walk.high else 0
         params = {"roomId": room_id, "type": kind, "next": str(start), "count": ask}
-        body = client.get("chat.syncMessages", params)
+        body = client.get(SYNC_MESSAGES.name, params)
         requests += 1
         bound = watermark_bound(client)
         result = body.get("result") if isinstance(body.get("result"), dict) else {}
@@ -283,7 +283,7 @@ class Changes:
 def fetch_messages_last_update(client: Client, room_id: str, since_ms: int) -> Changes:
     """chat.syncMessages lastUpdate mode: every change since `since_ms`, unpaginated."""
     params = {"roomId": room_id, "lastUpdate": ms_to_iso(max(since_ms - 1, 0))}
-    body = client.get("chat.syncMessages", params)
+    body = client.get(SYNC_MESSAGES.name, params)
     result = body.get("result") if isinstance(body.get("result"), dict) else {}
     updated, bad = _screen(body, result.get("updated"))
     deleted, bad_deleted = _screen(body, result.get("deleted"), "_deletedAt", "_updatedAt")

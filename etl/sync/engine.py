@@ -12,6 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from etl.catalogue import PER_ROOM, RESOURCES
 from etl.config import ALL_RESOURCES, Settings
 from etl.errors import (
     ApiError,
@@ -44,23 +45,17 @@ from etl.walkers import WalkError
 # for longer may have lost deletions that no delta will ever report again.
 TRASH_LIFETIME = timedelta(days=30)
 
-STEPS: dict[str, Callable[[SyncContext], None]] = {
-    "settings": lambda ctx: sync_scan_table(ctx, "settings"),
-    "roles": lambda ctx: sync_delta_table(ctx, "roles"),
-    "permissions": lambda ctx: sync_delta_table(ctx, "permissions"),
-    "custom_emoji": lambda ctx: sync_delta_table(ctx, "custom_emoji"),
-    "custom_sounds": lambda ctx: sync_scan_table(ctx, "custom_sounds"),
-    "users": sync_users,
-    "teams": lambda ctx: sync_scan_table(ctx, "teams"),
-    "rooms": sync_rooms,
-    "subscriptions": lambda ctx: sync_delta_table(ctx, "subscriptions"),
-    "messages": sync_messages,
-    "threads": sync_threads,
-    # after messages: the message walk finds the unreadable rooms, which members then skips
-    "members": sync_members,
+# The catalogue names each resource's step; these are the steps (given the resource's name).
+STEPS: dict[str, Callable[[SyncContext, str], None]] = {
+    "scan_table": sync_scan_table,
+    "delta_table": sync_delta_table,
+    "users": lambda ctx, _: sync_users(ctx),
+    "rooms": lambda ctx, _: sync_rooms(ctx),
+    "messages": lambda ctx, _: sync_messages(ctx),
+    "threads": lambda ctx, _: sync_threads(ctx),
+    "members": lambda ctx, _: sync_members(ctx),
 }
-ORDER: tuple[str, ...] = tuple(STEPS)
-PER_ROOM = ("members", "messages", "threads")
+ORDER: tuple[str, ...] = tuple(RESOURCES)
 
 
 def plan(resources: Iterable[str]) -> list[str]:
@@ -201,7 +196,7 @@ def _run_step(ctx: SyncContext, resource: str) -> None:
     before = ctx.client.stats.requests
     ctx.progress.resource_started(resource)
     try:
-        STEPS[resource](ctx)
+        STEPS[RESOURCES[resource].step](ctx, resource)
         if resource in PER_ROOM and not ctx.stopped:
             _mark_resource_done(ctx, resource)
     except StopRequested as exc:
