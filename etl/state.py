@@ -23,17 +23,48 @@ RUNS = SyncRun.__table__
 
 
 @dataclass
+class Cursor:
+    """A stream's position beyond its watermark, stored as JSON in `sync_state.cursor` (the keys
+    `edge`, `deleted_ms`, `room_updated_at` are read and written only here)."""
+
+    edge_ids: list[str] | None = None  # message ids seen at exactly the watermark millisecond
+    deleted_ms: int = 0  # the room's deletion watermark (chat.syncMessages type=DELETED)
+    room_updated_ms: int | None = None  # the room `_updatedAt` its last complete walk saw
+
+    def to_json(self) -> str | None:
+        data: dict[str, Any] = {}
+        if self.edge_ids is not None:
+            data["edge"] = self.edge_ids
+        if self.deleted_ms:
+            data["deleted_ms"] = self.deleted_ms
+        if self.room_updated_ms is not None:
+            data["room_updated_at"] = self.room_updated_ms
+        return orjson.dumps(data).decode() if data else None
+
+    @classmethod
+    def from_json(cls, text: str | None) -> Cursor:
+        data = orjson.loads(text) if text else {}
+        if not isinstance(data, dict):
+            return cls()
+        edge = data.get("edge")
+        return cls(
+            edge_ids=list(edge) if isinstance(edge, list) else None,
+            deleted_ms=int(data.get("deleted_ms") or 0),
+            room_updated_ms=data.get("room_updated_at"),
+        )
+
+
+@dataclass
 class Checkpoint:
     """Where a resource (scope "") or one room's stream (scope = room id) stands.
 
-    `cursor` holds the stream's position details as JSON (edge ids at the watermark, the deletion
-    watermark, the room `_updatedAt` the last complete walk saw).
+    `cursor` holds the stream's position beyond the watermark (`Cursor`).
     """
 
     resource: str
     scope: str = ""
     watermark_ms: int | None = None
-    cursor: dict[str, Any] = field(default_factory=dict)
+    cursor: Cursor = field(default_factory=Cursor)
     status: str | None = None
     error: str | None = None
     updated_at: datetime | None = None
@@ -44,7 +75,7 @@ def _from_row(row: Any) -> Checkpoint:
         resource=row.resource,
         scope=row.scope,
         watermark_ms=dt_to_ms(row.watermark),
-        cursor=orjson.loads(row.cursor) if row.cursor else {},
+        cursor=Cursor.from_json(row.cursor),
         status=row.status,
         error=row.error,
         updated_at=row.updated_at,
@@ -76,7 +107,7 @@ def save_checkpoints(conn: Connection, checkpoints: list[Checkpoint]) -> None:
         {
             "resource": cp.resource,
             "scope": cp.scope,
-            "cursor": orjson.dumps(cp.cursor).decode() if cp.cursor else None,
+            "cursor": cp.cursor.to_json(),
             "watermark": ms_to_dt(cp.watermark_ms),
             "status": cp.status,
             "error": cp.error,

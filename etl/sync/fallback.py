@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from etl.catalogue import ROOM_MESSAGES
 from etl.errors import ApiError, NotFoundError
 from etl.intake import rejected_ids, watermark_bound
-from etl.state import Checkpoint
+from etl.state import Checkpoint, Cursor
 from etl.sync.context import SyncContext, log
 from etl.sync.page_writer import PageWrite
 from etl.sync.room_tasks import RoomTask, history_clones, split_messages, stored_ids
@@ -99,7 +99,7 @@ def _walk_offset(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
 
 
 def _final(task: RoomTask, watermark: int | None, upserts: list, removed: list) -> PageWrite:
-    cursor = {"room_updated_at": task.room_updated_ms}
+    cursor = Cursor(room_updated_ms=task.room_updated_ms)
     done = Checkpoint("messages", task.room_id, watermark, cursor=cursor, status="complete")
     return PageWrite(
         "messages",

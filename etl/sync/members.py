@@ -12,7 +12,7 @@ from etl.catalogue import MEMBERS
 from etl.errors import BadRequestError, PermissionDeniedError
 from etl.intake import Rejected
 from etl.schema.synced import Room
-from etl.state import Checkpoint
+from etl.state import Checkpoint, Cursor
 from etl.sync.context import SyncContext, log
 from etl.sync.page_writer import PageWrite
 from etl.sync.pool import run_walks
@@ -45,7 +45,7 @@ def walk_members(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
     endpoint = MEMBERS[task.room_type or "c"]
     members: list[Doc] = []
     rejected: list[Rejected] = []
-    cursor = {"room_updated_at": task.room_updated_ms}
+    cursor = Cursor(room_updated_ms=task.room_updated_ms)
     try:
         params = {"roomId": task.room_id}
         size = ctx.settings.sync.page_size

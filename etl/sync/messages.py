@@ -10,12 +10,13 @@ compared with the stored ones) finds it.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from etl.errors import BadRequestError, NotFoundError, PermissionDeniedError
 from etl.load import next_change_seq
 from etl.load.history import apply_deletions, pending_deletions
 from etl.load.holds import active_holds
-from etl.state import Checkpoint
+from etl.state import Checkpoint, Cursor
 from etl.sync.context import SyncContext, log
 from etl.sync.fallback import MessageMode, walk_room_fallback
 from etl.sync.page_writer import PageWrite
@@ -86,7 +87,7 @@ def walk_room(ctx: SyncContext, task: RoomTask, mode: MessageMode) -> Iterator[P
 
 
 def _unreadable(task: RoomTask, reason: str) -> PageWrite:
-    cursor = {"room_updated_at": task.room_updated_ms}
+    cursor = Cursor(room_updated_ms=task.room_updated_ms)
     cp = Checkpoint("messages", task.room_id, cursor=cursor, status="unreadable", error=reason)
     return PageWrite(
         "messages", "messages", checkpoints=[cp], room_access={task.room_id: reason}, rooms_done=1
@@ -97,8 +98,8 @@ def _walk_cursor(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
     cp = task.checkpoint
     fresh = cp is None or cp.watermark_ms is None or task.reconcile
     since = 0 if fresh else cp.watermark_ms or 0
-    cursor = dict(cp.cursor) if cp and not task.reconcile else {}
-    deleted_ms = int(cursor.get("deleted_ms") or 0)
+    cursor = replace(cp.cursor) if cp and not task.reconcile else Cursor()
+    deleted_ms = cursor.deleted_ms
     seen: set[str] = set()  # ids of this walk (ids only: a few MB for the largest rooms)
     watermark = since
     pages = fetch_message_cursor(
@@ -106,7 +107,7 @@ def _walk_cursor(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
         task.room_id,
         since,
         count=ctx.settings.sync.message_page_size,
-        edge_ids=None if fresh else cursor.get("edge"),
+        edge_ids=None if fresh else cursor.edge_ids,
     )
     for page in pages:
         upserts, deletions = split_messages(page.items)
@@ -114,9 +115,9 @@ def _walk_cursor(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
         seen.update(doc_id for doc_id, _ in deletions)
         seen.update(rejected_ids(page.rejected))  # still on the server: not a deletion
         watermark = page.watermark_ms
-        cursor.update(edge=page.edge_ids, deleted_ms=deleted_ms)
+        cursor.edge_ids, cursor.deleted_ms = page.edge_ids, deleted_ms
         checkpoint = Checkpoint(
-            "messages", task.room_id, watermark, cursor=dict(cursor), status="walking"
+            "messages", task.room_id, watermark, cursor=replace(cursor), status="walking"
         )
         write = PageWrite("messages", "messages", upserts, deletions, [checkpoint])
         write.rejected, write.future = page.rejected, page.future
@@ -128,13 +129,13 @@ def _walk_cursor(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
 
 
 def _finish_walk(
-    ctx: SyncContext, task: RoomTask, cursor: dict, watermark: int, seen: set[str]
+    ctx: SyncContext, task: RoomTask, cursor: Cursor, watermark: int, seen: set[str]
 ) -> PageWrite:
     """The room's deletions since its deletion watermark, and the checkpoint that marks the walk
     complete. Without a deletion watermark yet (first walk, even a resumed one) the whole 30-day
     trash comes back: only ids we hold matter. A reconciling walk also deletes the stored ids the
     full walk did not see."""
-    deleted_ms = int(cursor.get("deleted_ms") or 0)
+    deleted_ms = cursor.deleted_ms
     trash, trash_ms, bad = fetch_deleted_message_ids(ctx.client, task.room_id, deleted_ms)
     first = deleted_ms == 0
     stored = stored_ids(ctx, task.room_id) if first or task.reconcile else set()
@@ -144,9 +145,8 @@ def _finish_walk(
     if task.reconcile:
         for doc_id in stored - seen:
             removed.setdefault(doc_id, None)
-    cursor.update(
-        deleted_ms=max(deleted_ms, trash_ms, watermark), room_updated_at=task.room_updated_ms
-    )
+    cursor.deleted_ms = max(deleted_ms, trash_ms, watermark)
+    cursor.room_updated_ms = task.room_updated_ms
     done = Checkpoint("messages", task.room_id, watermark or None, cursor=cursor, status="complete")
     return PageWrite(
         "messages",

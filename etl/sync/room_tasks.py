@@ -57,7 +57,7 @@ def rooms_to_walk(ctx: SyncContext, resource: str = "messages") -> list[RoomTask
         settled = (
             cp is not None
             and cp.status in ("complete", "unreadable")
-            and (updated is None or cp.cursor.get("room_updated_at") == updated)
+            and (updated is None or cp.cursor.room_updated_ms == updated)
         )
         task = RoomTask(room.id, room.room_type, updated, cp, reconcile)
         if reconcile or not settled:

@@ -16,7 +16,7 @@ from etl.catalogue import THREADS_LIST, THREADS_SYNC
 from etl.errors import BadRequestError, PermissionDeniedError
 from etl.intake import Rejected, watermark_bound
 from etl.schema.synced import Message, Room
-from etl.state import Checkpoint, load_checkpoints
+from etl.state import Checkpoint, Cursor, load_checkpoints
 from etl.sync.context import SyncContext, log
 from etl.sync.page_writer import PageWrite
 from etl.sync.pool import run_walks
@@ -96,7 +96,7 @@ def walk_threads(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
             raise
         watermark, parents, removed = since, [], []
     upserts, rm_deleted = split_messages(parents)
-    cursor = {"room_updated_at": task.room_updated_ms}
+    cursor = Cursor(room_updated_ms=task.room_updated_ms)
     done = Checkpoint("threads", task.room_id, watermark, cursor=cursor, status="complete")
     deletions = list(removed) + rm_deleted
     # The cursor walk usually wrote these parents already: write only what differs.
