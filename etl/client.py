@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import orjson
@@ -37,7 +37,7 @@ from etl.ratelimit import RateLimiter, WindowSnapshot
 from etl.responses import decode_answer, error_from_answer
 from etl.retry import retry_policy
 
-__all__ = ["Credentials", "RequestStats", "RocketChatClient", "credentials_from_env"]
+__all__ = ["Client", "Credentials", "RequestStats", "RocketChatClient", "credentials_from_env"]
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,23 @@ class ServerClock:
                 return None
             server_ms, local = self._at
         return server_ms + (time.monotonic() - local) * 1000.0
+
+
+class Client(Protocol):
+    """What the sync needs of a client (`RocketChatClient` is the one implementation)."""
+
+    base_url: str
+    # per endpoint, the largest answer proven complete (etl.walkers: one server, one client)
+    complete_sizes: dict[str, int]
+
+    def get(self, endpoint: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]: ...
+    def server_info(self) -> dict[str, Any]: ...
+    def server_version(self) -> str: ...
+    def server_time_ms(self) -> float | None: ...
+    def server_now(self) -> datetime: ...
+    def interrupt_waits_on(self, event: threading.Event | None) -> threading.Event | None: ...
+    @property
+    def stats(self) -> RequestStats: ...
 
 
 class RocketChatClient:

@@ -16,7 +16,7 @@ import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -142,14 +142,19 @@ def rejected_ids(rejected: Iterable[Rejected]) -> set[str]:
 # --- the server's clock ------------------------------------------------------------------
 
 
-def server_now_ms(client: Any) -> int:
+class ServerClock(Protocol):
+    """The part of `etl.client.Client` that knows the server's time."""
+
+    def server_time_ms(self) -> float | None: ...
+
+
+def server_now_ms(client: ServerClock) -> int:
     """The server's current time in epoch ms: from the Date header of its latest answer (the
     client tracks it), else the local clock."""
-    reader = getattr(client, "server_time_ms", None)
-    value = reader() if callable(reader) else None
+    value = client.server_time_ms()
     return int(value) if value is not None else int(time.time() * 1000)
 
 
-def watermark_bound(client: Any) -> int:
+def watermark_bound(client: ServerClock) -> int:
     """The highest watermark a walk may record now."""
     return server_now_ms(client) + SERVER_SKEW_MS

@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from etl.catalogue import DELETED_MESSAGES, SYNC_MESSAGES, Endpoint, items_at
+from etl.client import Client
 from etl.intake import LenientBody, Rejected, rejected_ids, screen, unique, watermark_bound
 from etl.timestamps import MAX_MS, doc_ms, ms_to_iso
 
@@ -21,10 +22,6 @@ log = logging.getLogger(__name__)
 # A page of nothing but ties at one millisecond doubles `count`; this many doublings without a
 # new document means the server does not move (or more ties than any real burst).
 MAX_TIE_DOUBLINGS = 6
-
-
-class Client(Protocol):
-    def get(self, endpoint: str, params: dict[str, Any] | None = None) -> dict[str, Any]: ...
 
 
 class WalkError(RuntimeError):
@@ -125,11 +122,10 @@ def fetch_offset_pages(
         largest, last, ask = max(largest, len(raw)), len(raw), page_size
 
 
-def _complete_sizes(client: Any) -> dict[str, int]:
+def _complete_sizes(client: Client) -> dict[str, int]:
     """Per endpoint, the largest answer proven complete by an empty next page, kept on the client
     (one server): later smaller answers end their walk without a confirming request."""
-    sizes = getattr(client, "complete_sizes", None)
-    return sizes if isinstance(sizes, dict) else {}
+    return client.complete_sizes
 
 
 # --- chat.syncMessages cursor mode ----------------------------------------------------------

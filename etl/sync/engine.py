@@ -6,13 +6,13 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from etl.catalogue import PER_ROOM, RESOURCES
+from etl.client import Client, RequestStats
 from etl.config import ALL_RESOURCES, Settings
 from etl.errors import (
     ApiError,
@@ -72,7 +72,7 @@ def plan(resources: Iterable[str]) -> list[str]:
 
 def run_sync(
     settings: Settings,
-    client: Any,
+    client: Client,
     engine: Engine,
     resources: Iterable[str] | None = None,
     *,
@@ -105,8 +105,7 @@ def run_sync(
     summary.reconciled = sorted(ctx.reconcile)
     status = "failed"
     # A stop also cuts short the client's rate-limit waits and backoffs (StopRequested).
-    interrupt = getattr(client, "interrupt_waits_on", None)
-    previous = interrupt(ctx.stop_event) if interrupt else None
+    previous = client.interrupt_waits_on(ctx.stop_event)
     try:
         with database_errors(engine, summary):
             for resource in steps:
@@ -115,8 +114,7 @@ def run_sync(
                 _run_step(ctx, resource)
         status = "stopped" if ctx.stopped else ("partial" if summary.errors else "ok")
     finally:
-        if interrupt:
-            interrupt(previous)
+        client.interrupt_waits_on(previous)
         _close(ctx, before, status)
     return summary
 
@@ -134,7 +132,9 @@ def database_errors(engine: Engine, summary: SyncSummary | None = None) -> Itera
         raise error from exc
 
 
-def _start(engine: Engine, kind: str, steps: list[str], client: Any, summary: SyncSummary) -> int:
+def _start(
+    engine: Engine, kind: str, steps: list[str], client: Client, summary: SyncSummary
+) -> int:
     """Open the run in `sync_runs`. A server that cannot be reached at all ends it right away,
     recorded with its one error (every step would only wait out the same timeouts)."""
     try:
@@ -149,7 +149,7 @@ def _start(engine: Engine, kind: str, steps: list[str], client: Any, summary: Sy
 
 def reconcile(
     settings: Settings,
-    client: Any,
+    client: Client,
     engine: Engine,
     resources: Iterable[str] | None = None,
     *,
@@ -163,7 +163,7 @@ def reconcile(
     )
 
 
-def server_identity(client: Any) -> tuple[str | None, str | None]:
+def server_identity(client: Client) -> tuple[str | None, str | None]:
     """The server's URL (credentials removed) and version, for the run log and the exports.
 
     /api/info needs no login and the client caches it, so this costs one request per client. A
@@ -180,8 +180,8 @@ def server_identity(client: Any) -> tuple[str | None, str | None]:
     return url, None if version == "unknown" else version
 
 
-def _client_url(client: Any) -> str | None:
-    return public_url(client.base_url) if getattr(client, "base_url", None) else None
+def _client_url(client: Client) -> str | None:
+    return public_url(client.base_url) if client.base_url else None
 
 
 def public_url(url: str) -> str:
@@ -238,7 +238,7 @@ def stale_resources(engine: Engine, steps: list[str]) -> set[str]:
     return stale
 
 
-def _close(ctx: SyncContext, before: Any, status: str) -> None:
+def _close(ctx: SyncContext, before: RequestStats, status: str) -> None:
     summary, after = ctx.summary, ctx.client.stats
     summary.requests = after.requests - before.requests
     summary.retries = after.retries - before.retries
