@@ -119,7 +119,7 @@ USERS_BY_UPDATE = Endpoint(
 )
 
 # Probes ask for nothing newer than this: an answer proves access and costs almost nothing.
-_FUTURE = {"updatedSince": "2100-01-01T00:00:00.000Z"}
+_FUTURE: dict[str, object] = {"updatedSince": "2100-01-01T00:00:00.000Z"}
 _ROOMS_PROBE = Probe("rooms.get", _FUTURE)
 
 

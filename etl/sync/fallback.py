@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import datetime
 
 from etl.catalogue import ROOM_MESSAGES
 from etl.errors import ApiError, NotFoundError
@@ -20,7 +21,13 @@ from etl.sync.context import SyncContext, log
 from etl.sync.page_writer import PageWrite
 from etl.sync.room_tasks import RoomTask, history_clones, split_messages, stored_ids
 from etl.timestamps import deletion_time, doc_ms
-from etl.walkers import Future, bounded_watermark, fetch_messages_last_update, fetch_offset_pages
+from etl.walkers import (
+    Doc,
+    Future,
+    bounded_watermark,
+    fetch_messages_last_update,
+    fetch_offset_pages,
+)
 
 
 class MessageMode:
@@ -98,7 +105,12 @@ def _walk_offset(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
     yield _final(task, watermark or None, [], gone)
 
 
-def _final(task: RoomTask, watermark: int | None, upserts: list, removed: list) -> PageWrite:
+def _final(
+    task: RoomTask,
+    watermark: int | None,
+    upserts: list[Doc],
+    removed: list[tuple[str, datetime | None]],
+) -> PageWrite:
     cursor = Cursor(room_updated_ms=task.room_updated_ms)
     done = Checkpoint("messages", task.room_id, watermark, cursor=cursor, status="complete")
     return PageWrite(

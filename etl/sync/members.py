@@ -59,6 +59,6 @@ def walk_members(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
         yield PageWrite("members", "rooms", checkpoints=[done], rooms_done=1)
         return
     done = Checkpoint("members", task.room_id, cursor=cursor, status="complete")
-    page = PageWrite("members", "rooms", checkpoints=[done], rooms_done=1, rejected=rejected)
-    page.members[task.room_id] = members
-    yield page
+    write = PageWrite("members", "rooms", checkpoints=[done], rooms_done=1, rejected=rejected)
+    write.members[task.room_id] = members
+    yield write

@@ -100,9 +100,9 @@ def walk_threads(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
     done = Checkpoint("threads", task.room_id, watermark, cursor=cursor, status="complete")
     deletions = list(removed) + rm_deleted
     # The cursor walk usually wrote these parents already: write only what differs.
-    page = PageWrite("threads", "messages", upserts, deletions, [done], rooms_done=1)  # type: ignore[arg-type]
-    page.only_changed = True
-    page.rejected, page.future = rejected, future
+    write = PageWrite("threads", "messages", upserts, deletions, [done], rooms_done=1)  # type: ignore[arg-type]
+    write.only_changed = True
+    write.rejected, write.future = rejected, future
     # syncThreadsList has no `_hidden` filter: thread parents' history clones come with it.
-    page.clones = history_clones(parents)
-    yield page
+    write.clones = history_clones(parents)
+    yield write
