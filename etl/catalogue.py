@@ -34,13 +34,26 @@ class Endpoint:
 
 
 @dataclass(frozen=True)
+class Probe:
+    """One cheap read that proves a token reaches a resource (`rcetl check`)."""
+
+    endpoint: str
+    params: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ResourceSpec:
-    """How one resource is walked: `full` for the first load and full walks, `delta` after."""
+    """Everything about one resource: `full` for the first load and full walks, `delta` after,
+    the table it fills, its probe, and its sync step by name (resolved in `etl.sync.engine`, so
+    the catalogue imports nothing of the sync). `per_room` streams walk each room on its own."""
 
     name: str
     table: str
     full: Endpoint
+    step: str
+    probe: Probe
     delta: Endpoint | None = None
+    per_room: bool = False
 
 
 def _offset(name: str, key: str, sort: str | None = '{"_id":1}', **kw: object) -> Endpoint:
@@ -68,10 +81,12 @@ ROOM_LISTINGS: tuple[Endpoint, ...] = (
     _offset("im.list.everyone", "ims", permissions=("view-room-administration",)),
 )
 
-# Messages. Cursor mode is a strict $gt over epoch-ms timestamps: overlap by 1 ms and dedupe.
-# type=DELETED filters on _deletedAt but sorts on _updatedAt, so deletions come in one big page.
-SYNC_MESSAGES = Endpoint("chat.syncMessages", "result.updated", "cursor")
-SYNC_DELETED = Endpoint("chat.syncMessages", "result.deleted", "cursor")
+# Messages. Cursor mode (type=UPDATED|DELETED, next=) is a strict $gt over epoch-ms timestamps:
+# overlap by 1 ms and dedupe. type=DELETED filters on _deletedAt but sorts on _updatedAt, so
+# deletions come in one big page. Older servers answer lastUpdate mode (the same endpoint).
+SYNC_MESSAGES = Endpoint(
+    "chat.syncMessages", "result.updated", "cursor", remove_key="result.deleted"
+)
 DELETED_MESSAGES = _offset("chat.getDeletedMessages", "messages", sort=None)
 # Fallback for servers without cursor mode (< 5.x): *.messages includes thread replies and system
 # messages (unlike *.history); the explicit sort makes offset pages stable across ts ties.
@@ -83,8 +98,6 @@ ROOM_MESSAGES: dict[str, Endpoint] = {
 
 THREADS_LIST = _offset("chat.getThreadsList", "threads", sort='{"_id":1}')
 THREADS_SYNC = _delta("chat.syncThreadsList", "threads.update", "threads.remove")
-THREAD_MESSAGES = _offset("chat.getThreadMessages", "messages", sort='{"ts":1,"_id":1}')
-THREAD_MESSAGES_SYNC = _delta("chat.syncThreadMessages", "messages.update", "messages.remove")
 
 MEMBERS: dict[str, Endpoint] = {
     "c": _offset("channels.members", "members", sort=None),
@@ -105,47 +118,79 @@ USERS_BY_UPDATE = Endpoint(
     sort='{"_updatedAt":-1,"_id":1}',
 )
 
+# Probes ask for nothing newer than this: an answer proves access and costs almost nothing.
+_FUTURE: dict[str, object] = {"updatedSince": "2100-01-01T00:00:00.000Z"}
+_ROOMS_PROBE = Probe("rooms.get", _FUTURE)
+
+
+def _resource(
+    name: str, full: Endpoint, delta: Endpoint | None = None, **kw: object
+) -> ResourceSpec:
+    spec = {"table": name, "step": name, "probe": Probe(full.name, {"count": 1}), **kw}
+    return ResourceSpec(name, full=full, delta=delta, **spec)  # type: ignore[arg-type]
+
+
+# The one registry of resources, in the order a sync runs them (what each needs runs first).
 RESOURCES: dict[str, ResourceSpec] = {
-    "rooms": ResourceSpec("rooms", "rooms", ROOMS_GET_FULL, ROOMS_GET),
-    "messages": ResourceSpec("messages", "messages", SYNC_MESSAGES, SYNC_MESSAGES),
-    "threads": ResourceSpec("threads", "messages", THREADS_LIST, THREADS_SYNC),
-    "users": ResourceSpec("users", "users", USERS_LIST, USERS_BY_UPDATE),
-    # roles.sync without updatedSince returns empty arrays: first load with roles.list.
-    "roles": ResourceSpec(
-        "roles",
-        "roles",
-        Endpoint("roles.list", "roles", "unpaginated"),
-        _delta("roles.sync", "roles.update", "roles.remove"),
-    ),
-    "permissions": ResourceSpec(
-        "permissions",
-        "permissions",
-        Endpoint("permissions.listAll", "update", "unpaginated"),
-        _delta("permissions.listAll", "update", "remove"),
-    ),
-    # subscriptions.get returns only the caller's subscriptions; there is no admin variant.
-    "subscriptions": ResourceSpec(
-        "subscriptions",
-        "subscriptions",
-        Endpoint("subscriptions.get", "update", "unpaginated"),
-        _delta("subscriptions.get", "update", "remove"),
-    ),
-    "custom_emoji": ResourceSpec(
-        "custom_emoji",
-        "custom_emoji",
-        _offset("emoji-custom.all", "emojis"),
-        _delta("emoji-custom.list", "emojis.update", "emojis.remove"),
-    ),
-    "custom_sounds": ResourceSpec(
-        "custom_sounds", "custom_sounds", _offset("custom-sounds.list", "sounds")
-    ),
-    "teams": ResourceSpec(
-        "teams",
-        "teams",
-        _offset("teams.listAll", "teams", sort=None, permissions=("view-all-teams",)),
-    ),
-    "settings": ResourceSpec("settings", "settings", _offset("settings.public", "settings")),
-    "members": ResourceSpec("members", "room_members", MEMBERS["c"]),
+    spec.name: spec
+    for spec in (
+        _resource("settings", _offset("settings.public", "settings"), step="scan_table"),
+        # roles.sync without updatedSince returns empty arrays: first load with roles.list.
+        _resource(
+            "roles",
+            Endpoint("roles.list", "roles", "unpaginated"),
+            _delta("roles.sync", "roles.update", "roles.remove"),
+            step="delta_table",
+            probe=Probe("roles.list", {}),
+        ),
+        _resource(
+            "permissions",
+            Endpoint("permissions.listAll", "update", "unpaginated"),
+            _delta("permissions.listAll", "update", "remove"),
+            step="delta_table",
+            probe=Probe("permissions.listAll", _FUTURE),
+        ),
+        _resource(
+            "custom_emoji",
+            _offset("emoji-custom.all", "emojis"),
+            _delta("emoji-custom.list", "emojis.update", "emojis.remove"),
+            step="delta_table",
+            probe=Probe("emoji-custom.list", _FUTURE),
+        ),
+        _resource("custom_sounds", _offset("custom-sounds.list", "sounds"), step="scan_table"),
+        _resource("users", USERS_LIST, USERS_BY_UPDATE),
+        _resource(
+            "teams",
+            _offset("teams.listAll", "teams", sort=None, permissions=("view-all-teams",)),
+            step="scan_table",
+        ),
+        _resource("rooms", ROOMS_GET_FULL, ROOMS_GET, probe=_ROOMS_PROBE),
+        # subscriptions.get returns only the caller's subscriptions; there is no admin variant.
+        _resource(
+            "subscriptions",
+            Endpoint("subscriptions.get", "update", "unpaginated"),
+            _delta("subscriptions.get", "update", "remove"),
+            step="delta_table",
+            probe=Probe("subscriptions.get", _FUTURE),
+        ),
+        _resource("messages", SYNC_MESSAGES, SYNC_MESSAGES, per_room=True, probe=_ROOMS_PROBE),
+        _resource(
+            "threads",
+            THREADS_LIST,
+            THREADS_SYNC,
+            table="messages",
+            per_room=True,
+            probe=_ROOMS_PROBE,
+        ),
+        # after messages: the message walk finds the unreadable rooms, which members then skips
+        _resource(
+            "members",
+            MEMBERS["c"],
+            table="room_members",
+            per_room=True,
+            probe=_ROOMS_PROBE,
+        ),
+    )
 }
 
 # What a token without the admin permission can still list: its own share of the resource.
@@ -155,19 +200,9 @@ FALLBACKS: dict[str, Endpoint] = {
 
 # One cheap read per resource, for `rcetl check`: does this token reach the endpoint at all?
 PROBES: dict[str, tuple[str, dict[str, object]]] = {
-    "rooms": ("rooms.get", {"updatedSince": "2100-01-01T00:00:00.000Z"}),
-    "messages": ("rooms.get", {"updatedSince": "2100-01-01T00:00:00.000Z"}),
-    "threads": ("rooms.get", {"updatedSince": "2100-01-01T00:00:00.000Z"}),
-    "users": ("users.list", {"count": 1}),
-    "roles": ("roles.list", {}),
-    "permissions": ("permissions.listAll", {"updatedSince": "2100-01-01T00:00:00.000Z"}),
-    "subscriptions": ("subscriptions.get", {"updatedSince": "2100-01-01T00:00:00.000Z"}),
-    "custom_emoji": ("emoji-custom.list", {"updatedSince": "2100-01-01T00:00:00.000Z"}),
-    "custom_sounds": ("custom-sounds.list", {"count": 1}),
-    "teams": ("teams.listAll", {"count": 1}),
-    "settings": ("settings.public", {"count": 1}),
-    "members": ("rooms.get", {"updatedSince": "2100-01-01T00:00:00.000Z"}),
+    name: (spec.probe.endpoint, dict(spec.probe.params)) for name, spec in RESOURCES.items()
 }
+PER_ROOM: tuple[str, ...] = tuple(name for name, spec in RESOURCES.items() if spec.per_room)
 
 
 def items_at(body: dict[str, object], dotted: str) -> list[dict[str, object]]:

@@ -1,8 +1,8 @@
 """The Rocket.Chat REST client: the only module that speaks HTTP.
 
 One `_send` does one HTTP exchange and turns every failure into a typed `etl.errors` exception
-(`etl.answers` reads the bodies); the one policy of `etl.retry` wraps it. Pacing per endpoint lives
-in `etl.ratelimit`. Secrets never reach a log line or a repr.
+(`etl.responses` reads the bodies); the one policy of `etl.retry` wraps it. Pacing per endpoint
+lives in `etl.ratelimit`. Secrets never reach a log line or a repr.
 """
 
 from __future__ import annotations
@@ -17,12 +17,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import orjson
 
-from etl.answers import decode_answer, error_from_answer
 from etl.config import RetrySettings, Settings, split_userinfo
 from etl.credentials import Credentials, auth_headers, credentials_from_env
 from etl.errors import (
@@ -35,9 +34,10 @@ from etl.errors import (
     UndecodableBodyError,
 )
 from etl.ratelimit import RateLimiter, WindowSnapshot
+from etl.responses import decode_answer, error_from_answer
 from etl.retry import retry_policy
 
-__all__ = ["Credentials", "RequestStats", "RocketChatClient", "credentials_from_env"]
+__all__ = ["Client", "Credentials", "RequestStats", "RocketChatClient", "credentials_from_env"]
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,23 @@ class ServerClock:
                 return None
             server_ms, local = self._at
         return server_ms + (time.monotonic() - local) * 1000.0
+
+
+class Client(Protocol):
+    """What the sync needs of a client (`RocketChatClient` is the one implementation)."""
+
+    base_url: str
+    # per endpoint, the largest answer proven complete (etl.walkers: one server, one client)
+    complete_sizes: dict[str, int]
+
+    def get(self, endpoint: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]: ...
+    def server_info(self) -> dict[str, Any]: ...
+    def server_version(self) -> str: ...
+    def server_time_ms(self) -> float | None: ...
+    def server_now(self) -> datetime: ...
+    def interrupt_waits_on(self, event: threading.Event | None) -> threading.Event | None: ...
+    @property
+    def stats(self) -> RequestStats: ...
 
 
 class RocketChatClient:

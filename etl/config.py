@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import yaml
 from pydantic import (
+    AfterValidator,
     AnyHttpUrl,
     BaseModel,
     BeforeValidator,
@@ -27,26 +28,23 @@ from pydantic import (
     model_validator,
 )
 
+from etl.catalogue import RESOURCES
 from etl.errors import ConfigError
 
 ENV_PREFIX = "RCETL_"
 ENV_SEPARATOR = "__"
 
-Resource = Literal[
-    "rooms",
-    "messages",
-    "threads",
-    "users",
-    "roles",
-    "permissions",
-    "subscriptions",
-    "custom_emoji",
-    "custom_sounds",
-    "teams",
-    "settings",
-    "members",
-]
-ALL_RESOURCES: tuple[str, ...] = Resource.__args__  # type: ignore[attr-defined]
+# The resource names are the catalogue's (etl.catalogue.RESOURCES, in the order a sync runs them).
+ALL_RESOURCES: tuple[str, ...] = tuple(RESOURCES)
+
+
+def _known_resource(name: str) -> str:
+    if name not in RESOURCES:
+        raise ValueError(f"unknown resource {name!r}; known: {', '.join(ALL_RESOURCES)}")
+    return name
+
+
+Resource = Annotated[str, AfterValidator(_known_resource)]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}

@@ -16,15 +16,14 @@ import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
+from etl.timestamps import stamp_ms
+
 Doc = dict[str, Any]
 
-# 9999-12-31T23:59:59.999Z: the last instant a datetime (and so a checkpoint) can hold.
-MAX_MS = 253_402_300_799_999
 # How far past the server's clock (its Date header, truncated to the second) a timestamp may lie
 # and still move a watermark. Beyond it the document is kept and the watermark held.
 SERVER_SKEW_MS = 2_000
@@ -43,30 +42,6 @@ class Rejected:
     raw: Any  # the item as decoded, or its JSON text when it cannot be re-encoded as UTF-8
     reason: str
     record_id: str | None = None  # its `_id` when that is a usable string
-
-
-def stamp_ms(value: Any) -> int | None:
-    """Epoch ms of a Rocket.Chat timestamp (ISO-8601, EJSON `{"$date": ...}`, epoch ms), or None
-    when it is not a date a checkpoint could hold."""
-    if isinstance(value, dict):  # EJSON {"$date": ...} only in dumps, tolerated anyway
-        value = value.get("$date")
-        if isinstance(value, dict):
-            value = value.get("$numberLong")
-            value = int(value) if isinstance(value, str) and value.lstrip("-").isdigit() else value
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return int(value) if 0 <= value <= MAX_MS else None  # also rejects NaN
-    if isinstance(value, str) and value:
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        ms = round(parsed.timestamp() * 1000)
-        return ms if 0 <= ms <= MAX_MS else None
-    return None
 
 
 def _describe(value: Any) -> str:
@@ -167,14 +142,19 @@ def rejected_ids(rejected: Iterable[Rejected]) -> set[str]:
 # --- the server's clock ------------------------------------------------------------------
 
 
-def server_now_ms(client: Any) -> int:
+class ServerClock(Protocol):
+    """The part of `etl.client.Client` that knows the server's time."""
+
+    def server_time_ms(self) -> float | None: ...
+
+
+def server_now_ms(client: ServerClock) -> int:
     """The server's current time in epoch ms: from the Date header of its latest answer (the
     client tracks it), else the local clock."""
-    reader = getattr(client, "server_time_ms", None)
-    value = reader() if callable(reader) else None
+    value = client.server_time_ms()
     return int(value) if value is not None else int(time.time() * 1000)
 
 
-def watermark_bound(client: Any) -> int:
+def watermark_bound(client: ServerClock) -> int:
     """The highest watermark a walk may record now."""
     return server_now_ms(client) + SERVER_SKEW_MS

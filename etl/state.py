@@ -16,48 +16,66 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from etl.schema.bookkeeping import SyncRun, SyncState
+from etl.timestamps import dt_to_ms, ms_to_dt
 
 STATE = SyncState.__table__
 RUNS = SyncRun.__table__
 
 
 @dataclass
+class Cursor:
+    """A stream's position beyond its watermark, stored as JSON in `sync_state.cursor` (the keys
+    `edge`, `deleted_ms`, `room_updated_at` are read and written only here)."""
+
+    edge_ids: list[str] | None = None  # message ids seen at exactly the watermark millisecond
+    deleted_ms: int = 0  # the room's deletion watermark (chat.syncMessages type=DELETED)
+    room_updated_ms: int | None = None  # the room `_updatedAt` its last complete walk saw
+
+    def to_json(self) -> str | None:
+        data: dict[str, Any] = {}
+        if self.edge_ids is not None:
+            data["edge"] = self.edge_ids
+        if self.deleted_ms:
+            data["deleted_ms"] = self.deleted_ms
+        if self.room_updated_ms is not None:
+            data["room_updated_at"] = self.room_updated_ms
+        return orjson.dumps(data).decode() if data else None
+
+    @classmethod
+    def from_json(cls, text: str | None) -> Cursor:
+        data = orjson.loads(text) if text else {}
+        if not isinstance(data, dict):
+            return cls()
+        edge = data.get("edge")
+        return cls(
+            edge_ids=list(edge) if isinstance(edge, list) else None,
+            deleted_ms=int(data.get("deleted_ms") or 0),
+            room_updated_ms=data.get("room_updated_at"),
+        )
+
+
+@dataclass
 class Checkpoint:
     """Where a resource (scope "") or one room's stream (scope = room id) stands.
 
-    `cursor` holds the stream's position details as JSON (edge ids at the watermark, the deletion
-    watermark, the room `_updatedAt` the last complete walk saw).
+    `cursor` holds the stream's position beyond the watermark (`Cursor`).
     """
 
     resource: str
     scope: str = ""
     watermark_ms: int | None = None
-    offset: int | None = None
-    cursor: dict[str, Any] = field(default_factory=dict)
+    cursor: Cursor = field(default_factory=Cursor)
     status: str | None = None
     error: str | None = None
     updated_at: datetime | None = None
-
-
-def _to_dt(ms: int | None) -> datetime | None:
-    return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC)
-
-
-def _to_ms(value: datetime | None) -> int | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return round(value.timestamp() * 1000)
 
 
 def _from_row(row: Any) -> Checkpoint:
     return Checkpoint(
         resource=row.resource,
         scope=row.scope,
-        watermark_ms=_to_ms(row.watermark),
-        offset=row.offset,
-        cursor=orjson.loads(row.cursor) if row.cursor else {},
+        watermark_ms=dt_to_ms(row.watermark),
+        cursor=Cursor.from_json(row.cursor),
         status=row.status,
         error=row.error,
         updated_at=row.updated_at,
@@ -76,10 +94,6 @@ def load_checkpoints(conn: Connection, resource: str) -> dict[str, Checkpoint]:
     return {row.scope: _from_row(row) for row in rows}
 
 
-def all_checkpoints(conn: Connection) -> list[Checkpoint]:
-    return [_from_row(row) for row in conn.execute(select(STATE))]
-
-
 def save_checkpoint(conn: Connection, checkpoint: Checkpoint) -> None:
     """Upsert one checkpoint, on the caller's transaction."""
     save_checkpoints(conn, [checkpoint])
@@ -93,9 +107,8 @@ def save_checkpoints(conn: Connection, checkpoints: list[Checkpoint]) -> None:
         {
             "resource": cp.resource,
             "scope": cp.scope,
-            "cursor": orjson.dumps(cp.cursor).decode() if cp.cursor else None,
-            "offset": cp.offset,
-            "watermark": _to_dt(cp.watermark_ms),
+            "cursor": cp.cursor.to_json(),
+            "watermark": ms_to_dt(cp.watermark_ms),
             "status": cp.status,
             "error": cp.error,
             "updated_at": now,
@@ -110,11 +123,6 @@ def save_checkpoints(conn: Connection, checkpoints: list[Checkpoint]) -> None:
     conn.execute(
         statement.on_conflict_do_update(index_elements=["resource", "scope"], set_=changed), rows
     )
-
-
-def delete_checkpoints(conn: Connection, resource: str, scopes: list[str]) -> None:
-    if scopes:
-        conn.execute(STATE.delete().where(STATE.c.resource == resource, STATE.c.scope.in_(scopes)))
 
 
 # --- run log ------------------------------------------------------------------------------

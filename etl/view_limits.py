@@ -9,10 +9,9 @@ that more exists: the rest is simply absent. So the sync notes every refused lis
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Connection, select
 
+from etl.client import Client
 from etl.errors import ApiError, BadRequestError, PermissionDeniedError
 from etl.schema.bookkeeping import SyncRun
 
@@ -56,7 +55,7 @@ def describe(permission: str, hides: str) -> str:
     return f"partial view: the token lacks {permission}, so it cannot see {hides}"
 
 
-def probe_view_limits(client: Any) -> dict[str, str]:
+def probe_view_limits(client: Client) -> dict[str, str]:
     """The permissions this token lacks, found by asking (for `rcetl check`). Other errors (an
     old server without the endpoint) prove nothing and are left to the resource probes."""
     missing = {}

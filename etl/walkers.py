@@ -10,20 +10,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
-from etl.catalogue import DELETED_MESSAGES, Endpoint, items_at
-from etl.intake import (
-    MAX_MS,
-    LenientBody,
-    Rejected,
-    rejected_ids,
-    screen,
-    stamp_ms,
-    unique,
-    watermark_bound,
-)
+from etl.catalogue import DELETED_MESSAGES, SYNC_MESSAGES, Endpoint, items_at
+from etl.client import Client
+from etl.intake import LenientBody, Rejected, rejected_ids, screen, unique, watermark_bound
+from etl.timestamps import MAX_MS, doc_ms, ms_to_iso
 
 Doc = dict[str, Any]
 log = logging.getLogger(__name__)
@@ -32,32 +24,8 @@ log = logging.getLogger(__name__)
 MAX_TIE_DOUBLINGS = 6
 
 
-class Client(Protocol):
-    def get(self, endpoint: str, params: dict[str, Any] | None = None) -> dict[str, Any]: ...
-
-
 class WalkError(RuntimeError):
     """The server answered in a way that would make the walk lose or repeat data."""
-
-
-def iso_to_ms(value: str | None) -> int | None:
-    """Rocket.Chat dates are ISO-8601 UTC with milliseconds and a Z; cursors are epoch ms."""
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return round(parsed.timestamp() * 1000)
-
-
-def ms_to_iso(ms: int) -> str:
-    stamp = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
-
-
-def doc_ms(doc: Doc, key: str = "_updatedAt") -> int:
-    """A screened document's timestamp in epoch ms (0 when absent or not a date)."""
-    return stamp_ms(doc.get(key)) or 0
 
 
 def _screen(body: dict[str, Any], items: Any, *stamps: str, required: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
@@ -158,11 +126,10 @@ def fetch_offset_pages(
         largest, last, ask = max(largest, len(raw)), len(raw), page_size
 
 
-def _complete_sizes(client: Any) -> dict[str, int]:
+def _complete_sizes(client: Client) -> dict[str, int]:
     """Per endpoint, the largest answer proven complete by an empty next page, kept on the client
     (one server): later smaller answers end their walk without a confirming request."""
-    sizes = getattr(client, "complete_sizes", None)
-    return sizes if isinstance(sizes, dict) else {}
+    return client.complete_sizes
 
 
 # --- chat.syncMessages cursor mode ----------------------------------------------------------
@@ -249,7 +216,7 @@ def fetch_message_cursor(
     while True:
         start = max(walk.high - 1, 0) if walk.high else 0
         params = {"roomId": room_id, "type": kind, "next": str(start), "count": ask}
-        body = client.get("chat.syncMessages", params)
+        body = client.get(SYNC_MESSAGES.name, params)
         requests += 1
         bound = watermark_bound(client)
         result = body.get("result") if isinstance(body.get("result"), dict) else {}
@@ -316,7 +283,7 @@ class Changes:
 def fetch_messages_last_update(client: Client, room_id: str, since_ms: int) -> Changes:
     """chat.syncMessages lastUpdate mode: every change since `since_ms`, unpaginated."""
     params = {"roomId": room_id, "lastUpdate": ms_to_iso(max(since_ms - 1, 0))}
-    body = client.get("chat.syncMessages", params)
+    body = client.get(SYNC_MESSAGES.name, params)
     result = body.get("result") if isinstance(body.get("result"), dict) else {}
     updated, bad = _screen(body, result.get("updated"))
     deleted, bad_deleted = _screen(body, result.get("deleted"), "_deletedAt", "_updatedAt")

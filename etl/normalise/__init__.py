@@ -1,4 +1,4 @@
-"""Server documents -> table rows: `normalise(resource, doc) -> Record` or `NormaliseError`.
+"""Server documents -> table rows: `normalise(table, doc) -> Record` or `NormaliseError`.
 
 Plain dict work on the hot path (no validation library): every message of a sync passes here.
 """
@@ -40,18 +40,20 @@ NORMALISERS: dict[str, Callable[[dict[str, Any]], Record]] = {
     "room_members": normalise_room_member,
 }
 
-RESOURCES: tuple[str, ...] = tuple(NORMALISERS)
+# The tables a server document can become rows of (keyed like NORMALISERS).
+TABLES: tuple[str, ...] = tuple(NORMALISERS)
 
 
-def normalise(resource: str, doc: Any) -> Record:
-    """One server document -> its Record; raises NormaliseError if it cannot be stored as rows."""
+def normalise(table: str, doc: Any) -> Record:
+    """One server document -> its Record for `table`; raises NormaliseError if it cannot be stored
+    as rows."""
     try:
-        fn = NORMALISERS[resource]
+        fn = NORMALISERS[table]
     except KeyError:
-        raise ValueError(f"unknown resource {resource!r}; known: {', '.join(RESOURCES)}") from None
+        raise ValueError(f"unknown table {table!r}; known: {', '.join(TABLES)}") from None
     if not isinstance(doc, dict):
         raise NormaliseError(f"document is not an object but {type(doc).__name__}")
     return fn(doc)
 
 
-__all__ = ["NORMALISERS", "RESOURCES", "NormaliseError", "Record", "normalise", "parse_date"]
+__all__ = ["NORMALISERS", "TABLES", "NormaliseError", "Record", "normalise", "parse_date"]

@@ -20,7 +20,7 @@ class SyncState(Base):
     resource: Mapped[str] = mapped_column(String, primary_key=True)
     scope: Mapped[str] = mapped_column(String, primary_key=True, default="")
     cursor: Mapped[str | None]
-    offset: Mapped[int | None]
+    offset: Mapped[int | None]  # unused since issue 10 (no offset checkpoints); kept, no migration
     watermark: Mapped[datetime | None]
     status: Mapped[str | None]
     error: Mapped[str | None]

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import Engine
 
+from etl.client import Client
 from etl.config import Settings
 from etl.sync.summary import SyncSummary
 
@@ -40,7 +41,7 @@ class NullProgress:
 @dataclass
 class SyncContext:
     settings: Settings
-    client: Any  # etl.client.RocketChatClient (anything with .get, .server_info, .stats)
+    client: Client
     engine: Engine
     summary: SyncSummary
     full: bool = False
@@ -63,5 +64,4 @@ class SyncContext:
 
     def server_now(self) -> datetime:
         """The server's clock (from its Date headers), for `observed_at` of message versions."""
-        server_now = getattr(self.client, "server_now", None)
-        return server_now() if server_now is not None else datetime.now(UTC)
+        return self.client.server_now()

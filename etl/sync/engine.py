@@ -6,12 +6,13 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from etl.catalogue import PER_ROOM, RESOURCES
+from etl.client import Client, RequestStats
 from etl.config import ALL_RESOURCES, Settings
 from etl.errors import (
     ApiError,
@@ -33,34 +34,28 @@ from etl.state import (
 from etl.sync.context import NullProgress, SyncContext, SyncProgress, log
 from etl.sync.members import sync_members
 from etl.sync.messages import sync_messages
+from etl.sync.page_writer import quarantine_failure
 from etl.sync.rooms import sync_rooms
+from etl.sync.server_tables import sync_delta_table, sync_scan_table, sync_users
 from etl.sync.summary import SyncSummary
-from etl.sync.tables import sync_delta_table, sync_scan_table, sync_users
 from etl.sync.threads import sync_threads
-from etl.sync.writer import quarantine_failure
 from etl.walkers import WalkError
 
 # The server keeps deletion records for 30 days (TTL index on the trash): a resource not synced
 # for longer may have lost deletions that no delta will ever report again.
 TRASH_LIFETIME = timedelta(days=30)
 
-STEPS: dict[str, Callable[[SyncContext], None]] = {
-    "settings": lambda ctx: sync_scan_table(ctx, "settings"),
-    "roles": lambda ctx: sync_delta_table(ctx, "roles"),
-    "permissions": lambda ctx: sync_delta_table(ctx, "permissions"),
-    "custom_emoji": lambda ctx: sync_delta_table(ctx, "custom_emoji"),
-    "custom_sounds": lambda ctx: sync_scan_table(ctx, "custom_sounds"),
-    "users": sync_users,
-    "teams": lambda ctx: sync_scan_table(ctx, "teams"),
-    "rooms": sync_rooms,
-    "subscriptions": lambda ctx: sync_delta_table(ctx, "subscriptions"),
-    "messages": sync_messages,
-    "threads": sync_threads,
-    # after messages: the message walk finds the unreadable rooms, which members then skips
-    "members": sync_members,
+# The catalogue names each resource's step; these are the steps (given the resource's name).
+STEPS: dict[str, Callable[[SyncContext, str], None]] = {
+    "scan_table": sync_scan_table,
+    "delta_table": sync_delta_table,
+    "users": lambda ctx, _: sync_users(ctx),
+    "rooms": lambda ctx, _: sync_rooms(ctx),
+    "messages": lambda ctx, _: sync_messages(ctx),
+    "threads": lambda ctx, _: sync_threads(ctx),
+    "members": lambda ctx, _: sync_members(ctx),
 }
-ORDER: tuple[str, ...] = tuple(STEPS)
-PER_ROOM = ("members", "messages", "threads")
+ORDER: tuple[str, ...] = tuple(RESOURCES)
 
 
 def plan(resources: Iterable[str]) -> list[str]:
@@ -77,7 +72,7 @@ def plan(resources: Iterable[str]) -> list[str]:
 
 def run_sync(
     settings: Settings,
-    client: Any,
+    client: Client,
     engine: Engine,
     resources: Iterable[str] | None = None,
     *,
@@ -110,8 +105,7 @@ def run_sync(
     summary.reconciled = sorted(ctx.reconcile)
     status = "failed"
     # A stop also cuts short the client's rate-limit waits and backoffs (StopRequested).
-    interrupt = getattr(client, "interrupt_waits_on", None)
-    previous = interrupt(ctx.stop_event) if interrupt else None
+    previous = client.interrupt_waits_on(ctx.stop_event)
     try:
         with database_errors(engine, summary):
             for resource in steps:
@@ -120,8 +114,7 @@ def run_sync(
                 _run_step(ctx, resource)
         status = "stopped" if ctx.stopped else ("partial" if summary.errors else "ok")
     finally:
-        if interrupt:
-            interrupt(previous)
+        client.interrupt_waits_on(previous)
         _close(ctx, before, status)
     return summary
 
@@ -139,7 +132,9 @@ def database_errors(engine: Engine, summary: SyncSummary | None = None) -> Itera
         raise error from exc
 
 
-def _start(engine: Engine, kind: str, steps: list[str], client: Any, summary: SyncSummary) -> int:
+def _start(
+    engine: Engine, kind: str, steps: list[str], client: Client, summary: SyncSummary
+) -> int:
     """Open the run in `sync_runs`. A server that cannot be reached at all ends it right away,
     recorded with its one error (every step would only wait out the same timeouts)."""
     try:
@@ -154,7 +149,7 @@ def _start(engine: Engine, kind: str, steps: list[str], client: Any, summary: Sy
 
 def reconcile(
     settings: Settings,
-    client: Any,
+    client: Client,
     engine: Engine,
     resources: Iterable[str] | None = None,
     *,
@@ -168,7 +163,7 @@ def reconcile(
     )
 
 
-def server_identity(client: Any) -> tuple[str | None, str | None]:
+def server_identity(client: Client) -> tuple[str | None, str | None]:
     """The server's URL (credentials removed) and version, for the run log and the exports.
 
     /api/info needs no login and the client caches it, so this costs one request per client. A
@@ -185,8 +180,8 @@ def server_identity(client: Any) -> tuple[str | None, str | None]:
     return url, None if version == "unknown" else version
 
 
-def _client_url(client: Any) -> str | None:
-    return public_url(client.base_url) if getattr(client, "base_url", None) else None
+def _client_url(client: Client) -> str | None:
+    return public_url(client.base_url) if client.base_url else None
 
 
 def public_url(url: str) -> str:
@@ -201,7 +196,7 @@ def _run_step(ctx: SyncContext, resource: str) -> None:
     before = ctx.client.stats.requests
     ctx.progress.resource_started(resource)
     try:
-        STEPS[resource](ctx)
+        STEPS[RESOURCES[resource].step](ctx, resource)
         if resource in PER_ROOM and not ctx.stopped:
             _mark_resource_done(ctx, resource)
     except StopRequested as exc:
@@ -238,12 +233,12 @@ def stale_resources(engine: Engine, steps: list[str]) -> set[str]:
         for resource in steps:
             cp = load_checkpoint(conn, resource)
             when = cp.updated_at if cp else None
-            if when is not None and (when if when.tzinfo else when.replace(tzinfo=UTC)) < limit:
+            if when is not None and when < limit:
                 stale.add(resource)
     return stale
 
 
-def _close(ctx: SyncContext, before: Any, status: str) -> None:
+def _close(ctx: SyncContext, before: RequestStats, status: str) -> None:
     summary, after = ctx.summary, ctx.client.stats
     summary.requests = after.requests - before.requests
     summary.retries = after.retries - before.retries
@@ -273,8 +268,3 @@ def unreadable_rooms(engine: Engine) -> dict[str, str]:
     )
     with engine.connect() as conn:
         return {row.id: row.unreadable_reason or "" for row in conn.execute(query)}
-
-
-def count_rows(engine: Engine, table: Any) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())

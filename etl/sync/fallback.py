@@ -10,25 +10,24 @@ ones.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from datetime import datetime
 
 from etl.catalogue import ROOM_MESSAGES
 from etl.errors import ApiError, NotFoundError
 from etl.intake import rejected_ids, watermark_bound
-from etl.state import Checkpoint
+from etl.state import Checkpoint, Cursor
 from etl.sync.context import SyncContext, log
-from etl.sync.writer import PageWrite, deletion_time
+from etl.sync.page_writer import PageWrite
+from etl.sync.room_tasks import RoomTask, history_clones, split_messages, stored_ids
+from etl.timestamps import deletion_time, doc_ms
 from etl.walkers import (
+    Doc,
     Future,
     bounded_watermark,
-    doc_ms,
     fetch_messages_last_update,
     fetch_offset_pages,
 )
-
-if TYPE_CHECKING:
-    from etl.sync.messages import RoomTask
 
 
 class MessageMode:
@@ -59,10 +58,7 @@ def walk_room_fallback(
     ctx: SyncContext,
     task: RoomTask,
     mode: MessageMode,
-    stored_ids: Callable[[SyncContext, str], set[str]],
 ) -> Iterator[PageWrite]:
-    from etl.sync.messages import history_clones, split_messages
-
     cp = task.checkpoint
     fresh = cp is None or cp.watermark_ms is None or task.reconcile
     since = 0 if fresh else cp.watermark_ms or 0
@@ -80,17 +76,10 @@ def walk_room_fallback(
             final.clones = history_clones(changes.updated)
             yield final
             return
-    yield from _walk_offset(ctx, task, stored_ids, split_messages)
+    yield from _walk_offset(ctx, task)
 
 
-def _walk_offset(
-    ctx: SyncContext,
-    task: RoomTask,
-    stored_ids: Callable[[SyncContext, str], set[str]],
-    split: Callable[..., tuple[list, list]],
-) -> Iterator[PageWrite]:
-    from etl.sync.messages import history_clones
-
+def _walk_offset(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
     endpoint = ROOM_MESSAGES.get(task.room_type or "c", ROOM_MESSAGES["c"])
     seen: set[str] = set()
     watermark = 0
@@ -98,7 +87,7 @@ def _walk_offset(
     for page in fetch_offset_pages(
         ctx.client, endpoint, params, page_size=ctx.settings.sync.page_size
     ):
-        upserts, removed = split(page.items)
+        upserts, removed = split_messages(page.items)
         seen.update(doc["_id"] for doc in page.items)
         seen.update(rejected_ids(page.rejected))  # still on the server: not a deletion
         future = Future()
@@ -116,8 +105,13 @@ def _walk_offset(
     yield _final(task, watermark or None, [], gone)
 
 
-def _final(task: RoomTask, watermark: int | None, upserts: list, removed: list) -> PageWrite:
-    cursor = {"room_updated_at": task.room_updated_ms}
+def _final(
+    task: RoomTask,
+    watermark: int | None,
+    upserts: list[Doc],
+    removed: list[tuple[str, datetime | None]],
+) -> PageWrite:
+    cursor = Cursor(room_updated_ms=task.room_updated_ms)
     done = Checkpoint("messages", task.room_id, watermark, cursor=cursor, status="complete")
     return PageWrite(
         "messages",

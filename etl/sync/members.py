@@ -12,11 +12,11 @@ from etl.catalogue import MEMBERS
 from etl.errors import BadRequestError, PermissionDeniedError
 from etl.intake import Rejected
 from etl.schema.synced import Room
-from etl.state import Checkpoint
+from etl.state import Checkpoint, Cursor
 from etl.sync.context import SyncContext, log
-from etl.sync.messages import RoomTask, rooms_to_walk
+from etl.sync.page_writer import PageWrite
 from etl.sync.pool import run_walks
-from etl.sync.writer import PageWrite
+from etl.sync.room_tasks import RoomTask, rooms_to_walk
 from etl.walkers import Doc, fetch_offset_pages
 
 
@@ -45,7 +45,7 @@ def walk_members(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
     endpoint = MEMBERS[task.room_type or "c"]
     members: list[Doc] = []
     rejected: list[Rejected] = []
-    cursor = {"room_updated_at": task.room_updated_ms}
+    cursor = Cursor(room_updated_ms=task.room_updated_ms)
     try:
         params = {"roomId": task.room_id}
         size = ctx.settings.sync.page_size
@@ -59,6 +59,6 @@ def walk_members(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
         yield PageWrite("members", "rooms", checkpoints=[done], rooms_done=1)
         return
     done = Checkpoint("members", task.room_id, cursor=cursor, status="complete")
-    page = PageWrite("members", "rooms", checkpoints=[done], rooms_done=1, rejected=rejected)
-    page.members[task.room_id] = members
-    yield page
+    write = PageWrite("members", "rooms", checkpoints=[done], rooms_done=1, rejected=rejected)
+    write.members[task.room_id] = members
+    yield write

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from etl.errors import StopRequested, outcome
 from etl.sync.context import SyncContext, log
-from etl.sync.writer import PageWrite, prepare, quarantine_failure, write_pages
+from etl.sync.page_writer import PageWrite, prepare, quarantine_failure, write_pages
 
 T = TypeVar("T")
 GROUP_DOCS = 5_000  # documents per group commit

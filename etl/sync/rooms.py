@@ -23,9 +23,10 @@ from etl.intake import Rejected, rejected_ids, screen, unique, watermark_bound
 from etl.schema.synced import Message, Room
 from etl.state import Checkpoint, load_checkpoint
 from etl.sync.context import SyncContext, log
-from etl.sync.writer import PageWrite, deletion_time, write_page
+from etl.sync.page_writer import PageWrite, write_page
+from etl.timestamps import deletion_time, doc_ms
 from etl.view_limits import HIDDEN_WITHOUT, is_refusal
-from etl.walkers import Doc, Future, bounded_watermark, doc_ms, fetch_delta, fetch_offset_pages
+from etl.walkers import Doc, Future, bounded_watermark, fetch_delta, fetch_offset_pages
 
 ROOMS = Room.__table__
 MESSAGES = Message.__table__

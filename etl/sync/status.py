@@ -22,7 +22,7 @@ TABLES = {"members": "room_members", "threads": "messages"}
 def _iso(value: datetime | None) -> str | None:
     if value is None:
         return None
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    return value.isoformat()
 
 
 def _rows(conn: Any, resource: str) -> int:
@@ -41,7 +41,7 @@ def _resource_row(conn: Any, resource: str, now: datetime) -> dict[str, Any]:
     if cp and cp.watermark_ms:
         watermark = datetime.fromtimestamp(cp.watermark_ms / 1000, tz=UTC)
     if cp and cp.updated_at:
-        synced = cp.updated_at if cp.updated_at.tzinfo else cp.updated_at.replace(tzinfo=UTC)
+        synced = cp.updated_at
     return {
         "resource": resource,
         "rows": _rows(conn, resource),

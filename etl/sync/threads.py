@@ -16,18 +16,19 @@ from etl.catalogue import THREADS_LIST, THREADS_SYNC
 from etl.errors import BadRequestError, PermissionDeniedError
 from etl.intake import Rejected, watermark_bound
 from etl.schema.synced import Message, Room
-from etl.state import Checkpoint, load_checkpoints
+from etl.state import Checkpoint, Cursor, load_checkpoints
 from etl.sync.context import SyncContext, log
-from etl.sync.messages import (
+from etl.sync.page_writer import PageWrite
+from etl.sync.pool import run_walks
+from etl.sync.room_tasks import (
     RoomTask,
     history_clones,
     rooms_to_walk,
     split_messages,
     unreadable_reason,
 )
-from etl.sync.pool import run_walks
-from etl.sync.writer import PageWrite, deletion_time
-from etl.walkers import Doc, Future, bounded_watermark, doc_ms, fetch_delta, fetch_offset_pages
+from etl.timestamps import deletion_time, doc_ms
+from etl.walkers import Doc, Future, bounded_watermark, fetch_delta, fetch_offset_pages
 
 MESSAGES = Message.__table__
 ROOMS = Room.__table__
@@ -89,17 +90,19 @@ def walk_threads(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
             removed = [(d["_id"], deletion_time(d)) for d in delta.remove]
             watermark = delta.watermark_ms
     except (PermissionDeniedError, BadRequestError) as exc:
-        if unreadable_reason(exc) is None and "Threads Disabled" not in str(exc):
+        # Threads_enabled off answers 400 `Threads Disabled [error-not-allowed]`: the same
+        # errorType as a room the token cannot read, and as harmless (no threads to store).
+        if unreadable_reason(exc) is None:
             raise
         watermark, parents, removed = since, [], []
     upserts, rm_deleted = split_messages(parents)
-    cursor = {"room_updated_at": task.room_updated_ms}
+    cursor = Cursor(room_updated_ms=task.room_updated_ms)
     done = Checkpoint("threads", task.room_id, watermark, cursor=cursor, status="complete")
     deletions = list(removed) + rm_deleted
     # The cursor walk usually wrote these parents already: write only what differs.
-    page = PageWrite("threads", "messages", upserts, deletions, [done], rooms_done=1)  # type: ignore[arg-type]
-    page.only_changed = True
-    page.rejected, page.future = rejected, future
+    write = PageWrite("threads", "messages", upserts, deletions, [done], rooms_done=1)  # type: ignore[arg-type]
+    write.only_changed = True
+    write.rejected, write.future = rejected, future
     # syncThreadsList has no `_hidden` filter: thread parents' history clones come with it.
-    page.clones = history_clones(parents)
-    yield page
+    write.clones = history_clones(parents)
+    yield write

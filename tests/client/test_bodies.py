@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy
 import sqlalchemy.exc
 
-from etl.answers import decode_answer, error_from_answer
 from etl.errors import MalformedResponseError, RateLimitedError, classify
+from etl.responses import decode_answer, error_from_answer
 
 JSON = httpx.Headers({"content-type": "application/json"})
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from etl.normalise import RESOURCES, NormaliseError, normalise, parse_date
+from etl.normalise import TABLES, NormaliseError, normalise, parse_date
 from tests.db import samples
 
 
@@ -102,7 +102,7 @@ def test_unnormalisable_messages_name_the_problem(doc: dict, reason: str) -> Non
 def test_not_an_object_and_unknown_resource() -> None:
     with pytest.raises(NormaliseError, match="not an object"):
         normalise("messages", ["x"])
-    with pytest.raises(ValueError, match="unknown resource 'bananas'"):
+    with pytest.raises(ValueError, match="unknown table 'bananas'"):
         normalise("bananas", {"_id": "x"})
 
 
@@ -145,7 +145,7 @@ def test_every_resource_has_a_normaliser() -> None:
         "users": samples.user(),
         "room_members": {"_id": "u1", "rid": "R"},
     }
-    assert set(docs) == set(RESOURCES)
+    assert set(docs) == set(TABLES)
     for resource, doc in docs.items():
         assert normalise(resource, doc).row
 

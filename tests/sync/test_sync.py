@@ -242,3 +242,19 @@ def test_quiet_room_changes_arrive_with_the_recheck_or_reconcile(syncer: Any) ->
     assert sync.run(full=True).status == "ok"
     assert live_rows(sync.engine, "messages")[again]["msg"] == "edited once more"
     assert_level_with_server(sync.engine, ws, sync.creds)
+
+
+def test_threads_disabled_on_the_server_is_not_an_error(syncer: Any) -> None:
+    """Threads_enabled off: the thread endpoints answer 400 `[error-not-allowed]` (its errorType,
+    not its text, is what the sync reads); the rooms' thread checkpoints still complete."""
+    sync = syncer()
+    sync.server.ws.mutate.set_setting("Threads_enabled", False)
+    summary = sync.run(["threads"])
+    assert summary.status == "ok", summary.errors
+    assert sync.server.request_log.counts().get("chat.getThreadsList")
+    state = metadata.tables["sync_state"]
+    with sync.engine.connect() as conn:
+        statuses = conn.execute(
+            select(state.c.status).where(state.c.resource == "threads", state.c.scope != "")
+        ).scalars()
+        assert set(statuses) == {"complete"}

@@ -20,8 +20,9 @@ from etl.intake import Rejected, rejected_ids, watermark_bound
 from etl.schema import metadata
 from etl.state import Checkpoint, load_checkpoint
 from etl.sync.context import SyncContext, log
-from etl.sync.writer import PageWrite, deletion_time, write_page
-from etl.walkers import Doc, Future, bounded_watermark, doc_ms, fetch_delta, fetch_offset_pages
+from etl.sync.page_writer import PageWrite, write_page
+from etl.timestamps import deletion_time, doc_ms
+from etl.walkers import Doc, Future, bounded_watermark, fetch_delta, fetch_offset_pages
 
 EPOCH_MS = 0
 

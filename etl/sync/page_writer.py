@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -29,7 +29,8 @@ from etl.normalise import NormaliseError, Record, normalise
 from etl.schema import metadata
 from etl.state import Checkpoint, save_checkpoints
 from etl.sync.context import SyncContext, log
-from etl.walkers import Future, doc_ms, ms_to_iso
+from etl.timestamps import ms_to_iso
+from etl.walkers import Future
 
 Doc = dict[str, Any]
 
@@ -52,11 +53,6 @@ class PageWrite:
     rejected: list[Rejected] = field(default_factory=list)  # items screened out on entry
     future: Future | None = None  # documents dated after the server's time (kept)
     clones: list[Doc] = field(default_factory=list)  # server history clones (`_hidden`, `parent`)
-
-
-def deletion_time(doc: Doc, key: str = "_deletedAt") -> datetime | None:
-    ms = doc_ms(doc, key) or doc_ms(doc)
-    return datetime.fromtimestamp(ms / 1000, tz=UTC) if ms else None
 
 
 def _unchanged(ctx: SyncContext, table: str, docs: list[Doc]) -> set[str]:
