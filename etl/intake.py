@@ -29,7 +29,7 @@ Doc = dict[str, Any]
 SERVER_SKEW_MS = 2_000
 
 
-class LenientBody(dict):  # type: ignore[type-arg]
+class LenientBody(dict[str, Any]):
     """A response body orjson refused but the standard library could read (lone surrogates such
     as "\\ud800", which Node's JSON emits; bytes that are not UTF-8). Its strings may hold
     surrogates that no database accepts: every item of it is checked for them."""

@@ -17,6 +17,8 @@ LogFormat = Literal["text", "json"]
 _STANDARD_ATTRS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 # Libraries that are chatty at INFO/DEBUG; they only speak up at -vv.
 _NOISY = ("httpx", "httpcore", "apscheduler", "alembic", "urllib3", "botocore", "s3transfer")
+# Names the handler setup_logging adds, so that a repeat call replaces it and leaves others alone.
+_HANDLER_NAME = "rcetl"
 
 
 class JsonFormatter(logging.Formatter):
@@ -37,10 +39,10 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StderrHandler(logging.StreamHandler[TextIO]):
     """Writes to whatever sys.stderr is at the time (test runners swap it)."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> TextIO:
         return sys.stderr
 
@@ -75,9 +77,9 @@ def setup_logging(
         handler.setFormatter(logging.Formatter("%(message)s"))
     root = logging.getLogger()
     for old in list(root.handlers):
-        if getattr(old, "_rcetl", False):
+        if old.get_name() == _HANDLER_NAME:
             root.removeHandler(old)
-    handler._rcetl = True  # type: ignore[attr-defined]
+    handler.set_name(_HANDLER_NAME)
     root.addHandler(handler)
     root.setLevel(level)
     for name in _NOISY:

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, Table, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from etl.schema.bookkeeping import SyncRun, SyncState
 from etl.timestamps import dt_to_ms, ms_to_dt
 
-STATE = SyncState.__table__
-RUNS = SyncRun.__table__
+# Declarative models type `__table__` as FromClause; these models are mapped to plain tables.
+STATE = cast(Table, SyncState.__table__)
+RUNS = cast(Table, SyncRun.__table__)
 
 
 @dataclass
@@ -145,8 +146,9 @@ def start_run(
         "server_version": server_version,
     }
     with engine.begin() as conn:
-        result = conn.execute(insert(RUNS).values(**values))
-        return int(result.inserted_primary_key[0])
+        key = conn.execute(insert(RUNS).values(**values)).inserted_primary_key
+    assert key is not None  # a single-row insert always reports its primary key
+    return int(key[0])
 
 
 def finish_run(engine: Engine, run_id: int, status: str, record: dict[str, Any]) -> None:

@@ -28,9 +28,22 @@ class WalkError(RuntimeError):
     """The server answered in a way that would make the walk lose or repeat data."""
 
 
-def _screen(body: dict[str, Any], items: Any, *stamps: str, required: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+def _screen(
+    body: dict[str, Any], items: Any, *stamps: str, required: tuple[str, ...] = ()
+) -> tuple[list[Doc], list[Rejected]]:
     lenient = isinstance(body, LenientBody)
     return screen(items, stamps or ("_updatedAt",), required=required, lenient=lenient)
+
+
+def _object_at(doc: Doc, key: str) -> Doc:
+    """`doc[key]` when it is an object, else an empty one (servers omit or null these)."""
+    value = doc.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _list_at(doc: Doc, key: str) -> list[Any]:
+    value = doc.get(key)
+    return value if isinstance(value, list) else []
 
 
 @dataclass
@@ -219,8 +232,8 @@ def fetch_message_cursor(
         body = client.get(SYNC_MESSAGES.name, params)
         requests += 1
         bound = watermark_bound(client)
-        result = body.get("result") if isinstance(body.get("result"), dict) else {}
-        raw = result.get(key) if isinstance(result.get(key), list) else []
+        result = _object_at(body, "result")
+        raw = _list_at(result, key)
         items, rejected = _screen(body, raw, stamp, required=(stamp,))
         fresh, stale, future = walk.take(items, start, bound)
         rejected = unique(rejected, walk.rejected)
@@ -231,7 +244,7 @@ def fetch_message_cursor(
                 f"{stale} document(s) from before the cursor and nothing new; the server does "
                 f"not move the cursor (walk stopped after {requests} requests)"
             )
-        cursor = result.get("cursor") if isinstance(result.get("cursor"), dict) else {}
+        cursor = _object_at(result, "cursor")
         if len(raw) < ask or not cursor.get("next"):
             return
         doublings = 0 if fresh else doublings + 1
@@ -284,7 +297,7 @@ def fetch_messages_last_update(client: Client, room_id: str, since_ms: int) -> C
     """chat.syncMessages lastUpdate mode: every change since `since_ms`, unpaginated."""
     params = {"roomId": room_id, "lastUpdate": ms_to_iso(max(since_ms - 1, 0))}
     body = client.get(SYNC_MESSAGES.name, params)
-    result = body.get("result") if isinstance(body.get("result"), dict) else {}
+    result = _object_at(body, "result")
     updated, bad = _screen(body, result.get("updated"))
     deleted, bad_deleted = _screen(body, result.get("deleted"), "_deletedAt", "_updatedAt")
     future = Future()

@@ -33,7 +33,14 @@ from etl.fulltext.query import SearchQueryError
 @click.option("--port", default=8000, show_default=True, help="Port for --serve (0: any free).")
 @pass_app
 def html_cmd(
-    app: AppContext, out: str, no_search: bool, title: str, serve: bool, port: int, **filters: Any
+    app: AppContext,
+    /,
+    out: str,
+    no_search: bool,
+    title: str,
+    serve: bool,
+    port: int,
+    **filters: Any,
 ) -> None:
     """Write a static HTML site people can read and search: rooms by kind, a page per room and
     month, threads, reactions, files, edits and deletions, search in the browser. A second run

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, text
 
@@ -20,6 +20,7 @@ from etl.schema.types import unescape_text
 START, STOP = "\x02", "\x03"  # highlight marks; control characters never shown to anyone
 SNIPPET_WORDS = 24
 _TERM = re.compile(r"(\w+)(\*?)")
+_Text = TypeVar("_Text", str, None)
 
 
 class SearchQueryError(ValueError):
@@ -151,9 +152,8 @@ def search_messages(conn: Connection, query: SearchQuery) -> list[SearchHit]:
     for name in ("rooms", "users"):
         if name in params:
             statement = statement.bindparams(_expanding(name))
-    statement = statement.columns()
     hits = []
-    for row in conn.execute(statement, params):
+    for row in conn.execute(statement.columns(), params):
         mid, rid, room, ts, username, tmid, deleted, marked = row
         snippet, ranges = split_marks(_text(marked, dialect))
         hits.append(
@@ -178,7 +178,7 @@ def _expanding(name: str) -> Any:
     return bindparam(name, expanding=True)
 
 
-def _text(value: str | None, dialect: str) -> str | None:
+def _text(value: _Text, dialect: str) -> _Text:
     if value is None or dialect != "postgresql":
         return value
     return unescape_text(value)
@@ -190,6 +190,5 @@ def _when(value: Any) -> datetime | None:
 
     if value is None:
         return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    when: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)

@@ -155,7 +155,9 @@ def _urls(mid: str, doc: dict[str, Any]) -> Rows:
     for i, u in enumerate(items(doc, "urls")):
         if type(u) is not dict:
             continue
-        meta = u.get("meta") if type(u.get("meta")) is dict else {}
+        meta = u.get("meta")
+        if type(meta) is not dict:
+            meta = {}
         rows.append(
             {
                 "message_id": mid,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +19,7 @@ class Record:
 
     table: str
     row: dict[str, Any]
-    children: dict[str, Rows] = field(default_factory=dict)
+    children: Mapping[str, Rows] = field(default_factory=dict)
 
     @property
     def id(self) -> Any:

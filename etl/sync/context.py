@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from etl.client import Client
 from etl.config import Settings
+from etl.load.deletes import Policy
 from etl.sync.summary import SyncSummary
 
 log = logging.getLogger("etl.sync")
@@ -55,7 +56,7 @@ class SyncContext:
         return self.stop_event.is_set()
 
     @property
-    def policy(self) -> str:
+    def policy(self) -> Policy:
         return self.settings.sync.deletion_policy
 
     @property

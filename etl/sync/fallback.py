@@ -60,8 +60,7 @@ def walk_room_fallback(
     mode: MessageMode,
 ) -> Iterator[PageWrite]:
     cp = task.checkpoint
-    fresh = cp is None or cp.watermark_ms is None or task.reconcile
-    since = 0 if fresh else cp.watermark_ms or 0
+    since = 0 if cp is None or task.reconcile else cp.watermark_ms or 0
     if mode.kind == "last_update":
         try:
             changes = fetch_messages_last_update(ctx.client, task.room_id, since)
@@ -101,7 +100,9 @@ def _walk_offset(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
         yield write
         if ctx.stopped:
             return
-    gone = [(doc_id, None) for doc_id in stored_ids(ctx, task.room_id) - seen]
+    gone: list[tuple[str, datetime | None]] = [
+        (doc_id, None) for doc_id in stored_ids(ctx, task.room_id) - seen
+    ]
     yield _final(task, watermark or None, [], gone)
 
 

@@ -57,10 +57,10 @@ def apply_pending_policy(ctx: SyncContext) -> int:
         observed = ctx.server_now()
         holds = active_holds(conn, observed)
         history = ctx.settings.sync.track_history
-        items = pending_deletions(conn, ctx.policy, holds, history)  # type: ignore[arg-type]
+        items = pending_deletions(conn, ctx.policy, holds, history)
         if items:
             seq = next_change_seq(conn)
-            apply_deletions(conn, "messages", items, ctx.policy, seq, holds, observed, history)  # type: ignore[arg-type]
+            apply_deletions(conn, "messages", items, ctx.policy, seq, holds, observed, history)
     if items:
         log.info(
             "messages: %s applied to %d deleted message(s) no longer held", ctx.policy, len(items)
@@ -97,7 +97,7 @@ def _unreadable(task: RoomTask, reason: str) -> PageWrite:
 def _walk_cursor(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
     cp = task.checkpoint
     fresh = cp is None or cp.watermark_ms is None or task.reconcile
-    since = 0 if fresh else cp.watermark_ms or 0
+    since = 0 if cp is None or task.reconcile else cp.watermark_ms or 0
     cursor = replace(cp.cursor) if cp and not task.reconcile else Cursor()
     deleted_ms = cursor.deleted_ms
     seen: set[str] = set()  # ids of this walk (ids only: a few MB for the largest rooms)

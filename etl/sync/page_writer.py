@@ -49,7 +49,7 @@ class PageWrite:
     rooms_done: int = 0
     only_changed: bool = False  # drop documents identical to the stored ones (delta overlaps)
     only_live_deletions: bool = False  # drop deletions of ids this table never held live
-    prepared: Any = None  # the normalised form, when a fetch thread already made it
+    prepared: _Prepared | None = None  # the normalised form, when a fetch thread already made it
     rejected: list[Rejected] = field(default_factory=list)  # items screened out on entry
     future: Future | None = None  # documents dated after the server's time (kept)
     clones: list[Doc] = field(default_factory=list)  # server history clones (`_hidden`, `parent`)
@@ -158,7 +158,7 @@ def write_pages(ctx: SyncContext, pages: list[PageWrite]) -> None:
             for table, removed in deletions.items():
                 if removed:
                     items = list(removed.items())
-                    apply_deletions(conn, table, items, ctx.policy, seq, holds, observed, history)  # type: ignore[arg-type]
+                    apply_deletions(conn, table, items, ctx.policy, seq, holds, observed, history)
             for page, item in prepared:
                 _apply_side_writes(ctx, conn, page, item, seq)
         save_checkpoints(conn, [cp for page in pages for cp in page.checkpoints])

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TypeGuard, TypeVar
 
 from etl.errors import StopRequested, outcome
 from etl.sync.context import SyncContext, log
@@ -157,5 +157,5 @@ def _take(
     return batch, finished
 
 
-def _aborts_run(error: BaseException | None) -> bool:
+def _aborts_run(error: BaseException | None) -> TypeGuard[BaseException]:
     return error is not None and outcome(error).aborts_run

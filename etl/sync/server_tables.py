@@ -100,9 +100,10 @@ def sync_delta_table(ctx: SyncContext, resource: str) -> None:
     """roles, permissions, subscriptions, custom_emoji: full listing first, `updatedSince` after."""
     spec = RESOURCES[resource]
     old = _load(ctx, resource)
-    full = ctx.full or old is None or old.watermark_ms is None or resource in ctx.reconcile
+    since = None if old is None else old.watermark_ms
+    full = ctx.full or since is None or resource in ctx.reconcile
     if not full and spec.delta is not None:
-        delta = fetch_delta(ctx.client, spec.delta, old.watermark_ms)
+        delta = fetch_delta(ctx.client, spec.delta, since)
         removed = [(doc["_id"], deletion_time(doc)) for doc in delta.remove]
         checkpoint = Checkpoint(resource, "", watermark_ms=delta.watermark_ms, status="complete")
         page = PageWrite(resource, spec.table, delta.update, removed, [checkpoint])

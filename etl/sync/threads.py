@@ -9,6 +9,7 @@ chat.getThreadsList for the first load, chat.syncThreadsList?updatedSince= after
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -80,7 +81,7 @@ def walk_threads(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
             for page in fetch_offset_pages(ctx.client, THREADS_LIST, params, page_size=size):
                 parents.extend(page.items)
                 rejected.extend(page.rejected)
-            removed: list[tuple[str, object]] = []
+            removed: list[tuple[str, datetime | None]] = []
             stamped = [(doc["_id"], doc_ms(doc)) for doc in parents]
             bound = watermark_bound(ctx.client)
             watermark = bounded_watermark(0, stamped, bound, future) or None
@@ -100,7 +101,7 @@ def walk_threads(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
     done = Checkpoint("threads", task.room_id, watermark, cursor=cursor, status="complete")
     deletions = list(removed) + rm_deleted
     # The cursor walk usually wrote these parents already: write only what differs.
-    write = PageWrite("threads", "messages", upserts, deletions, [done], rooms_done=1)  # type: ignore[arg-type]
+    write = PageWrite("threads", "messages", upserts, deletions, [done], rooms_done=1)
     write.only_changed = True
     write.rejected, write.future = rejected, future
     # syncThreadsList has no `_hidden` filter: thread parents' history clones come with it.

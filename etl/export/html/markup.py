@@ -177,7 +177,9 @@ def _tasks(t: Token) -> Markup:
 
 
 def _heading(t: Token) -> Markup:
-    level = t.get("level") if t.get("level") in (1, 2, 3, 4) else 4
+    level = t.get("level")
+    if level not in (1, 2, 3, 4):
+        level = 4
     # Message headings sit below the page's own h1/h2.
     tag = f"h{min(level + 2, 6)}"
     return Markup(f"<{tag}>{{}}</{tag}>").format(_inlines(t.get("value")))

@@ -102,7 +102,7 @@ def months_touched_through_threads(
     orphaned = sa.select(MESSAGES.c.rid, _month_sql(conn, MESSAGES.c.ts)).where(
         MESSAGES.c.tmid.in_(purged), message_where(filters)
     )
-    found = set()
+    found: set[RoomMonth] = set()
     for query in (changed, orphaned):
         found.update((rid, m or UNDATED) for rid, m in conn.execute(query))
     return found
@@ -124,7 +124,7 @@ def rooms(conn: Connection, filters: ExportFilters) -> list[dict[str, Any]]:
 
 
 def users(conn: Connection) -> list[dict[str, Any]]:
-    counts = dict(
+    counts: dict[str, int] = dict(
         conn.execute(
             sa.select(MESSAGES.c.u_id, sa.func.count())
             .where(MESSAGES.c.t.is_(None))
@@ -153,7 +153,7 @@ def room_messages(
 ) -> list[dict[str, Any]]:
     """The room's messages in `months` (oldest first), plus the replies to thread parents among
     them wherever those replies were posted, each with its children attached."""
-    ranges = []
+    ranges: list[sa.ColumnElement[bool]] = []
     for month in months:
         if month == UNDATED:
             ranges.append(MESSAGES.c.ts.is_(None))
@@ -199,11 +199,11 @@ def attach_children(conn: Connection, rows: list[dict[str, Any]], versions: bool
                 .where(table.c.message_id.in_(chunk))
                 .order_by(*order)
             )
-            for row in conn.execute(query):
-                by_id[row[0]][key].append(dict(zip(columns, row[1:], strict=True)))
+            for child in conn.execute(query):
+                by_id[child[0]][key].append(dict(zip(columns, child[1:], strict=True)))
     if versions:
-        for mid, versions in message_versions(conn, ids).items():
-            by_id[mid]["versions"] = versions
+        for mid, history in message_versions(conn, ids).items():
+            by_id[mid]["versions"] = history
 
 
 def has_versions(conn: Connection) -> bool:

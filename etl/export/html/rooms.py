@@ -35,7 +35,8 @@ def title_of(room: dict[str, Any]) -> str:
         usernames = (room.get("raw") or {}).get("usernames") or []
         if usernames:
             return ", ".join(f"@{u}" for u in usernames)
-    return room.get("fname") or room.get("name") or room["id"]
+    title: str = room.get("fname") or room.get("name") or room["id"]
+    return title
 
 
 def describe_rooms(

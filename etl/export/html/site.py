@@ -118,8 +118,8 @@ def export_html(
         by_room: dict[str, list[str]] = defaultdict(list)
         for rid, month in sorted(dirty):
             by_room[rid].append(month)
-        for rid, months in by_room.items():
-            for entry in render_room(conn, env, rooms[rid], months, months_of[rid], ctx, write):
+        for rid, changed in by_room.items():
+            for entry in render_room(conn, env, rooms[rid], changed, months_of[rid], ctx, write):
                 entries[(rid, entry["month"])] = entry
         for key, entry in entries.items():
             entry["signature"] = signatures[key][:2]
