@@ -13,8 +13,8 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from etl.load.upsert import upsert
 from etl.schema.bookkeeping import SyncRun, SyncState
 
 STATE = SyncState.__table__
@@ -102,14 +102,7 @@ def save_checkpoints(conn: Connection, checkpoints: list[Checkpoint]) -> None:
         }
         for cp in checkpoints
     ]
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(STATE)
-    changed = {
-        name: statement.excluded[name] for name in rows[0] if name not in ("resource", "scope")
-    }
-    conn.execute(
-        statement.on_conflict_do_update(index_elements=["resource", "scope"], set_=changed), rows
-    )
+    upsert(conn, STATE.name, rows, key_columns=("resource", "scope"))
 
 
 def delete_checkpoints(conn: Connection, resource: str, scopes: list[str]) -> None:
