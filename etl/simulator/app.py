@@ -25,7 +25,7 @@ from etl.simulator.errors import ApiError, not_found, too_many_requests, unautho
 from etl.simulator.options import SimOptions
 from etl.simulator.ratelimit import RateLimiter
 from etl.simulator.routing import Ctx, Registry, check_params
-from etl.simulator.store import Workspace
+from etl.simulator.workspace import Workspace
 
 JSON = "application/json"
 BYPASS = "api-bypass-rate-limit"

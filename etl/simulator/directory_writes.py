@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from etl.simulator.clock import iso
 from etl.simulator.directory import make_user
 from etl.simulator.ids import random_id
-from etl.simulator.store import Workspace
+from etl.simulator.store import Store
 
 
 class DirectoryWrites:
-    ws: Workspace
+    ws: Store
     rng: random.Random
 
     def add_emoji(self, name: str, aliases: Sequence[str] = (), extension: str = "png") -> dict:

@@ -16,9 +16,9 @@ from etl.simulator.content import Content
 from etl.simulator.gen_messages import DAY_MS, RoomGenerator, RoomPlan, to_messages
 from etl.simulator.ids import random_id, token
 from etl.simulator.room_builder import RoomBuilder
-from etl.simulator.store import Workspace
 from etl.simulator.trash_gen import add_deleted_objects
 from etl.simulator.wiring import Cast, finish_room, plan_counts
+from etl.simulator.workspace import Workspace
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,13 @@ from etl.simulator.content import as_removed, markdown
 from etl.simulator.ids import object_id, random_id
 from etl.simulator.messages import Msg
 from etl.simulator.room_writes import RoomWrites
-from etl.simulator.store import Workspace
+from etl.simulator.store import Store
 
 
 class Mutations(RoomWrites):
     """`ws.mutate`: message, room, emoji, role and user writes. Thread-safe (takes `ws.lock`)."""
 
-    def __init__(self, ws: Workspace) -> None:
+    def __init__(self, ws: Store) -> None:
         self.ws = ws
         self.rng = random.Random(f"mutations-{ws.seed}")
 

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from etl.simulator.errors import failure, invalid_params
-from etl.simulator.store import Workspace
+from etl.simulator.workspace import Workspace
 
 SortSpec = list[tuple[str, int]]
 

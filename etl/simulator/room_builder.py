@@ -9,8 +9,8 @@ from etl.simulator.clock import parse_date
 from etl.simulator.gen_messages import RoomPlan
 from etl.simulator.ids import random_id
 from etl.simulator.rooms_gen import RoomMix
-from etl.simulator.store import Workspace
 from etl.simulator.wiring import Cast
+from etl.simulator.workspace import Workspace
 
 
 class RoomBuilder:

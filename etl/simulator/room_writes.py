@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from etl.simulator import rooms_gen as r
 from etl.simulator.clock import iso
 from etl.simulator.directory_writes import DirectoryWrites
-from etl.simulator.store import Workspace
+from etl.simulator.store import Store
 
 
 class RoomWrites(DirectoryWrites):
-    ws: Workspace
+    ws: Store
     rng: random.Random
 
     def _after_new_message(self, rid: str, doc: dict, now: int) -> None:

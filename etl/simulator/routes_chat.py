@@ -11,7 +11,7 @@ from etl.simulator.errors import failure, invalid_params, not_allowed, plain_fai
 from etl.simulator.lookup import iso_param
 from etl.simulator.pagination import page_items, paged, parse_int, parse_sort, sort_docs, window
 from etl.simulator.routing import LEGACY, PAGING, Ctx, Registry, for_user, raw
-from etl.simulator.store import Workspace
+from etl.simulator.workspace import Workspace
 
 routes = Registry()
 HIGH = "\U0010ffff"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 
 from etl.simulator.errors import ApiError
-from etl.simulator.store import Workspace
+from etl.simulator.workspace import Workspace
 
 OPERATIONS = frozenset(
     {

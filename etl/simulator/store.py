@@ -1,17 +1,18 @@
-"""The workspace: every collection of a simulated server, its trash, clock and credentials."""
+"""The store: every collection of a simulated server, its trash, clock and credentials.
+
+Plain state and the bookkeeping every write shares; the writes themselves (`mutations.py`) and the
+access rules (`access.py`) build on it, and `workspace.py` puts the three together.
+"""
 
 from __future__ import annotations
 
 import copy
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from etl.simulator.clock import SimClock, iso
 from etl.simulator.messages import MessageStore
-
-if TYPE_CHECKING:
-    from etl.simulator.mutations import Mutations
 
 # Collections with a trash on a real server (`rocketchat__trash`, `__collection__` = model name).
 TRASH_COLLECTIONS = {
@@ -34,7 +35,7 @@ class TrashDoc:
 
 
 @dataclass
-class Workspace:
+class Store:
     seed: int
     size: str
     clock: SimClock
@@ -61,15 +62,6 @@ class Workspace:
     credentials: dict[str, dict[str, str]] = field(default_factory=dict)
     trash_ttl_s: float = DEFAULT_TRASH_TTL_S
     lock: threading.RLock = field(default_factory=threading.RLock)
-    _mutate: Mutations | None = None
-
-    @property
-    def mutate(self) -> Mutations:
-        if self._mutate is None:
-            from etl.simulator.mutations import Mutations
-
-            self._mutate = Mutations(self)
-        return self._mutate
 
     def now(self) -> int:
         return self.clock.now()
@@ -128,12 +120,6 @@ class Workspace:
                     del docs[key]
 
     # -- what tests compare against -----------------------------------------------------------
-    def readable_room_ids(self, user_id: str) -> set[str]:
-        from etl.simulator.access import can_access_room
-
-        with self.lock:
-            return {rid for rid, room in self.rooms.items() if can_access_room(self, user_id, room)}
-
     def ground_truth(self) -> dict:
         """Every live object and every (unexpired) deletion, as the server would serialise them."""
         with self.lock:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from etl.simulator.clock import iso
 from etl.simulator.gen_messages import RoomPlan
 from etl.simulator.messages import Msg
-from etl.simulator.store import Workspace
+from etl.simulator.workspace import Workspace
 
 
 @dataclass
