@@ -55,7 +55,7 @@ def _row(values: dict[str, Any]) -> JobRunRow:
 
 def _upsert(engine: Engine, job_id: str, values: dict[str, Any]) -> None:
     with engine.begin() as conn:
-        upsert(conn, JOB_RUNS.name, [{"job_id": job_id, **values}], key_columns=("job_id",))
+        upsert(conn, JobRun.__tablename__, [{"job_id": job_id, **values}], key_columns=("job_id",))
 
 
 def record_start(engine: Engine, job_id: str, started_at: datetime) -> None:

@@ -27,7 +27,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from etl.client import RocketChatClient
 from etl.config import Settings, load_settings
-from etl.db import create_db_engine, database_error, open_database
+from etl.db import create_db_engine, open_database
+from etl.errors import database_error
 from etl.lock import writer_lock
 from etl.state import mark_interrupted_runs
 

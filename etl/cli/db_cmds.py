@@ -10,9 +10,9 @@ from etl.db import (
     current_revision,
     head_revision,
     known_revision,
-    safe_url,
     upgrade,
 )
+from etl.errors import safe_url
 from etl.lock import writer_lock
 from etl.schema import VIEWS, metadata
 

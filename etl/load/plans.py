@@ -20,7 +20,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from etl.schema import metadata
 from etl.schema.types import RawJSON, SafeText, UTCDateTime, dumps_json, escape_text, pg_json_value
 
-DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}
+DIALECTS = {
+    "sqlite": sqlite.dialect(),  # type: ignore[no-untyped-call]
+    "postgresql": postgresql.dialect(),
+}
 
 
 def sqlite_datetime(value: datetime) -> str:

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from etl.simulator import directory as d
 from etl.simulator import rooms_gen as r
@@ -83,7 +84,7 @@ def _build(seed: int, size: str, now_ms: int | None, trash_ttl_days: float) -> W
 
 
 def make_users(ws: Workspace, rng: random.Random, spec: Size, origin: int) -> Cast:
-    def add(uid: str, username: str, name: str, roles: list[str], **kw: object) -> dict:
+    def add(uid: str, username: str, name: str, roles: list[str], **kw: object) -> dict[str, Any]:
         user = d.make_user(rng, uid, username, name, roles, origin + rng.randint(0, DAY_MS), **kw)  # type: ignore[arg-type]
         ws.users[uid] = user
         ws.usernames[username] = uid
@@ -136,7 +137,7 @@ def generate_messages(
     ws.messages.finish_load()
 
 
-def discussion_created(content: Content, plan: RoomPlan, msgs: list) -> dict:
+def discussion_created(content: Content, plan: RoomPlan, msgs: list) -> dict[str, Any]:
     room = plan.room
     doc = content.base(room["prid"], plan.members[0], plan.start, room["fname"])
     del doc["md"]

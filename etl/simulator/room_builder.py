@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from etl.simulator import rooms_gen as r
 from etl.simulator.clock import parse_date
@@ -32,7 +33,9 @@ class RoomBuilder:
     def crowd(self, lo: int, hi: int) -> list[dict]:
         return self.rng.sample(self.pool, min(len(self.pool), self.rng.randint(lo, hi)))
 
-    def add(self, room: dict, members: list[dict], owner: dict | None = None) -> RoomPlan:
+    def add(
+        self, room: dict[str, Any], members: list[dict], owner: dict[str, Any] | None = None
+    ) -> RoomPlan:
         self.ws.rooms[room["_id"]] = room
         unique = list({u["_id"]: u for u in members}.values())
         room["usersCount"] = len(unique)

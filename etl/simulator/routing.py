@@ -23,7 +23,7 @@ class Ctx:
     uid: str
     params: dict[str, str]
     multi: dict[str, list[str]]
-    body: dict
+    body: dict[str, Any]
     client_ip: str = "127.0.0.1"
     headers: dict[str, str] = field(default_factory=dict)
 

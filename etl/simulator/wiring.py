@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import Any
 
 from etl.simulator.clock import iso
 from etl.simulator.gen_messages import RoomPlan
@@ -13,10 +14,12 @@ from etl.simulator.workspace import Workspace
 
 @dataclass
 class Cast:
-    admin: dict
-    limited: dict  # credentials["user"]: a plain user without admin permissions
-    bot: dict  # credentials["bot"]: `bot` role, so `view-joined-room` but not `view-c-room`
-    rocket_cat: dict
+    admin: dict[str, Any]
+    limited: dict[str, Any]  # credentials["user"]: a plain user without admin permissions
+    bot: dict[
+        str, Any
+    ]  # credentials["bot"]: `bot` role, so `view-joined-room` but not `view-c-room`
+    rocket_cat: dict[str, Any]
     people: list[dict]
 
 
