@@ -16,9 +16,8 @@ from etl.simulator.workspace import Workspace
 class Cast:
     admin: dict[str, Any]
     limited: dict[str, Any]  # credentials["user"]: a plain user without admin permissions
-    bot: dict[
-        str, Any
-    ]  # credentials["bot"]: `bot` role, so `view-joined-room` but not `view-c-room`
+    # credentials["bot"]: `bot` role, so `view-joined-room` but not `view-c-room`
+    bot: dict[str, Any]
     rocket_cat: dict[str, Any]
     people: list[dict]
 
