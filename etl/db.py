@@ -9,7 +9,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -176,3 +177,13 @@ def open_database(url: str) -> Engine:
             f"database {safe_url(url)}: {exc} (was it upgraded by a newer rcetl?)"
         ) from exc
     return engine
+
+
+@contextmanager
+def using_database(url: str) -> Iterator[Engine]:
+    """`open_database` for a `with` block: the engine is disposed when the block ends."""
+    engine = open_database(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()

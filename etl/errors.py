@@ -119,6 +119,26 @@ class DatabaseBusyError(RcetlError):
     """Another rcetl process holds the database's writer lock (or its one-daemon lock)."""
 
 
+class ExportError(RcetlError):
+    """A Parquet or Iceberg export cannot be written, compacted or verified as asked."""
+
+
+class FilterError(ExportError):
+    """Export filters that name unknown tables or an empty time range."""
+
+
+class ForeignManifestError(ExportError):
+    """The destination already holds a different kind of export (an archive vs. a feed)."""
+
+
+class CompactError(ExportError):
+    """Nothing to compact: no manifest, or an unknown dataset name."""
+
+
+class UnsafePathError(ExportError):
+    """A path that would leave the output directory or that no filesystem can hold."""
+
+
 # Documented exit codes (README "Exit codes"); click's own usage errors also exit with 2.
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -177,6 +197,9 @@ OUTCOMES: tuple[tuple[type[BaseException], Outcome], ...] = (
     (sqlalchemy.exc.OperationalError, _outcome(False, "transient", EXIT_DATABASE, True)),
     (sqlalchemy.exc.DisconnectionError, _outcome(False, "transient", EXIT_DATABASE, True)),
     (sqlalchemy.exc.SQLAlchemyError, _outcome(False, "terminal", EXIT_DATABASE, True)),
+    # Exports: a bad filter or destination, or storage (a disk, a bucket) that refuses a write.
+    (ExportError, _outcome(False, "terminal", EXIT_FAILURE, False)),
+    (OSError, _outcome(False, "terminal", EXIT_FAILURE, False)),
     (RcetlError, _outcome(False, "terminal", EXIT_FAILURE, False)),
 )
 # Anything else (a walk guard, a bug) needs a person; in a room walk it costs only that room.

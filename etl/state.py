@@ -13,8 +13,8 @@ from typing import Any, cast
 
 import orjson
 from sqlalchemy import Connection, Engine, Table, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from etl.load.upsert import upsert
 from etl.schema.bookkeeping import SyncRun, SyncState
 from etl.timestamps import dt_to_ms, ms_to_dt
 
@@ -116,14 +116,7 @@ def save_checkpoints(conn: Connection, checkpoints: list[Checkpoint]) -> None:
         }
         for cp in checkpoints
     ]
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(STATE)
-    changed = {
-        name: statement.excluded[name] for name in rows[0] if name not in ("resource", "scope")
-    }
-    conn.execute(
-        statement.on_conflict_do_update(index_elements=["resource", "scope"], set_=changed), rows
-    )
+    upsert(conn, STATE.name, rows, key_columns=("resource", "scope"))
 
 
 # --- run log ------------------------------------------------------------------------------

@@ -4,11 +4,12 @@ and several daemons in one process cannot collide). Lags are computed when scrap
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from jobs.counts import JobCounts
 
 # (per resource, per job) lag in seconds: time since the last successful run that covered it.
 LagSource = Callable[[], tuple[Mapping[str, float], Mapping[str, float]]]
@@ -89,18 +90,16 @@ class DaemonMetrics:
         self.consecutive_failures.labels(job_id).set(0)
         self.paused.labels(job_id).set(0)
 
-    def observe_run(
-        self, job_id: str, result: str, duration_s: float, counts: Mapping[str, Any]
-    ) -> None:
+    def observe_run(self, job_id: str, result: str, duration_s: float, counts: JobCounts) -> None:
         self.runs.labels(job_id, result).inc()
         self.duration.labels(job_id).observe(duration_s)
-        for resource, actions in (counts.get("rows") or {}).items():
+        for resource, actions in counts.rows.items():
             for action, number in actions.items():
                 if number:
                     self.rows.labels(resource, action).inc(number)
-        self.requests.labels(job_id).inc(counts.get("requests") or 0)
-        self.retries.labels(job_id).inc(counts.get("retries") or 0)
-        self.rate_limit_waits.labels(job_id).inc(counts.get("rate_limit_waits") or 0)
+        self.requests.labels(job_id).inc(counts.requests)
+        self.retries.labels(job_id).inc(counts.retries)
+        self.rate_limit_waits.labels(job_id).inc(counts.rate_limit_waits)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -16,6 +16,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from etl.errors import StopRequested, classify, describe
 from etl.lock import SharedWriterLock
 from etl.state import mark_interrupted_runs
+from jobs.counts import JobCounts
 from jobs.metrics import DaemonMetrics
 from jobs.registry import JobContext, run_job
 from jobs.runs import (
@@ -82,7 +83,7 @@ class JobRunner:
             self.rows[spec.job_id], last_started_at=started, last_status=STATUS_RUNNING
         )
         clock = time.monotonic()
-        counts: dict[str, Any] = {}
+        counts = JobCounts()
         try:
             counts = self._run_locked(spec)
             status, error = recorded_outcome(counts)
@@ -110,7 +111,7 @@ class JobRunner:
         self._observe(spec.job_id, row, duration, counts)
         _log_run(row, duration, counts, next_run)
 
-    def _run_locked(self, spec: JobSpec) -> dict[str, Any]:
+    def _run_locked(self, spec: JobSpec) -> JobCounts:
         """The job under the database's writer lock, which a `rcetl sync` by hand also takes:
         it waits up to database.lock_wait for such a command, then fails (transient: backoff).
         The daemon's own jobs share the lock (the export may overlap a sync, as designed)."""
@@ -138,7 +139,7 @@ class JobRunner:
         job = scheduler.get_job(spec.job_id)
         return job.next_run_time if job else None
 
-    def _observe(self, job_id: str, row: JobRunRow, duration: float, counts: dict) -> None:
+    def _observe(self, job_id: str, row: JobRunRow, duration: float, counts: JobCounts) -> None:
         self.metrics.observe_run(job_id, row.last_status or "", duration, counts)
         if row.last_status in (STATUS_TRANSIENT, STATUS_TERMINAL):
             self.metrics.failures.labels(job_id, row.last_status).inc()
@@ -192,13 +193,13 @@ class JobRunner:
         return by_resource, by_job
 
 
-def recorded_outcome(counts: dict[str, Any]) -> tuple[str, str | None]:
+def recorded_outcome(counts: JobCounts) -> tuple[str, str | None]:
     """The status of a run that returned: a sync records per-resource and per-room failures
     with their classification instead of raising, so a terminal one (a permission or endpoint the
     job needs, a bug) stops the job like a raised terminal error; transient ones back off."""
-    errors = counts.get("errors") or []
+    errors = counts.errors
     error = "; ".join(errors[:5]) or None
-    classification = counts.get("classification") or ("transient" if errors else None)
+    classification = counts.classification or ("transient" if errors else None)
     if classification == "terminal":
         return STATUS_TERMINAL, error
     if classification == "transient":
@@ -206,12 +207,12 @@ def recorded_outcome(counts: dict[str, Any]) -> tuple[str, str | None]:
     return STATUS_OK, None
 
 
-def _log_run(row: JobRunRow, duration: float, counts: dict, next_run: datetime | None) -> None:
+def _log_run(row: JobRunRow, duration: float, counts: JobCounts, next_run: datetime | None) -> None:
     extra = {
         "job": row.job_id,
         "status": row.last_status,
         "duration_s": round(duration, 3),
-        "counts": counts,
+        "counts": counts.as_json(),
         "next_run_at": next_run.isoformat() if next_run else None,
     }
     text = _counts_text(counts)
@@ -239,14 +240,14 @@ def _log_run(row: JobRunRow, duration: float, counts: dict, next_run: datetime |
         log.info("job %s %s in %.2fs: %s", row.job_id, row.last_status, duration, text, extra=extra)
 
 
-def _counts_text(counts: dict[str, Any]) -> str:
+def _counts_text(counts: JobCounts) -> str:
     parts = []
-    for resource, actions in sorted((counts.get("rows") or {}).items()):
+    for resource, actions in sorted(counts.rows.items()):
         changed = ", ".join(f"{n} {action}" for action, n in actions.items() if n)
         if changed:
             parts.append(f"{resource} {changed}")
     rows = "; ".join(parts) or "no changes"
     return (
-        f"{rows}; {counts.get('requests', 0)} requests, {counts.get('retries', 0)} retries, "
-        f"{counts.get('rate_limit_waits', 0)} rate-limit waits"
+        f"{rows}; {counts.requests} requests, {counts.retries} retries, "
+        f"{counts.rate_limit_waits} rate-limit waits"
     )

@@ -3,8 +3,8 @@
 `last_status` is one of: running, ok, transient (failed, will be retried with backoff),
 terminal (failed, job paused until someone fixes the cause and restarts the daemon), interrupted
 (stopped by a shutdown; the next start resumes from the sync checkpoints).
-`last_counts` holds the last run's counts and `last_success_at` (kept across failures), so the
-lag survives a restart.
+`last_counts` holds the last run's counts (`JobCounts` as JSON); `last_success_at` is kept across
+failures, so the lag survives a restart.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
-from sqlalchemy.dialects import postgresql, sqlite
 
+from etl.load.upsert import upsert
 from etl.schema.bookkeeping import JobRun
+from jobs.counts import JobCounts
 
 JOB_RUNS = JobRun.__table__
 
@@ -38,24 +39,23 @@ class JobRunRow:
     consecutive_failures: int = 0
     next_run_at: datetime | None = None
     last_duration_s: float | None = None
-    last_counts: dict[str, Any] | None = None
-
-    @property
-    def last_success_at(self) -> datetime | None:
-        value = (self.last_counts or {}).get("last_success_at")
-        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    last_counts: JobCounts | None = None
+    last_success_at: datetime | None = None
 
 
 def load_job_runs(conn: Connection) -> dict[str, JobRunRow]:
     rows = conn.execute(select(JOB_RUNS)).mappings()
-    return {row["job_id"]: JobRunRow(**dict(row)) for row in rows}
+    return {row["job_id"]: _row(dict(row)) for row in rows}
+
+
+def _row(values: dict[str, Any]) -> JobRunRow:
+    counts = values.pop("last_counts")
+    return JobRunRow(**values, last_counts=JobCounts.from_json(counts) if counts else None)
 
 
 def _upsert(engine: Engine, job_id: str, values: dict[str, Any]) -> None:
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(JOB_RUNS).values(job_id=job_id, **values)
     with engine.begin() as conn:
-        conn.execute(statement.on_conflict_do_update(index_elements=["job_id"], set_=values))
+        upsert(conn, JobRun.__tablename__, [{"job_id": job_id, **values}], key_columns=("job_id",))
 
 
 def record_start(engine: Engine, job_id: str, started_at: datetime) -> None:
@@ -73,7 +73,7 @@ def record_finish(
     status: str,
     error: str | None,
     duration_s: float,
-    counts: dict[str, Any],
+    counts: JobCounts,
     next_run_at: datetime | None,
 ) -> JobRunRow:
     """Write the outcome of one run and return the new row."""
@@ -91,11 +91,9 @@ def record_finish(
         consecutive_failures=failures,
         next_run_at=next_run_at,
         last_duration_s=round(duration_s, 3),
-        last_counts={
-            **counts,
-            "last_success_at": last_success.isoformat() if last_success else None,
-        },
+        last_counts=counts,
+        last_success_at=last_success,
     )
     values = {k: v for k, v in row.__dict__.items() if k not in ("job_id", "last_started_at")}
-    _upsert(engine, row.job_id, values)
+    _upsert(engine, row.job_id, {**values, "last_counts": counts.as_json()})
     return row

@@ -85,9 +85,7 @@ def describe_job(
         "duration_s": row.last_duration_s if row else None,
         "last_success_at": _iso(row.last_success_at if row else None),
         "lag_s": round(lag, 1) if lag is not None else None,
-        "counts": {k: v for k, v in (row.last_counts or {}).items() if k != "last_success_at"}
-        if row
-        else {},
+        "counts": row.last_counts.as_json() if row and row.last_counts else {},
         "healthy": not problems,
         "problems": problems,
     }

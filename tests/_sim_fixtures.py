@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from etl.simulator import SimOptions, SimServer, build_workspace
-from etl.simulator.store import Workspace
+from etl.simulator.workspace import Workspace
 
 __all__ = ["sim_server", "sim_workspace"]
 

@@ -23,10 +23,12 @@ from typing import Any
 
 import click
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from etl.client import RocketChatClient
 from etl.config import Settings, load_settings
-from etl.db import open_database
+from etl.db import create_db_engine, open_database
+from etl.errors import database_error
 from etl.lock import writer_lock
 from etl.state import mark_interrupted_runs
 
@@ -91,15 +93,29 @@ def wait_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @contextmanager
+def open_engine(app: AppContext, *, upgrade: bool = True) -> Iterator[Engine]:
+    """The database (upgraded to head unless `upgrade` is False), disposed on exit; no writer
+    lock. For reads, and for the small writes that never race a sync (legal holds)."""
+    url = app.settings.database.url
+    try:
+        engine = open_database(url) if upgrade else create_db_engine(url)
+    except (SQLAlchemyError, ImportError) as exc:
+        raise database_error(url, exc) from None
+    try:
+        yield engine
+    except SQLAlchemyError as exc:
+        raise database_error(url, exc) from None
+    finally:
+        engine.dispose()
+
+
+@contextmanager
 def open_writer(app: AppContext, purpose: str) -> Iterator[Engine]:
     """The database, upgraded, with its writer lock held (waiting up to database.lock_wait for
     another rcetl writer); runs left "running" by a killed process are marked interrupted."""
     settings = app.settings
-    with writer_lock(settings.database.url, purpose=purpose, wait=settings.database.lock_wait):
-        engine = open_database(settings.database.url)
-        try:
-            if interrupted := mark_interrupted_runs(engine):
-                log.warning("%d earlier run(s) had been killed; marked interrupted", interrupted)
-            yield engine
-        finally:
-            engine.dispose()
+    lock = writer_lock(settings.database.url, purpose=purpose, wait=settings.database.lock_wait)
+    with lock, open_engine(app) as engine:
+        if interrupted := mark_interrupted_runs(engine):
+            log.warning("%d earlier run(s) had been killed; marked interrupted", interrupted)
+        yield engine

@@ -2,40 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import click
-from sqlalchemy import Engine, func, inspect, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import func, inspect, select
 
-from etl.cli.context import AppContext, pass_app, wait_option
+from etl.cli.context import AppContext, open_engine, pass_app, wait_option
 from etl.db import (
-    create_db_engine,
     current_revision,
-    database_error,
     head_revision,
     known_revision,
-    safe_url,
     upgrade,
 )
+from etl.errors import safe_url
 from etl.lock import writer_lock
 from etl.schema import VIEWS, metadata
-
-
-@contextmanager
-def _engine(app: AppContext) -> Iterator[Engine]:
-    url = app.settings.database.url
-    try:
-        engine = create_db_engine(url)
-    except (SQLAlchemyError, ImportError) as exc:
-        raise database_error(url, exc) from None
-    try:
-        yield engine
-    except SQLAlchemyError as exc:
-        raise database_error(url, exc) from None
-    finally:
-        engine.dispose()
 
 
 @click.group("db")
@@ -66,7 +45,7 @@ def upgrade_cmd(app: AppContext, revision: str) -> None:
     """
     url = app.settings.database.url
     lock = writer_lock(url, purpose="rcetl db upgrade", wait=app.settings.database.lock_wait)
-    with lock, _engine(app) as engine:
+    with lock, open_engine(app, upgrade=False) as engine:
         before = current_revision(engine)
         upgrade(engine, revision)
         after = current_revision(engine)
@@ -89,7 +68,7 @@ def current_cmd(app: AppContext) -> None:
     Example:
       rcetl db current
     """
-    with _engine(app) as engine:
+    with open_engine(app, upgrade=False) as engine:
         current = current_revision(engine)
     head = head_revision()
     if current == head:
@@ -115,7 +94,7 @@ def tables_cmd(app: AppContext) -> None:
     Example:
       rcetl db tables
     """
-    with _engine(app) as engine:
+    with open_engine(app, upgrade=False) as engine:
         if current_revision(engine) != head_revision():
             url = app.settings.database.url
             with writer_lock(url, purpose="rcetl db tables", wait=app.settings.database.lock_wait):

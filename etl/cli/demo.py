@@ -20,7 +20,7 @@ from sqlalchemy import Engine, func, select
 
 from etl.client import Credentials, RocketChatClient
 from etl.config import Settings, load_settings
-from etl.db import open_database
+from etl.db import using_database
 from etl.export import export_archive
 from etl.export.describe import describe_archive
 from etl.schema import metadata
@@ -90,7 +90,7 @@ def report_step(run: DemoRun) -> None:
     )
 
 
-# The demo's flow; later steps (e.g. an export) are appended here.
+# The demo's flow: sync the simulator, export an archive, show what landed where.
 STEPS: list[DemoStep] = [sync_step, export_step, report_step]
 
 
@@ -115,7 +115,7 @@ def simulator(size: str, seed: int) -> Iterator[tuple[Any, str, dict[str, str]]]
     type=click.Path(path_type=Path, file_okay=False),
     default=Path("rcetl-demo"),
     show_default=True,
-    help="Directory for the SQLite database (and whatever later steps write).",
+    help="Directory for the SQLite database and the Parquet archive.",
 )
 @click.option("--seed", type=int, default=1, show_default=True, help="Workspace generator seed.")
 def demo_cmd(size: str, out: Path, seed: int) -> None:
@@ -135,11 +135,7 @@ def demo_cmd(size: str, out: Path, seed: int) -> None:
     with simulator(size, seed) as (_server, url, admin):
         settings = load_settings(None, {"server.url": url, "database.url": db_url}, environ={})
         creds = Credentials(user_id=admin["user_id"], token=admin["token"])
-        engine = open_database(db_url)
-        with RocketChatClient(url, creds) as client:
+        with using_database(db_url) as engine, RocketChatClient(url, creds) as client:
             run = DemoRun(out, settings, client, engine, console, url)
-            try:
-                for step in STEPS:
-                    step(run)
-            finally:
-                engine.dispose()
+            for step in STEPS:
+                step(run)

@@ -9,17 +9,12 @@ from typing import Any
 
 import click
 from rich.console import Console
-from sqlalchemy.exc import SQLAlchemyError
 
 from etl.cli.context import AppContext, open_writer, pass_app, wait_option
+from etl.errors import FilterError
 from etl.export import ExportFilters, ExportOptions, export_archive, export_feed, verify_archive
-from etl.export.compact import CompactError, compact
+from etl.export.compact import compact
 from etl.export.describe import describe_archive
-from etl.export.filters import FilterError
-from etl.export.manifest import ForeignManifestError
-from etl.export.paths import UnsafePathError
-
-EXPORT_ERRORS = (FilterError, ForeignManifestError, CompactError, UnsafePathError, OSError)
 
 
 class WhenType(click.ParamType):
@@ -70,17 +65,6 @@ def _filters(
         raise click.BadParameter(str(exc)) from None
 
 
-def _run(what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """Turn export and database errors into one clear line and exit code 1."""
-    try:
-        return fn(*args, **kwargs)
-    except EXPORT_ERRORS as exc:
-        raise click.ClickException(f"{what}: {exc}") from None
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise click.ClickException(f"{what}: database error: {reason}") from None
-
-
 @click.group("export")
 def export_group() -> None:
     """Write the database as Parquet: archives, an incremental feed; verify and compact them.
@@ -116,9 +100,7 @@ def archive_cmd(app: AppContext, out: str, **filters: Any) -> None:
     settings = app.settings
     target = out
     with open_writer(app, "rcetl export archive") as engine:
-        manifest = _run(
-            "export archive",
-            export_archive,
+        manifest = export_archive(
             engine,
             target,
             _filters(**filters),
@@ -151,9 +133,7 @@ def feed_cmd(app: AppContext, out: str | None, **filters: Any) -> None:
     target = out or settings.export.out
     with open_writer(app, "rcetl export feed") as engine:
         options = ExportOptions.from_settings(settings.export)
-        result = _run(
-            "export feed", export_feed, engine, target, _filters(**filters), options=options
-        )
+        result = export_feed(engine, target, _filters(**filters), options=options)
     if result.run is None:
         click.echo(f"nothing changed since change_seq {result.to_change_seq}; no new files")
         return
@@ -180,7 +160,7 @@ def verify_cmd(app: AppContext, out: str) -> None:
       rcetl export verify s3://bucket/rocketchat/full
     """
     endpoint = ExportOptions.from_settings(app.settings.export).endpoint_url
-    problems = _run("export verify", verify_archive, out, endpoint)
+    problems = verify_archive(out, endpoint)
     if problems:
         for problem in problems:
             click.echo(f"problem: {problem}")
@@ -201,7 +181,7 @@ def compact_cmd(app: AppContext, out: str, tables: tuple[str, ...]) -> None:
       rcetl export compact export --table messages
     """
     options = ExportOptions.from_settings(app.settings.export)
-    result = _run("export compact", compact, out, tables, options)
+    result = compact(out, tables, options)
     for path, count in sorted(result.merged.items()):
         click.echo(f"{path}: {count} files merged")
     for note in result.skipped:
@@ -244,10 +224,8 @@ def iceberg_cmd(app: AppContext, warehouse: str | None, compact: bool) -> None:
         options = replace(options, warehouse=warehouse)
     with open_writer(app, "rcetl export iceberg") as engine:
         try:
-            result = _run("export iceberg", export_iceberg, engine, options)
-            compacted = (
-                _run("export iceberg --compact", compact_iceberg, options) if compact else None
-            )
+            result = export_iceberg(engine, options)
+            compacted = compact_iceberg(options) if compact else None
         except CommitFailedException as exc:
             # Another writer (an engine's maintenance) committed to the table first.
             raise click.ClickException(f"export iceberg: {exc}; run it again") from None

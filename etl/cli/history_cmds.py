@@ -12,9 +12,8 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine, or_, select
 
-from etl.cli.context import AppContext, pass_app
+from etl.cli.context import AppContext, open_engine, pass_app
 from etl.cli.export_cmds import WhenType
-from etl.db import open_database
 from etl.load.history import CONTENT_KEYS
 from etl.load.holds import add_hold, list_holds, remove_holds
 from etl.schema import metadata
@@ -53,10 +52,6 @@ def _resolve(engine: Engine, scope: str, value: str) -> tuple[str, str | None]:
 
 def _who(by: str | None) -> str:
     return by or getpass.getuser()
-
-
-def _engine(app: AppContext) -> Engine:
-    return open_database(app.settings.database.url)
 
 
 target_options = [
@@ -106,16 +101,13 @@ def hold_add(
       rcetl hold add --user alice --by dpo@example.com
     """
     scope, value = _target(room, user)
-    engine = _engine(app)
-    try:
+    with open_engine(app) as engine:
         target_id, name = _resolve(engine, scope, value)
         with engine.begin() as conn:
             hold_id = add_hold(
                 conn, scope, target_id, target_name=name, created_by=_who(by), reason=reason,
                 until=until,
             )  # fmt: skip
-    finally:
-        engine.dispose()
     label = f"{target_id} ({name})" if name and name != target_id else target_id
     click.echo(f"hold {hold_id} placed on {scope} {label}")
 
@@ -132,13 +124,10 @@ def hold_remove(app: AppContext, room: str | None, user: str | None, by: str | N
       rcetl hold remove --user alice --by dpo@example.com
     """
     scope, value = _target(room, user)
-    engine = _engine(app)
-    try:
+    with open_engine(app) as engine:
         target_id, _name = _resolve(engine, scope, value)
         with engine.begin() as conn:
             ids = remove_holds(conn, scope, target_id, removed_by=_who(by))
-    finally:
-        engine.dispose()
     if not ids:
         raise click.ClickException(f"no active hold on {scope} {target_id}")
     click.echo(f"hold(s) {', '.join(map(str, ids))} on {scope} {target_id} removed")
@@ -156,12 +145,8 @@ def hold_list(app: AppContext, include_inactive: bool, as_json: bool) -> None:
       rcetl hold list
       rcetl hold list --all --json
     """
-    engine = _engine(app)
-    try:
-        with engine.connect() as conn:
-            holds = list_holds(conn, include_inactive=include_inactive)
-    finally:
-        engine.dispose()
+    with open_engine(app) as engine, engine.connect() as conn:
+        holds = list_holds(conn, include_inactive=include_inactive)
     if as_json:
         click.echo(orjson.dumps(holds, option=orjson.OPT_INDENT_2).decode())
         return
@@ -218,11 +203,8 @@ def history_cmd(app: AppContext, message_id: str, as_json: bool) -> None:
       rcetl history bB7vLzPnEWnS3yx2H
       rcetl history bB7vLzPnEWnS3yx2H --json | jq '.[].msg'
     """
-    engine = _engine(app)
-    try:
+    with open_engine(app) as engine:
         rows = message_history(engine, message_id)
-    finally:
-        engine.dispose()
     if not rows:
         raise click.ClickException(f"no versions of message {message_id!r} in the database")
     if as_json:

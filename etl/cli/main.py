@@ -41,14 +41,16 @@ class RcetlGroup(click.Group):
             # A database error no command turned into a DatabaseError: still one line, the
             # database named with its password masked, never the SQL or its parameters.
             _fail(ctx, database_error(_database_url(ctx), exc))
-        except RcetlError as exc:
+        except (RcetlError, OSError) as exc:
+            # OSError: files and object storage (an export's disk or bucket) refusing a read or
+            # write; one line with the path, exit code 1 (its row in etl.errors.OUTCOMES).
             _fail(ctx, exc)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(EXIT_INTERRUPTED)
 
 
-def _fail(ctx: click.Context, exc: RcetlError) -> None:
+def _fail(ctx: click.Context, exc: RcetlError | OSError) -> None:
     log.debug("command failed", exc_info=True)
     click.secho(f"error: {exc}", err=True, fg="red")
     ctx.exit(exit_code_for(exc))

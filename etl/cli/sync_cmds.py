@@ -13,9 +13,15 @@ import click
 import orjson
 from rich.console import Console
 
-from etl.cli.context import AppContext, open_client, open_writer, pass_app, wait_option
+from etl.cli.context import (
+    AppContext,
+    open_client,
+    open_engine,
+    open_writer,
+    pass_app,
+    wait_option,
+)
 from etl.config import ALL_RESOURCES
-from etl.db import open_database
 from etl.errors import EXIT_FAILURE, EXIT_INTERRUPTED
 from etl.sync import SyncSummary, reconcile, run_sync
 from etl.sync.progress import LogProgress, RichProgress
@@ -51,9 +57,10 @@ def stop_on_signals() -> Iterator[threading.Event]:
             signal.signal(sig, old)
 
 
-def _run(app: AppContext, resources: tuple[str, ...], full: bool, as_json: bool, job: Any) -> None:
+def _run(
+    app: AppContext, resources: tuple[str, ...], purpose: str, as_json: bool, job: Any
+) -> None:
     settings = app.settings
-    purpose = f"rcetl {'reconcile' if full else 'sync'}"
     with open_writer(app, purpose) as engine, open_client(app) as client, stop_on_signals() as stop:
         if sys.stderr.isatty() and not as_json:
             with RichProgress(client, Console(stderr=True)) as progress:
@@ -122,7 +129,7 @@ def sync_cmd(app: AppContext, resources: tuple[str, ...], full: bool, as_json: b
             settings, client, engine, res, full=full, stop_event=stop, progress=progress
         )
 
-    _run(app, resources, full, as_json, job)
+    _run(app, resources, "rcetl sync --full" if full else "rcetl sync", as_json, job)
 
 
 @click.command("reconcile")
@@ -145,7 +152,7 @@ def reconcile_cmd(app: AppContext, resources: tuple[str, ...], as_json: bool) ->
     def job(settings: Any, client: Any, engine: Any, res: Any, stop: Any, progress: Any) -> Any:
         return reconcile(settings, client, engine, res, stop_event=stop, progress=progress)
 
-    _run(app, resources, True, as_json, job)
+    _run(app, resources, "rcetl reconcile", as_json, job)
 
 
 @click.command("status")
@@ -159,12 +166,9 @@ def status_cmd(app: AppContext, as_json: bool) -> None:
       rcetl status
       rcetl status --json | jq '.unreadable_rooms'
     """
-    engine = open_database(app.settings.database.url)
-    try:
+    with open_engine(app) as engine:
         report = resource_status(engine)
         report["jobs"] = describe_jobs(engine, app.settings)
-    finally:
-        engine.dispose()
     if as_json:
         click.echo(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
         return

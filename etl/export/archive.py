@@ -16,7 +16,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from etl.errors import ForeignManifestError
 from etl.export.arrow_schema import arrow_schema
+from etl.export.atomic_files import remove_stale_temps
 from etl.export.dataset import Partitioning, write_partitioned, write_single
 from etl.export.filters import ExportFilters
 from etl.export.fs import Location, open_location
@@ -24,7 +26,6 @@ from etl.export.manifest import (
     FORMAT,
     FORMAT_VERSION,
     MANIFEST,
-    ForeignManifestError,
     now_utc,
     read_json,
     table_entry,
@@ -35,7 +36,6 @@ from etl.export.options import ExportOptions
 from etl.export.paths import is_temp_name
 from etl.export.reader import iter_batches, read_snapshot
 from etl.export.snapshot import snapshot_info
-from etl.export.writer import remove_stale_temps
 from etl.load.holds import active_hold_summaries
 from etl.schema import metadata
 

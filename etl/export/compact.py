@@ -17,15 +17,12 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from etl.errors import CompactError
+from etl.export.atomic_files import ParquetFileWriter, WrittenFile
 from etl.export.feed_manifest import FEED_FORMAT, first_run
 from etl.export.fs import Location, open_location
 from etl.export.manifest import MANIFEST, read_json, write_json
 from etl.export.options import ExportOptions
-from etl.export.writer import ParquetFileWriter, WrittenFile
-
-
-class CompactError(ValueError):
-    """Nothing to compact: no manifest, or an unknown dataset name."""
 
 
 @dataclass

@@ -13,10 +13,10 @@ from urllib.parse import unquote
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from etl.export.atomic_files import ParquetFileWriter, WrittenFile
 from etl.export.fs import Location
 from etl.export.options import ExportOptions
 from etl.export.paths import is_shortened, join_relative, partition_segment
-from etl.export.writer import ParquetFileWriter, WrittenFile
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ includes the lost one (same file names, atomically replaced), so nothing is lost
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,15 +20,16 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from etl.export.arrow_schema import TIMESTAMP, BatchBuilder, arrow_schema
+from etl.export.atomic_files import WrittenFile, remove_stale_temps
 from etl.export.dataset import write_nonempty
-from etl.export.feed_manifest import load_feed_manifest, merge_run
+from etl.export.feed_manifest import FeedResult, load_feed_manifest, merge_run
 from etl.export.filters import ExportFilters
 from etl.export.fs import Location, open_location
 from etl.export.manifest import MANIFEST, write_json
 from etl.export.options import ExportOptions
 from etl.export.reader import iter_batches, iter_query, read_snapshot
 from etl.export.snapshot import max_change_seq, snapshot_info
-from etl.export.writer import WrittenFile, remove_stale_temps
+from etl.load.upsert import upsert
 from etl.schema import AUDIT_TABLES, CHILD_TABLES, SYNCED_TABLES, metadata
 
 RUN_COLUMN = "_feed_run"
@@ -41,23 +41,6 @@ DELETIONS_SCHEMA = pa.schema(
         pa.field("purged", pa.bool_(), nullable=False),
     ]
 )
-
-
-@dataclass
-class FeedResult:
-    """One feed run; `run` is None when nothing changed since the previous run."""
-
-    target: str
-    run: int | None
-    from_change_seq: int
-    to_change_seq: int
-    changes: dict[str, int] = field(default_factory=dict)
-    deletions: dict[str, int] = field(default_factory=dict)
-    files: list[WrittenFile] = field(default_factory=list)
-
-    @property
-    def rows(self) -> int:
-        return sum(self.changes.values()) + sum(self.deletions.values())
 
 
 def feed_tables(filters: ExportFilters) -> list[str]:
@@ -176,11 +159,13 @@ def _read_position(conn: sa.Connection, target: str) -> tuple[int, int]:
 
 
 def _save_position(conn: sa.Connection, target: str, position: int, runs: int) -> None:
-    state = metadata.tables["export_state"]
-    values = {"last_change_seq": position, "runs": runs, "last_run_at": datetime.now(UTC)}
-    updated = conn.execute(state.update().where(state.c.target == target).values(**values))
-    if updated.rowcount == 0:
-        conn.execute(state.insert().values(target=target, **values))
+    row = {
+        "target": target,
+        "last_change_seq": position,
+        "runs": runs,
+        "last_run_at": datetime.now(UTC),
+    }
+    upsert(conn, "export_state", [row], key_columns=("target",))
 
 
 def export_feed(

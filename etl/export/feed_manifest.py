@@ -7,26 +7,42 @@ tables, so `verify` checks a feed exactly like an archive.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 
+from etl.errors import ForeignManifestError
+from etl.export.atomic_files import WrittenFile
 from etl.export.filters import ExportFilters
 from etl.export.fs import Location
 from etl.export.manifest import (
     MANIFEST,
-    ForeignManifestError,
     now_utc,
     read_json,
     schema_fields,
     tool_version,
 )
 
-if TYPE_CHECKING:
-    from etl.export.feed import FeedResult
-
 FEED_FORMAT = "rocketchat-etl-feed"
 _RUN_IN_NAME = re.compile(r"run-(\d+)")
+
+
+@dataclass
+class FeedResult:
+    """One feed run; `run` is None when nothing changed since the previous run."""
+
+    target: str
+    run: int | None
+    from_change_seq: int
+    to_change_seq: int
+    changes: dict[str, int] = field(default_factory=dict)
+    deletions: dict[str, int] = field(default_factory=dict)
+    files: list[WrittenFile] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return sum(self.changes.values()) + sum(self.deletions.values())
 
 
 def first_run(path: str) -> int:

@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from etl.errors import FilterError
 from etl.schema import CHILD_TABLES
 
 ROOM_COLUMNS = {
@@ -27,10 +28,6 @@ ROOM_COLUMNS = {
     "room_members": "room_id",
 }
 TIME_COLUMNS = {"messages": "ts"}
-
-
-class FilterError(ValueError):
-    """Filters that name unknown tables or an empty time range."""
 
 
 def _utc(value: datetime | None) -> datetime | None:

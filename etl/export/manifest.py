@@ -16,9 +16,9 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from etl.export.atomic_files import WrittenFile, write_bytes_atomic
 from etl.export.fs import Location
 from etl.export.paths import is_temp_name
-from etl.export.writer import WrittenFile, write_bytes_atomic
 
 MANIFEST = "manifest.json"
 FORMAT = "rocketchat-etl-archive"
@@ -26,10 +26,6 @@ FORMAT_VERSION = 1
 CHUNK = 1 << 20
 # An archive's data file: `part-NNNNN-<generation>.parquet` (export.archive)
 _GENERATION_FILE = re.compile(r"(?:^|/)part-\d{5}-([0-9a-f]{12})\.parquet$")
-
-
-class ForeignManifestError(ValueError):
-    """The destination already holds a different kind of export (an archive vs. a feed)."""
 
 
 def tool_version() -> str:

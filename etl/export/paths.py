@@ -19,16 +19,14 @@ import re
 import uuid
 from urllib.parse import quote
 
+from etl.errors import UnsafePathError
+
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 MAX_SEGMENT_BYTES = 240
 SHORTENED_SEGMENT_BYTES = 255  # the filesystem limit; a shortened segment is 244-255 bytes
 HASH_CHARS = 32  # 128 bits of SHA-256
 TEMP_MARK = ".tmp-"
 _TEMP_NAME = re.compile(r"^\..+\.tmp-[0-9a-f]{12}$")
-
-
-class UnsafePathError(ValueError):
-    """A path that would leave the output directory or that no filesystem can hold."""
 
 
 def partition_segment(key: str, value: str | None) -> str:

@@ -5,8 +5,9 @@ and its checkpoint commit together.
 """
 
 from etl.load.deletes import POLICIES, REDACT, Policy, mark_deleted
-from etl.load.misc import replace_room_members, save_quarantine, set_room_readable
+from etl.load.quarantine import save_quarantine
 from etl.load.records import BATCH_SIZE, next_change_seq, save_records
+from etl.load.rooms import replace_room_members, set_room_readable
 
 __all__ = [
     "BATCH_SIZE",

@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 from etl.load import plans
 from etl.load.records import delete_children, existing_ids
 from etl.schema import CHILD_TABLES, SYNCED_TABLES
-from etl.schema.types import escape_text, unescape_json
+from etl.schema.types import dumps_json, escape_text, pg_json_value, unescape_json
 
 Policy = Literal["keep", "redact", "purge"]
 POLICIES: tuple[str, ...] = ("keep", "redact", "purge")
@@ -109,7 +109,7 @@ def _redact(conn: Connection, table_name: str, ids: list[str]) -> None:
     match, param = plans.ids_param(conn.dialect.name, ids)
     docs = conn.exec_driver_sql(f"SELECT id, raw FROM {table_name} WHERE id {match}", (param,))
     dialect = conn.dialect.name
-    to_json = plans.dumps_json if dialect == "sqlite" else plans.pg_json_value
+    to_json = dumps_json if dialect == "sqlite" else pg_json_value
     updates = []
     for row_id, raw in docs:
         doc = _load_raw(raw, dialect)

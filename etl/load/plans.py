@@ -20,7 +20,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from etl.schema import metadata
 from etl.schema.types import RawJSON, SafeText, UTCDateTime, dumps_json, escape_text, pg_json_value
 
-DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}
+DIALECTS = {
+    "sqlite": sqlite.dialect(),  # type: ignore[no-untyped-call]
+    "postgresql": postgresql.dialect(),
+}
 
 
 def sqlite_datetime(value: datetime) -> str:
@@ -101,10 +104,16 @@ def placeholder(dialect: str) -> str:
 
 @lru_cache(maxsize=256)
 def upsert_plan(
-    dialect: str, table_name: str, row_columns: tuple[str, ...], extra: tuple[str, ...]
+    dialect: str,
+    table_name: str,
+    row_columns: tuple[str, ...],
+    extra: tuple[str, ...],
+    key_columns: tuple[str, ...] | None = None,
+    update_columns: tuple[str, ...] | None = None,
 ) -> Plan:
-    """INSERT ... ON CONFLICT (primary key) DO UPDATE SET every given column."""
-    return _plan(dialect, table_name, row_columns, extra, update=True)
+    """INSERT ... ON CONFLICT (key, default the primary key) DO UPDATE SET `update_columns`
+    (default: every given column outside the key)."""
+    return _plan(dialect, table_name, row_columns, extra, key_columns, update_columns, update=True)
 
 
 @lru_cache(maxsize=256)
@@ -112,7 +121,7 @@ def insert_plan(
     dialect: str, table_name: str, row_columns: tuple[str, ...], extra: tuple[str, ...]
 ) -> Plan:
     """INSERT that ignores duplicates (child rows; a server list may repeat an entry)."""
-    return _plan(dialect, table_name, row_columns, extra, update=False)
+    return _plan(dialect, table_name, row_columns, extra, None, None, update=False)
 
 
 def _plan(
@@ -120,6 +129,8 @@ def _plan(
     table_name: str,
     row_columns: tuple[str, ...],
     extra: tuple[str, ...],
+    key_columns: tuple[str, ...] | None,
+    update_columns: tuple[str, ...] | None,
     *,
     update: bool,
 ) -> Plan:
@@ -128,14 +139,17 @@ def _plan(
     unknown = [c for c in columns if c not in t.c]
     if unknown:
         raise ValueError(f"table {table_name!r} has no column(s) {unknown}")
-    pk = [c.name for c in t.primary_key.columns]
+    key = key_columns or tuple(c.name for c in t.primary_key.columns)
+    changed = update_columns if update_columns is not None else columns
     q = [quote(dialect, c) for c in columns]
     updates = ", ".join(
-        f"{qc} = excluded.{qc}" for c, qc in zip(columns, q, strict=True) if c not in pk
+        f"{qc} = excluded.{qc}"
+        for c, qc in zip(columns, q, strict=True)
+        if c not in key and c in changed
     )
     if update and updates:
         conflict = (
-            f"ON CONFLICT ({', '.join(quote(dialect, c) for c in pk)}) DO UPDATE SET {updates}"
+            f"ON CONFLICT ({', '.join(quote(dialect, c) for c in key)}) DO UPDATE SET {updates}"
         )
     else:
         conflict = "ON CONFLICT DO NOTHING"

@@ -87,6 +87,8 @@ class JobRun(Base):
     next_run_at: Mapped[datetime | None]
     last_duration_s: Mapped[float | None]
     last_counts: Mapped[Any | None] = mapped_column(RawJSON)
+    # The end of the last successful run, kept across failures: the lag and /healthz use it.
+    last_success_at: Mapped[datetime | None]
 
 
 class ExportState(Base):

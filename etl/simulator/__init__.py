@@ -6,7 +6,7 @@ from etl.simulator.faults import FaultSpec, parse_faults
 from etl.simulator.generate import SIZES, build_workspace
 from etl.simulator.options import SimOptions
 from etl.simulator.server import SimServer
-from etl.simulator.store import Workspace
+from etl.simulator.workspace import Workspace
 
 __all__ = [
     "SIZES",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from etl.simulator.store import Workspace
+from typing import Any
+
+from etl.simulator.store import Store
 
 # `limitedUserFieldsToExclude` (api.ts): what a caller without `view-full-other-user-info` loses.
 LIMITED_USER_FIELDS = (
@@ -24,12 +26,12 @@ LIMITED_USER_FIELDS = (
 FULL_USER_FIELDS_EXCLUDED = ("services", "inviteToken")
 
 
-def user_roles(ws: Workspace, uid: str) -> list[str]:
+def user_roles(ws: Store, uid: str) -> list[str]:
     user = ws.users.get(uid)
     return user.get("roles", []) if user else []
 
 
-def has_permission(ws: Workspace, uid: str, permission: str) -> bool:
+def has_permission(ws: Store, uid: str, permission: str) -> bool:
     doc = ws.permissions.get(permission)
     if doc is None:
         return False
@@ -37,7 +39,7 @@ def has_permission(ws: Workspace, uid: str, permission: str) -> bool:
     return any(role in granted for role in user_roles(ws, uid))
 
 
-def _team_allows(ws: Workspace, uid: str, room: dict) -> bool:
+def _team_allows(ws: Store, uid: str, room: dict[str, Any]) -> bool:
     """A public room inside a private team needs team membership."""
     team = ws.teams.get(room.get("teamId", ""))
     if team is None or team.get("type") != 1:
@@ -45,7 +47,7 @@ def _team_allows(ws: Workspace, uid: str, room: dict) -> bool:
     return uid in ws.team_members.get(team["_id"], {})
 
 
-def can_access_room(ws: Workspace, uid: str, room: dict, depth: int = 0) -> bool:
+def can_access_room(ws: Store, uid: str, room: dict[str, Any], depth: int = 0) -> bool:
     if room["t"] == "c" and has_permission(ws, uid, "view-c-room") and _team_allows(ws, uid, room):
         return True
     if ws.is_subscribed(uid, room["_id"]):
@@ -54,7 +56,9 @@ def can_access_room(ws: Workspace, uid: str, room: dict, depth: int = 0) -> bool
     return parent is not None and depth < 5 and can_access_room(ws, uid, parent, depth + 1)
 
 
-def user_view(ws: Workspace, caller: str, user: dict, self_full: bool = True) -> dict:
+def user_view(
+    ws: Store, caller: str, user: dict[str, Any], self_full: bool = True
+) -> dict[str, Any]:
     """A user document as `users.list` (self_full=False) or `users.info` shows it to `caller`."""
     if (self_full and caller == user["_id"]) or has_permission(
         ws, caller, "view-full-other-user-info"

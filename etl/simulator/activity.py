@@ -6,7 +6,7 @@ import random
 import threading
 
 from etl.simulator.content import REACTIONS, WORDS
-from etl.simulator.store import Workspace
+from etl.simulator.workspace import Workspace
 
 
 class Activity:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
@@ -25,7 +26,7 @@ from etl.simulator.errors import ApiError, not_found, too_many_requests, unautho
 from etl.simulator.options import SimOptions
 from etl.simulator.ratelimit import RateLimiter
 from etl.simulator.routing import Ctx, Registry, check_params
-from etl.simulator.store import Workspace
+from etl.simulator.workspace import Workspace
 
 JSON = "application/json"
 BYPASS = "api-bypass-rate-limit"
@@ -39,7 +40,9 @@ def catalogue() -> Registry:
     return registry
 
 
-def json_response(status: int, body: dict, headers: dict[str, str] | None = None) -> Response:
+def json_response(
+    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response:
     return Response(orjson.dumps(body), status, headers, media_type=JSON)
 
 
@@ -124,7 +127,7 @@ class ApiApp:
         return Response(encoded, 200, headers, media_type=JSON)
 
     @staticmethod
-    async def read_body(request: Request) -> dict:
+    async def read_body(request: Request) -> dict[str, Any]:
         raw = await request.body()
         if not raw:
             return {}

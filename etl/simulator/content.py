@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from etl.simulator.clock import iso
 from etl.simulator.ids import random_id
@@ -80,7 +81,7 @@ def markdown(text: str) -> list[dict]:
     return [{"type": "PARAGRAPH", "value": [{"type": "PLAIN_TEXT", "value": text}]}]
 
 
-def user_ref(user: dict) -> dict:
+def user_ref(user: dict[str, Any]) -> dict[str, Any]:
     return {
         "_id": user["_id"],
         "username": user["username"],
@@ -100,7 +101,7 @@ class Content:
     def words(self, lo: int = 3, hi: int = 18) -> str:
         return " ".join(self.rng.choices(WORDS, k=self.rng.randint(lo, hi)))
 
-    def base(self, rid: str, user: dict, ts: int, text: str) -> dict:
+    def base(self, rid: str, user: dict[str, Any], ts: int, text: str) -> dict[str, Any]:
         return {
             "_id": random_id(self.rng),
             "rid": rid,
@@ -113,7 +114,7 @@ class Content:
             "md": markdown(text),
         }
 
-    def regular(self, rid: str, user: dict, ts: int) -> dict:
+    def regular(self, rid: str, user: dict[str, Any], ts: int) -> dict[str, Any]:
         rng = self.rng
         roll = rng.random()
         text = rng.choice(UNICODE_TEXTS) if roll < 0.04 else self.words()
@@ -133,7 +134,7 @@ class Content:
             self.add_reactions(doc)
         return doc
 
-    def add_mention(self, doc: dict) -> None:
+    def add_mention(self, doc: dict[str, Any]) -> None:
         if self.rng.random() < 0.1:
             doc["msg"] = "@all " + doc["msg"]
             doc["mentions"] = [{"_id": "all", "username": "all"}]
@@ -142,7 +143,7 @@ class Content:
         doc["msg"] = f"@{target['username']} {doc['msg']}"
         doc["mentions"] = [{**self.refs[target["_id"]], "type": "user"}]
 
-    def add_url(self, doc: dict) -> None:
+    def add_url(self, doc: dict[str, Any]) -> None:
         path = random_id(self.rng, 8)
         url = f"https://example.org/docs/{path}"
         doc["msg"] += f" {url}"
@@ -159,7 +160,7 @@ class Content:
             }
         ]
 
-    def add_file(self, doc: dict, ts: int) -> None:
+    def add_file(self, doc: dict[str, Any], ts: int) -> None:
         fid = random_id(self.rng)
         name = f"report-{fid[:5]}.png"
         doc["file"] = {"_id": fid, "name": name, "type": "image/png"}
@@ -184,14 +185,14 @@ class Content:
             }
         ]
 
-    def add_reactions(self, doc: dict) -> None:
-        reactions: dict[str, dict] = {}
+    def add_reactions(self, doc: dict[str, Any]) -> None:
+        reactions: dict[str, dict[str, Any]] = {}
         for emoji in self.rng.sample(REACTIONS, self.rng.randint(1, 3)):
             people = self.rng.sample(self.users, min(len(self.users), self.rng.randint(1, 4)))
             reactions[emoji] = {"usernames": [u["username"] for u in people]}
         doc["reactions"] = reactions
 
-    def system(self, rid: str, user: dict, ts: int) -> dict:
+    def system(self, rid: str, user: dict[str, Any], ts: int) -> dict[str, Any]:
         kind = self.rng.choice(SYSTEM_TYPES)
         text = self.words(2, 6) if kind == "room_changed_topic" else user["username"]
         doc = self.base(rid, user, ts, text)
@@ -201,7 +202,7 @@ class Content:
         return doc
 
 
-def as_removed(doc: dict, user: dict, when: int) -> dict:
+def as_removed(doc: dict[str, Any], user: dict[str, Any], when: int) -> dict[str, Any]:
     """`setAsDeletedByIdAndUser`: the message stays as `t:'rm'` with its content emptied."""
     for key in ("md", "blocks", "tshow"):
         doc.pop(key, None)

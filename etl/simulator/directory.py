@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from etl.simulator.clock import iso
 from etl.simulator.ids import random_id
@@ -160,7 +161,7 @@ def make_user(
     *,
     kind: str = "user",
     active: bool = True,
-) -> dict:
+) -> dict[str, Any]:
     return {
         "_id": uid,
         "createdAt": iso(when),
@@ -184,7 +185,7 @@ def make_user(
     }
 
 
-def make_roles(rng: random.Random, when: int, custom: int) -> dict[str, dict]:
+def make_roles(rng: random.Random, when: int, custom: int) -> dict[str, dict[str, Any]]:
     roles = {
         name: {
             "_id": name,
@@ -211,7 +212,7 @@ def make_roles(rng: random.Random, when: int, custom: int) -> dict[str, dict]:
     return roles
 
 
-def make_permissions(when: int) -> dict[str, dict]:
+def make_permissions(when: int) -> dict[str, dict[str, Any]]:
     return {
         name: {
             "_id": name,
@@ -223,14 +224,14 @@ def make_permissions(when: int) -> dict[str, dict]:
     }
 
 
-def make_settings(when: int) -> dict[str, dict]:
+def make_settings(when: int) -> dict[str, dict[str, Any]]:
     return {
         sid: {"_id": sid, "value": value, "public": public, "_updatedAt": iso(when + i)}
         for i, (sid, value, public) in enumerate(SETTINGS)
     }
 
 
-def make_emoji(rng: random.Random, when: int, n: int) -> dict[str, dict]:
+def make_emoji(rng: random.Random, when: int, n: int) -> dict[str, dict[str, Any]]:
     out = {}
     for i in range(n):
         eid = random_id(rng)
@@ -246,7 +247,7 @@ def make_emoji(rng: random.Random, when: int, n: int) -> dict[str, dict]:
     return out
 
 
-def make_sounds(rng: random.Random, when: int, n: int) -> dict[str, dict]:
+def make_sounds(rng: random.Random, when: int, n: int) -> dict[str, dict[str, Any]]:
     out = {}
     for i in range(n):
         sid = random_id(rng)

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from typing import Any
 
 from etl.simulator.clock import iso
 from etl.simulator.directory import make_user
 from etl.simulator.ids import random_id
-from etl.simulator.store import Workspace
+from etl.simulator.store import Store
 
 
 class DirectoryWrites:
-    ws: Workspace
+    ws: Store
     rng: random.Random
 
-    def add_emoji(self, name: str, aliases: Sequence[str] = (), extension: str = "png") -> dict:
+    def add_emoji(
+        self, name: str, aliases: Sequence[str] = (), extension: str = "png"
+    ) -> dict[str, Any]:
         with self.ws.lock:
             eid = random_id(self.rng)
             doc = {
@@ -29,13 +32,13 @@ class DirectoryWrites:
             self.ws.custom_emoji[eid] = doc
             return doc
 
-    def delete_emoji(self, emoji_id: str) -> dict:
+    def delete_emoji(self, emoji_id: str) -> dict[str, Any]:
         with self.ws.lock:
             return self.ws.put_in_trash(
                 "custom_emoji", self.ws.custom_emoji.pop(emoji_id), self.ws.now()
             )
 
-    def add_role(self, name: str, scope: str = "Users", description: str = "") -> dict:
+    def add_role(self, name: str, scope: str = "Users", description: str = "") -> dict[str, Any]:
         with self.ws.lock:
             rid = random_id(self.rng)
             doc = {
@@ -50,7 +53,7 @@ class DirectoryWrites:
             self.ws.roles[rid] = doc
             return doc
 
-    def delete_role(self, role_id: str) -> dict:
+    def delete_role(self, role_id: str) -> dict[str, Any]:
         with self.ws.lock:
             role = self.ws.roles[role_id]
             if role.get("protected"):
@@ -64,7 +67,7 @@ class DirectoryWrites:
         roles: Sequence[str] = ("user",),
         password: str | None = None,
         kind: str = "user",
-    ) -> dict:
+    ) -> dict[str, Any]:
         with self.ws.lock:
             if username in self.ws.usernames:
                 raise ValueError(f"username {username!r} is already taken")
@@ -84,13 +87,13 @@ class DirectoryWrites:
             self.ws.passwords[user["_id"]] = password or f"pw-{username}"
             return user
 
-    def deactivate_user(self, user_id: str) -> dict:
+    def deactivate_user(self, user_id: str) -> dict[str, Any]:
         with self.ws.lock:
             user = self.ws.users[user_id]
             user.update(active=False, _updatedAt=iso(self.ws.now()))
             return user
 
-    def delete_user(self, user_id: str) -> dict:
+    def delete_user(self, user_id: str) -> dict[str, Any]:
         """The user and their subscriptions go to the trash; their messages stay."""
         with self.ws.lock:
             ws, now = self.ws, self.ws.now()

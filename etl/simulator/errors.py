@@ -4,17 +4,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ApiError(Exception):
-    def __init__(self, status: int, body: dict) -> None:
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
         super().__init__(body.get("error"))
         self.status = status
         self.body = body
 
 
-def failure(code: str, reason: str, details: dict | None = None) -> ApiError:
+def failure(code: str, reason: str, details: dict[str, Any] | None = None) -> ApiError:
     """A `Meteor.Error` as `{success:false, error:"<reason> [<code>]", errorType:"<code>"}`."""
-    body: dict = {"success": False, "error": f"{reason} [{code}]", "errorType": code}
+    body: dict[str, Any] = {"success": False, "error": f"{reason} [{code}]", "errorType": code}
     if details is not None:
         body["details"] = details
     return ApiError(400, body)

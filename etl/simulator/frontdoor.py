@@ -53,7 +53,7 @@ class FrontDoor:
         self.slow_seconds = slow_seconds
         self._counter = 0
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -66,7 +66,7 @@ class FrontDoor:
                 logged[0] = True
                 self.log.record(scope["method"], endpoint, status, fault)
 
-        async def logged_send(message: dict) -> None:
+        async def logged_send(message: dict[str, Any]) -> None:
             # Recorded before the first byte of the answer leaves, so the log is exact by the time
             # the client holds its answer (tests count requests right after a call returns).
             if message["type"] == "http.response.start":
@@ -85,7 +85,7 @@ class FrontDoor:
             record(0)
 
     async def answer(
-        self, fault: str | None, scope: dict, receive: Any, send: Any, raw_send: Any
+        self, fault: str | None, scope: dict[str, Any], receive: Any, send: Any, raw_send: Any
     ) -> None:
         if fault == "slow":
             await asyncio.sleep(self.slow_seconds)
@@ -133,10 +133,10 @@ class _Truncating:
 
     def __init__(self, send: Any) -> None:
         self.send = send
-        self.start: dict | None = None
+        self.start: dict[str, Any] | None = None
         self.chunks: list[bytes] = []
 
-    async def __call__(self, message: dict) -> None:
+    async def __call__(self, message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":
             self.start = message
             return

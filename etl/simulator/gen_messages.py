@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from typing import Any
 
 from etl.simulator.clock import iso
 from etl.simulator.content import Content, as_removed
@@ -17,7 +18,7 @@ DAY_MS = 86_400_000
 
 @dataclass
 class Draft:
-    doc: dict
+    doc: dict[str, Any]
     ts: int
     upd: int
     tlm: int | None = None
@@ -25,7 +26,7 @@ class Draft:
 
 @dataclass
 class RoomPlan:
-    room: dict
+    room: dict[str, Any]
     members: list[dict]
     count: int
     start: int  # epoch ms of the first message
@@ -89,13 +90,13 @@ class RoomGenerator:
         return drafts
 
     @staticmethod
-    def place(doc: dict, ts: int) -> Draft:
+    def place(doc: dict[str, Any], ts: int) -> Draft:
         """A pre-built doc at `ts`; a discussion's messages bumped its parent message (`dlm`)."""
         upd = max(ts, doc.pop("_dlm_ms", ts))
         doc["ts"], doc["_updatedAt"] = iso(ts), iso(upd)
         return Draft(doc, ts, upd)
 
-    def reply(self, parent: Draft, rid: str, user: dict, ts: int) -> Draft:
+    def reply(self, parent: Draft, rid: str, user: dict[str, Any], ts: int) -> Draft:
         doc = self.content.regular(rid, user, ts)
         doc["tmid"] = parent.doc["_id"]
         if self.rng.random() < 0.1:
@@ -163,7 +164,7 @@ class RoomGenerator:
         draft.upd = max(draft.upd, when)
         draft.doc["_updatedAt"] = iso(draft.upd)
 
-    def clone(self, draft: Draft, editor: dict, when: int) -> Draft:
+    def clone(self, draft: Draft, editor: dict[str, Any], when: int) -> Draft:
         """`cloneAndSaveAsHistoryByRecord`: the old version, `_hidden`, `parent`, an ObjectId."""
         doc = {k: v for k, v in draft.doc.items() if k != "_id"}
         doc["_id"] = object_id(self.rng, when // 1000)

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from etl.simulator import directory as d
 from etl.simulator import rooms_gen as r
@@ -16,9 +17,9 @@ from etl.simulator.content import Content
 from etl.simulator.gen_messages import DAY_MS, RoomGenerator, RoomPlan, to_messages
 from etl.simulator.ids import random_id, token
 from etl.simulator.room_builder import RoomBuilder
-from etl.simulator.store import Workspace
 from etl.simulator.trash_gen import add_deleted_objects
 from etl.simulator.wiring import Cast, finish_room, plan_counts
+from etl.simulator.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def _build(seed: int, size: str, now_ms: int | None, trash_ttl_days: float) -> W
 
 
 def make_users(ws: Workspace, rng: random.Random, spec: Size, origin: int) -> Cast:
-    def add(uid: str, username: str, name: str, roles: list[str], **kw: object) -> dict:
+    def add(uid: str, username: str, name: str, roles: list[str], **kw: object) -> dict[str, Any]:
         user = d.make_user(rng, uid, username, name, roles, origin + rng.randint(0, DAY_MS), **kw)  # type: ignore[arg-type]
         ws.users[uid] = user
         ws.usernames[username] = uid
@@ -136,7 +137,7 @@ def generate_messages(
     ws.messages.finish_load()
 
 
-def discussion_created(content: Content, plan: RoomPlan, msgs: list) -> dict:
+def discussion_created(content: Content, plan: RoomPlan, msgs: list) -> dict[str, Any]:
     room = plan.room
     doc = content.base(room["prid"], plan.members[0], plan.start, room["fname"])
     del doc["md"]

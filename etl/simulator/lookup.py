@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from etl.simulator.access import can_access_room
 from etl.simulator.clock import parse_date
 from etl.simulator.errors import failure, forbidden, invalid_params
@@ -15,7 +17,7 @@ NOT_FOUND_TEXT = {
 }
 
 
-def room_by_params(ctx: Ctx) -> dict | None:
+def room_by_params(ctx: Ctx) -> dict[str, Any] | None:
     ws = ctx.ws
     rid = ctx.params.get("roomId")
     if rid:
@@ -29,7 +31,7 @@ def room_by_params(ctx: Ctx) -> dict | None:
     return None
 
 
-def room_of_kind(ctx: Ctx, kind: str) -> dict:
+def room_of_kind(ctx: Ctx, kind: str) -> dict[str, Any]:
     """`findChannelByIdOrName` / `findPrivateGroupByIdOrName` / `findDirectMessageRoom`."""
     if not (ctx.params.get("roomId") or ctx.params.get("roomName") or ctx.params.get("username")):
         raise failure(
@@ -74,5 +76,5 @@ def date_param(ctx: Ctx, name: str, code: str, reason: str) -> int | None:
     return ms
 
 
-def ms_of(doc: dict, key: str = "_updatedAt") -> int:
+def ms_of(doc: dict[str, Any], key: str = "_updatedAt") -> int:
     return parse_date(doc[key]) or 0

@@ -11,13 +11,14 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
 from etl.simulator.clock import iso
 
 
-def compact(doc: dict) -> bytes:
+def compact(doc: dict[str, Any]) -> bytes:
     """orjson over-allocates its output buffer (~4 KiB); an exact copy keeps 1M messages small."""
     return memoryview(orjson.dumps(doc)).tobytes()
 
@@ -27,7 +28,7 @@ class Msg:
 
     __slots__ = ("hidden", "id", "raw", "rid", "starred", "t", "tlm", "tmid", "ts", "tshow", "upd")
 
-    def __init__(self, doc: dict, ts: int, upd: int, tlm: int | None) -> None:
+    def __init__(self, doc: dict[str, Any], ts: int, upd: int, tlm: int | None) -> None:
         self.id: str = doc["_id"]
         self.rid: str = doc["rid"]
         self.ts = ts
@@ -40,7 +41,7 @@ class Msg:
         self.starred: bool = bool(doc.get("starred"))
         self.raw: bytes = compact(doc)
 
-    def doc(self) -> dict:
+    def doc(self) -> dict[str, Any]:
         return orjson.loads(self.raw)
 
     @property
@@ -54,7 +55,7 @@ class TrashMsg:
 
     __slots__ = ("deleted", "id", "is_parent", "raw", "rid", "tmid", "upd")
 
-    def __init__(self, doc: dict, deleted: int, upd: int) -> None:
+    def __init__(self, doc: dict[str, Any], deleted: int, upd: int) -> None:
         self.id: str = doc["_id"]
         self.rid: str = doc["rid"]
         self.tmid: str | None = doc.get("tmid")
@@ -63,7 +64,7 @@ class TrashMsg:
         self.upd = upd
         self.raw = compact({**doc, "_deletedAt": iso(deleted), "__collection__": "message"})
 
-    def doc(self) -> dict:
+    def doc(self) -> dict[str, Any]:
         return orjson.loads(self.raw)
 
 

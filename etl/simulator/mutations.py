@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
+from typing import Any
 
 from etl.simulator.clock import iso
 from etl.simulator.content import as_removed, markdown
 from etl.simulator.ids import object_id, random_id
 from etl.simulator.messages import Msg
 from etl.simulator.room_writes import RoomWrites
-from etl.simulator.store import Workspace
+from etl.simulator.store import Store
 
 
 class Mutations(RoomWrites):
     """`ws.mutate`: message, room, emoji, role and user writes. Thread-safe (takes `ws.lock`)."""
 
-    def __init__(self, ws: Workspace) -> None:
+    def __init__(self, ws: Store) -> None:
         self.ws = ws
         self.rng = random.Random(f"mutations-{ws.seed}")
 
@@ -32,18 +33,18 @@ class Mutations(RoomWrites):
             raise KeyError(f"no live message {mid!r}")
         return msg
 
-    def _user(self, uid: str) -> dict:
+    def _user(self, uid: str) -> dict[str, Any]:
         user = self.ws.users.get(uid)
         if user is None:
             raise KeyError(f"no user {uid!r}")
         return user
 
-    def _save(self, doc: dict, ts: int, upd: int, tlm: int | None) -> dict:
+    def _save(self, doc: dict[str, Any], ts: int, upd: int, tlm: int | None) -> dict[str, Any]:
         doc["_updatedAt"] = iso(upd)
         self.ws.messages.put(Msg(doc, ts, upd, tlm))
         return doc
 
-    def _update(self, mid: str, unset: tuple[str, ...] = (), **fields: object) -> dict:
+    def _update(self, mid: str, unset: tuple[str, ...] = (), **fields: object) -> dict[str, Any]:
         """`$set`/`$unset` through `setUpdatedAt`: the message moves, the room does not."""
         msg = self._msg(mid)
         doc = msg.doc()
@@ -53,7 +54,7 @@ class Mutations(RoomWrites):
         self._save(doc, msg.ts, self.ws.now(), msg.tlm)
         return doc
 
-    def _clone_history(self, msg: Msg, user: dict, now: int) -> None:
+    def _clone_history(self, msg: Msg, user: dict[str, Any], now: int) -> None:
         """`cloneAndSaveAsHistoryByRecord` (KeepHistory): the old version, hidden, ObjectId."""
         doc = msg.doc()
         doc["_id"] = object_id(self.rng, now // 1000)
@@ -70,7 +71,7 @@ class Mutations(RoomWrites):
         tmid: str | None = None,
         tshow: bool = False,
         **extra: object,
-    ) -> dict:
+    ) -> dict[str, Any]:
         with self.ws.lock:
             if rid not in self.ws.rooms:
                 raise KeyError(f"no room {rid!r}")
@@ -107,7 +108,7 @@ class Mutations(RoomWrites):
             replies.append(user_id)
         self._save(pdoc, parent.ts, now, now)
 
-    def edit_message(self, mid: str, user_id: str, msg: str) -> dict:
+    def edit_message(self, mid: str, user_id: str, msg: str) -> dict[str, Any]:
         with self.ws.lock:
             old, user = self._msg(mid), self._user(user_id)
             now = self.ws.now()
@@ -118,7 +119,7 @@ class Mutations(RoomWrites):
             self._after_edit(doc, now)
             return doc
 
-    def react(self, mid: str, user_id: str, emoji: str) -> dict:
+    def react(self, mid: str, user_id: str, emoji: str) -> dict[str, Any]:
         with self.ws.lock:
             username = self._user(user_id)["username"]
             reactions = self._msg(mid).doc().get("reactions", {})
@@ -129,7 +130,7 @@ class Mutations(RoomWrites):
             self._patch_last_message(doc, reactions=reactions)
             return doc
 
-    def unreact(self, mid: str, user_id: str, emoji: str) -> dict:
+    def unreact(self, mid: str, user_id: str, emoji: str) -> dict[str, Any]:
         with self.ws.lock:
             username = self._user(user_id)["username"]
             reactions = self._msg(mid).doc().get("reactions", {})
@@ -146,7 +147,7 @@ class Mutations(RoomWrites):
                 self._patch_last_message(doc, unset=("reactions",))
             return doc
 
-    def pin(self, mid: str, user_id: str) -> dict:
+    def pin(self, mid: str, user_id: str) -> dict[str, Any]:
         """Pinning also posts a `message_pinned` system message quoting the pinned one."""
         with self.ws.lock:
             user, now = self._user(user_id), self.ws.now()
@@ -163,14 +164,14 @@ class Mutations(RoomWrites):
             )
             return doc
 
-    def unpin(self, mid: str, user_id: str) -> dict:
+    def unpin(self, mid: str, user_id: str) -> dict[str, Any]:
         with self.ws.lock:
             self._user(user_id)
             doc = self._update(mid, pinned=False)
             self._patch_last_message(doc, pinned=False)
             return doc
 
-    def star(self, mid: str, user_id: str, starred: bool = True) -> dict:
+    def star(self, mid: str, user_id: str, starred: bool = True) -> dict[str, Any]:
         with self.ws.lock:
             stars = [s for s in self._msg(mid).doc().get("starred", []) if s["_id"] != user_id]
             doc = self._update(mid, starred=stars + ([{"_id": user_id}] if starred else []))
@@ -179,7 +180,7 @@ class Mutations(RoomWrites):
 
     def delete_message(
         self, mid: str, user_id: str, keep_history: bool = False, show_deleted_status: bool = False
-    ) -> dict:
+    ) -> dict[str, Any]:
         """The four KeepHistory x ShowDeletedStatus outcomes; thread parents always keep history +
         status.
         """
@@ -202,7 +203,7 @@ class Mutations(RoomWrites):
             self._after_delete(msg.rid, mid, now)
             return {"_id": mid, "ts": str(now)}
 
-    def hide_message(self, mid: str) -> dict:
+    def hide_message(self, mid: str) -> dict[str, Any]:
         """KeepHistory on, ShowDeletedStatus off: `_hidden` only, nothing in the trash."""
         with self.ws.lock:
             msg = self._msg(mid)
@@ -216,7 +217,7 @@ class Mutations(RoomWrites):
         pdoc["tcount"] = max(0, pdoc.get("tcount", 1) - 1)
         self._save(pdoc, parent.ts, now, parent.tlm)
 
-    def set_setting(self, setting_id: str, value: object) -> dict:
+    def set_setting(self, setting_id: str, value: object) -> dict[str, Any]:
         with self.ws.lock:
             doc = self.ws.settings.setdefault(setting_id, {"_id": setting_id, "public": False})
             doc.update(value=value, _updatedAt=iso(self.ws.now()))

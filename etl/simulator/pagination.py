@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from etl.simulator.errors import failure, invalid_params
-from etl.simulator.store import Workspace
+from etl.simulator.workspace import Workspace
 
 SortSpec = list[tuple[str, int]]
 
@@ -68,7 +68,7 @@ def _rank(value: Any) -> tuple:
     return (4, str(value))
 
 
-def _get(doc: dict, path: str) -> Any:
+def _get(doc: dict[str, Any], path: str) -> Any:
     value: Any = doc
     for part in path.split("."):
         if not isinstance(value, dict):
@@ -88,6 +88,6 @@ def window(items: Sequence, offset: int, count: int | None) -> Sequence:
     return items[offset:] if count is None else items[offset : offset + count]
 
 
-def paged(key: str, docs: Sequence, offset: int, count: int | None) -> dict:
+def paged(key: str, docs: Sequence, offset: int, count: int | None) -> dict[str, Any]:
     page = window(docs, offset, count)
     return {key: list(page), "count": len(page), "offset": offset, "total": len(docs)}

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from etl.simulator import rooms_gen as r
 from etl.simulator.clock import parse_date
 from etl.simulator.gen_messages import RoomPlan
 from etl.simulator.ids import random_id
 from etl.simulator.rooms_gen import RoomMix
-from etl.simulator.store import Workspace
 from etl.simulator.wiring import Cast
+from etl.simulator.workspace import Workspace
 
 
 class RoomBuilder:
@@ -32,7 +33,9 @@ class RoomBuilder:
     def crowd(self, lo: int, hi: int) -> list[dict]:
         return self.rng.sample(self.pool, min(len(self.pool), self.rng.randint(lo, hi)))
 
-    def add(self, room: dict, members: list[dict], owner: dict | None = None) -> RoomPlan:
+    def add(
+        self, room: dict[str, Any], members: list[dict], owner: dict[str, Any] | None = None
+    ) -> RoomPlan:
         self.ws.rooms[room["_id"]] = room
         unique = list({u["_id"]: u for u in members}.values())
         room["usersCount"] = len(unique)

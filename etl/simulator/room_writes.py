@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from typing import Any
 
 from etl.simulator import rooms_gen as r
 from etl.simulator.clock import iso
 from etl.simulator.directory_writes import DirectoryWrites
-from etl.simulator.store import Workspace
+from etl.simulator.store import Store
 
 
 class RoomWrites(DirectoryWrites):
-    ws: Workspace
+    ws: Store
     rng: random.Random
 
-    def _after_new_message(self, rid: str, doc: dict, now: int) -> None:
+    def _after_new_message(self, rid: str, doc: dict[str, Any], now: int) -> None:
         """`msgs` counts every message; `lm`/`lastMessage` follow messages shown in the room."""
         room = self.ws.rooms[rid]
         room["msgs"] = room.get("msgs", 0) + 1
@@ -35,7 +36,7 @@ class RoomWrites(DirectoryWrites):
             if uid != author and not sub.get("alert"):
                 sub.update(alert=True, open=True, _updatedAt=iso(now))
 
-    def _refresh_discussion(self, room: dict, doc: dict, now: int) -> None:
+    def _refresh_discussion(self, room: dict[str, Any], doc: dict[str, Any], now: int) -> None:
         """`refreshDiscussionMetadata`: the parent's `discussion-created` message: dcount, dlm."""
         by_id = self.ws.messages.by_id
         for mid in [
@@ -47,14 +48,14 @@ class RoomWrites(DirectoryWrites):
                 self._update(mid, dcount=count, dlm=doc["ts"])  # type: ignore[attr-defined]
                 return
 
-    def _is_last_message(self, room: dict, mid: str) -> bool:
+    def _is_last_message(self, room: dict[str, Any], mid: str) -> bool:
         """`isTheLastMessage`: Store_Last_Message on, and no `lastMessage` or this one."""
         if self.ws.setting("Store_Last_Message") is False:
             return False
         last = room.get("lastMessage")
         return not last or last.get("_id") == mid
 
-    def _after_edit(self, doc: dict, now: int) -> None:
+    def _after_edit(self, doc: dict[str, Any], now: int) -> None:
         """`notifyUsersOnMessage` on an edit: `Rooms.setLastMessageById` only for the last message
         (or a room without one) shown in the room; any other edit leaves the room alone.
         """
@@ -64,7 +65,9 @@ class RoomWrites(DirectoryWrites):
             room["lastMessage"] = dict(doc)
             room["_updatedAt"] = iso(now)
 
-    def _patch_last_message(self, doc: dict, unset: tuple[str, ...] = (), **fields: object) -> None:
+    def _patch_last_message(
+        self, doc: dict[str, Any], unset: tuple[str, ...] = (), **fields: object
+    ) -> None:
         """`setReactionsInLastMessage`, `setLastMessagePinned`, `updateLastMessageStar`: guarded by
         `isTheLastMessage`. Quirk: `$set: {'lastMessage.x': ...}` on a room without `lastMessage`
         creates one holding only that field.
@@ -91,7 +94,7 @@ class RoomWrites(DirectoryWrites):
             self._reset_last_message(room)
         room["_updatedAt"] = iso(now)
 
-    def _reset_last_message(self, room: dict) -> None:
+    def _reset_last_message(self, room: dict[str, Any]) -> None:
         """`getLastVisibleMessageSentWithNoTypeByRoomId`: newest visible, untyped, shown message."""
         index = self.ws.messages.rooms.get(room["_id"])
         by_id = self.ws.messages.by_id
@@ -104,7 +107,7 @@ class RoomWrites(DirectoryWrites):
 
     def create_room(
         self, t: str, name: str | None, owner_id: str, members: Sequence[str] = (), **extra: object
-    ) -> dict:
+    ) -> dict[str, Any]:
         with self.ws.lock:
             if t not in ("c", "p", "d"):
                 raise ValueError(f"room type {t!r} is not one of c, p, d")
@@ -127,7 +130,7 @@ class RoomWrites(DirectoryWrites):
                 )
             return room
 
-    def rename_room(self, rid: str, name: str, user_id: str | None = None) -> dict:
+    def rename_room(self, rid: str, name: str, user_id: str | None = None) -> dict[str, Any]:
         with self.ws.lock:
             room = self.ws.rooms[rid]
             now = self.ws.now()
@@ -142,7 +145,7 @@ class RoomWrites(DirectoryWrites):
             self.post_message(rid, actor, name, t="r", groupable=False)
             return room
 
-    def archive_room(self, rid: str, user_id: str | None = None) -> dict:
+    def archive_room(self, rid: str, user_id: str | None = None) -> dict[str, Any]:
         with self.ws.lock:
             room = self.ws.rooms[rid]
             now = self.ws.now()
@@ -159,7 +162,7 @@ class RoomWrites(DirectoryWrites):
             self.post_message(rid, actor, "", t="room-archived", groupable=False)
             return room
 
-    def delete_room(self, rid: str) -> dict:
+    def delete_room(self, rid: str) -> dict[str, Any]:
         """`eraseRoom`: messages (hidden too) and subscriptions go to the trash, then the room."""
         with self.ws.lock:
             ws = self.ws
@@ -178,7 +181,7 @@ class RoomWrites(DirectoryWrites):
             room = ws.rooms.pop(rid)
             return ws.put_in_trash("rooms", room, now)
 
-    def add_member(self, rid: str, user_id: str, by_user_id: str | None = None) -> dict:
+    def add_member(self, rid: str, user_id: str, by_user_id: str | None = None) -> dict[str, Any]:
         with self.ws.lock:
             room, user = self.ws.rooms[rid], self.ws.users[user_id]
             now = self.ws.now()
@@ -190,7 +193,7 @@ class RoomWrites(DirectoryWrites):
                 rid, actor, user["username"], t="au" if by_user_id else "uj", groupable=False
             )
 
-    def remove_member(self, rid: str, user_id: str) -> dict:
+    def remove_member(self, rid: str, user_id: str) -> dict[str, Any]:
         with self.ws.lock:
             sub_id = self.ws.subs_by_room.get(rid, {}).get(user_id)
             now = self.ws.now()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import Any
 
 from etl.simulator.clock import iso
 from etl.simulator.ids import direct_room_id, object_id, random_id
@@ -29,11 +30,13 @@ def room_mix(total: int) -> RoomMix:
     return RoomMix(channels, groups, dms, group_dms, discussions, teams)
 
 
-def owner_ref(user: dict) -> dict:
+def owner_ref(user: dict[str, Any]) -> dict[str, Any]:
     return {"_id": user["_id"], "username": user["username"]}
 
 
-def named_room(rid: str, t: str, name: str, owner: dict, ts: int, **extra: object) -> dict:
+def named_room(
+    rid: str, t: str, name: str, owner: dict[str, Any], ts: int, **extra: object
+) -> dict[str, Any]:
     doc = {
         "_id": rid,
         "t": t,
@@ -55,7 +58,7 @@ def named_room(rid: str, t: str, name: str, owner: dict, ts: int, **extra: objec
     return doc
 
 
-def direct_room(rng: random.Random, members: list[dict], ts: int) -> dict:
+def direct_room(rng: random.Random, members: list[dict], ts: int) -> dict[str, Any]:
     """1:1 DMs get the sorted user ids joined; group DMs are inserted without `_id` (ObjectId)."""
     if len(members) == 2:
         rid = direct_room_id(members[0]["_id"], members[1]["_id"])
@@ -74,7 +77,9 @@ def direct_room(rng: random.Random, members: list[dict], ts: int) -> dict:
     }
 
 
-def subscription(rng: random.Random, user: dict, room: dict, ts: int, owner: bool = False) -> dict:
+def subscription(
+    rng: random.Random, user: dict[str, Any], room: dict[str, Any], ts: int, owner: bool = False
+) -> dict[str, Any]:
     if room["t"] == "d":
         others = [n for n in room["usernames"] if n != user["username"]] or [user["username"]]
         name = ", ".join(others)
@@ -106,8 +111,8 @@ def subscription(rng: random.Random, user: dict, room: dict, ts: int, owner: boo
 
 
 def team_doc(
-    rng: random.Random, name: str, private: bool, room_id: str, owner: dict, ts: int
-) -> dict:
+    rng: random.Random, name: str, private: bool, room_id: str, owner: dict[str, Any], ts: int
+) -> dict[str, Any]:
     return {
         "_id": random_id(rng),
         "name": name,
@@ -119,7 +124,9 @@ def team_doc(
     }
 
 
-def team_member(rng: random.Random, team: dict, user: dict, owner: dict, ts: int) -> dict:
+def team_member(
+    rng: random.Random, team: dict[str, Any], user: dict[str, Any], owner: dict[str, Any], ts: int
+) -> dict[str, Any]:
     return {
         "_id": random_id(rng),
         "teamId": team["_id"],

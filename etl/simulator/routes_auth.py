@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from etl.simulator.access import has_permission, user_view
 from etl.simulator.clock import iso
@@ -13,9 +14,9 @@ routes = Registry()
 SERVER_VERSION = "7.10.0"
 
 
-def _legacy_error(error: str, message: str, details: dict | None = None) -> ApiError:
+def _legacy_error(error: str, message: str, details: dict[str, Any] | None = None) -> ApiError:
     """Login answers with the legacy `{status: 'error'}` envelope and HTTP 401."""
-    body: dict = {"status": "error", "error": error, "message": message}
+    body: dict[str, Any] = {"status": "error", "error": error, "message": message}
     if details:
         body["details"] = details
     return ApiError(401, body)
@@ -41,7 +42,7 @@ def _find_login_user(ctx: Ctx) -> str | None:
 
 
 @routes.post("login", auth=False)
-def login(ctx: Ctx) -> dict:
+def login(ctx: Ctx) -> dict[str, Any]:
     ws, body = ctx.ws, ctx.body
     uid: str | None
     if body.get("resume"):
@@ -72,20 +73,20 @@ def login(ctx: Ctx) -> dict:
 
 
 @routes.post("logout")
-def logout(ctx: Ctx) -> dict:
+def logout(ctx: Ctx) -> dict[str, Any]:
     token = ctx.headers.get("x-auth-token", "")
     ctx.ws.tokens.pop(token, None)
     return {"status": "success", "data": {"message": "You've been logged out!"}, "_legacy": True}
 
 
 @routes.get("me")
-def me(ctx: Ctx) -> dict:
+def me(ctx: Ctx) -> dict[str, Any]:
     user = ctx.ws.users[ctx.uid]
     return user_view(ctx.ws, ctx.uid, user)
 
 
 @routes.post("users.generatePersonalAccessToken")
-def generate_pat(ctx: Ctx) -> dict:
+def generate_pat(ctx: Ctx) -> dict[str, Any]:
     ws = ctx.ws
     name = ctx.body.get("tokenName")
     if not name:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from typing import Any
 
 from etl.simulator.access import can_access_room
 from etl.simulator.clock import iso, parse_date
@@ -11,7 +12,7 @@ from etl.simulator.errors import failure, invalid_params, not_allowed, plain_fai
 from etl.simulator.lookup import iso_param
 from etl.simulator.pagination import page_items, paged, parse_int, parse_sort, sort_docs, window
 from etl.simulator.routing import LEGACY, PAGING, Ctx, Registry, for_user, raw
-from etl.simulator.store import Workspace
+from etl.simulator.workspace import Workspace
 
 routes = Registry()
 HIGH = "\U0010ffff"
@@ -32,7 +33,7 @@ def _readable(ws: Workspace, uid: str, rid: str) -> bool:
 @routes.get(
     "chat.syncMessages", allowed={"roomId", "lastUpdate", "count", "next", "previous", "type"}
 )
-def sync_messages(ctx: Ctx) -> dict:
+def sync_messages(ctx: Ctx) -> dict[str, Any]:
     """The route's own checks, then `getMessageHistory`'s, in the server's order."""
     p = ctx.params
     rid = ctx.require("roomId")
@@ -81,7 +82,7 @@ def _check_cursor_params(
         )
 
 
-def _without_pagination(ctx: Ctx, rid: str, since: int) -> dict:
+def _without_pagination(ctx: Ctx, rid: str, since: int) -> dict[str, Any]:
     ws = ctx.ws
     index = ws.messages.rooms.get(rid)
     if index is None:
@@ -100,7 +101,7 @@ def _without_pagination(ctx: Ctx, rid: str, since: int) -> dict:
 
 def _cursor_page(
     ctx: Ctx, rid: str, kind: str, count: int, nxt: str | None, prev: str | None
-) -> dict:
+) -> dict[str, Any]:
     """`handleCursorPagination`: strict `$gt`/`$lt` on epoch-ms cursors, `limit count+1`."""
     ws = ctx.ws
     index = ws.messages.rooms.get(rid)
@@ -154,7 +155,7 @@ def _prev_cursor(rows: list, count: int, stamp, forward: bool) -> str | None:
 
 
 @routes.get("chat.getDeletedMessages", allowed=PAGING | {"roomId", "since"})
-def deleted_messages(ctx: Ctx) -> dict:
+def deleted_messages(ctx: Ctx) -> dict[str, Any]:
     """Ids only, and no room-access check in this version (a GDPR compromise)."""
     ws = ctx.ws
     rid = ctx.require("roomId")
@@ -167,7 +168,7 @@ def deleted_messages(ctx: Ctx) -> dict:
 
 
 @routes.get("chat.getMessage", allowed={"msgId"})
-def get_message(ctx: Ctx) -> dict:
+def get_message(ctx: Ctx) -> dict[str, Any]:
     ws = ctx.ws
     msg = ws.messages.by_id.get(ctx.require("msgId"))
     if msg is None:
@@ -186,7 +187,7 @@ def _thread_room(ctx: Ctx, rid: str) -> None:
 
 
 @routes.get("chat.getThreadsList", allowed=PAGING | LEGACY | {"rid", "type", "text"})
-def threads_list(ctx: Ctx) -> dict:
+def threads_list(ctx: Ctx) -> dict[str, Any]:
     ws = ctx.ws
     rid = ctx.require("rid")
     _thread_room(ctx, rid)
@@ -210,7 +211,7 @@ def threads_list(ctx: Ctx) -> dict:
 
 
 @routes.get("chat.syncThreadsList", allowed=LEGACY | {"sort", "rid", "updatedSince"})
-def sync_threads_list(ctx: Ctx) -> dict:
+def sync_threads_list(ctx: Ctx) -> dict[str, Any]:
     """`update` has no `_hidden` filter (parents' history clones leak); `remove`: trash docs."""
     ws = ctx.ws
     rid = ctx.require("rid")
@@ -238,7 +239,7 @@ def _thread_parent(ctx: Ctx):
 
 
 @routes.get("chat.getThreadMessages", allowed=PAGING | LEGACY | {"tmid", "aroundId"})
-def thread_messages(ctx: Ctx) -> dict:
+def thread_messages(ctx: Ctx) -> dict[str, Any]:
     """`find({tmid})`: no `_hidden` filter, not normalised, parent excluded, `ts` ascending."""
     ws = ctx.ws
     parent = _thread_parent(ctx)
@@ -253,7 +254,7 @@ def thread_messages(ctx: Ctx) -> dict:
 
 
 @routes.get("chat.syncThreadMessages", allowed=PAGING | LEGACY | {"tmid", "updatedSince"})
-def sync_thread_messages(ctx: Ctx) -> dict:
+def sync_thread_messages(ctx: Ctx) -> dict[str, Any]:
     ws = ctx.ws
     since = iso_param(ctx, "updatedSince", required=True) or 0
     parent = _thread_parent(ctx)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from etl.simulator.access import has_permission, user_view
 from etl.simulator.errors import failure, forbidden
@@ -20,14 +21,14 @@ def _since(ctx: Ctx, code: str = "error-updatedSince-param-invalid") -> int | No
 
 
 @routes.get("roles.list")
-def roles_list(ctx: Ctx) -> dict:
+def roles_list(ctx: Ctx) -> dict[str, Any]:
     return {
         "roles": [{k: v for k, v in r.items() if k != "_updatedAt"} for r in ctx.ws.roles.values()]
     }
 
 
 @routes.get("roles.sync")
-def roles_sync(ctx: Ctx) -> dict:
+def roles_sync(ctx: Ctx) -> dict[str, Any]:
     """Without `updatedSince` it returns nothing at all: first loads must use `roles.list`."""
     since = _since(ctx)
     if since is None:
@@ -39,7 +40,7 @@ def roles_sync(ctx: Ctx) -> dict:
 
 
 @routes.get("permissions.listAll")
-def permissions_list_all(ctx: Ctx) -> dict:
+def permissions_list_all(ctx: Ctx) -> dict[str, Any]:
     ws = ctx.ws
     since = _since(ctx)
     if since is None:
@@ -50,7 +51,7 @@ def permissions_list_all(ctx: Ctx) -> dict:
 
 
 @routes.get("emoji-custom.list")
-def emoji_list(ctx: Ctx) -> dict:
+def emoji_list(ctx: Ctx) -> dict[str, Any]:
     """`remove` holds full trash docs; a bad date gets the (sic) `error-roomId-param-invalid`."""
     ws = ctx.ws
     since = _since(ctx, "error-roomId-param-invalid")
@@ -66,14 +67,14 @@ def emoji_list(ctx: Ctx) -> dict:
 
 
 @routes.get("emoji-custom.all")
-def emoji_all(ctx: Ctx) -> dict:
+def emoji_all(ctx: Ctx) -> dict[str, Any]:
     offset, count = page_items(ctx.ws, ctx.params)
     spec = parse_sort(ctx.params, [("name", 1)])
     return paged("emojis", sort_docs(ctx.ws.custom_emoji.values(), spec), offset, count)
 
 
 @routes.get("custom-sounds.list")
-def sounds_list(ctx: Ctx) -> dict:
+def sounds_list(ctx: Ctx) -> dict[str, Any]:
     sounds = list(ctx.ws.custom_sounds.values())
     if ctx.params.get("name"):
         pattern = re.compile(re.escape(ctx.params["name"]), re.IGNORECASE)
@@ -83,7 +84,7 @@ def sounds_list(ctx: Ctx) -> dict:
 
 
 @routes.get("users.list")
-def users_list(ctx: Ctx) -> dict:
+def users_list(ctx: Ctx) -> dict[str, Any]:
     """Callers without `view-full-other-user-info` lose emails, roles, `_updatedAt` and more."""
     ws = ctx.ws
     if not has_permission(ws, ctx.uid, "view-d-room"):
@@ -98,7 +99,7 @@ def users_list(ctx: Ctx) -> dict:
 
 
 @routes.get("users.info")
-def users_info(ctx: Ctx) -> dict:
+def users_info(ctx: Ctx) -> dict[str, Any]:
     ws = ctx.ws
     uid = ctx.params.get("userId") or ws.usernames.get(ctx.params.get("username") or "")
     if not (ctx.params.get("userId") or ctx.params.get("username")):
@@ -110,7 +111,7 @@ def users_info(ctx: Ctx) -> dict:
 
 
 @routes.get("subscriptions.get")
-def subscriptions_get(ctx: Ctx) -> dict:
+def subscriptions_get(ctx: Ctx) -> dict[str, Any]:
     """Only the caller's subscriptions: there is no endpoint for everybody's."""
     ws = ctx.ws
     since = date_param(
@@ -130,7 +131,7 @@ def subscriptions_get(ctx: Ctx) -> dict:
 
 
 @routes.get("settings.public", auth=False)
-def settings_public(ctx: Ctx) -> dict:
+def settings_public(ctx: Ctx) -> dict[str, Any]:
     docs = [
         {"_id": s["_id"], "value": s["value"]} for s in ctx.ws.settings.values() if s.get("public")
     ]

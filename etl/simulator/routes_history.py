@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from typing import Any
 
 import orjson
 
@@ -42,7 +43,9 @@ def _bound(ctx: Ctx, name: str, default: int | None) -> int | None:
     return ms
 
 
-def history(ctx: Ctx, room: dict, show_threads: bool, offset: int, count: int | None) -> dict:
+def history(
+    ctx: Ctx, room: dict[str, Any], show_threads: bool, offset: int, count: int | None
+) -> dict[str, Any]:
     """`getChannelHistory`: newest first, `ts` window, `_hidden` and hidden system types out."""
     ws = ctx.ws
     index = ws.messages.rooms.get(room["_id"])
@@ -74,7 +77,7 @@ def history(ctx: Ctx, room: dict, show_threads: bool, offset: int, count: int | 
 
 
 def _history_for(kind: str):
-    def handler(ctx: Ctx) -> dict:
+    def handler(ctx: Ctx) -> dict[str, Any]:
         room = room_of_kind(ctx, kind)
         offset, count = page_items(ctx.ws, ctx.params)
         return history(ctx, room, ctx.params.get("showThreadMessages") == "true", offset, count)
@@ -87,7 +90,7 @@ routes.get(("im.history", "dm.history"), allowed=HISTORY_PARAMS)(_history_for("d
 
 
 @routes.get("groups.history", allowed=HISTORY_PARAMS)
-def groups_history(ctx: Ctx) -> dict:
+def groups_history(ctx: Ctx) -> dict[str, Any]:
     """Bypasses `getPaginationItems`: default 20, no cap; thread replies shown unless 'false'."""
     room = room_of_kind(ctx, "p")
     offset = parse_int(ctx.params["offset"], "offset") if ctx.params.get("offset") else 0
@@ -114,7 +117,7 @@ FAST_SORTS = {
 }
 
 
-def messages_page(ctx: Ctx, room: dict) -> dict:
+def messages_page(ctx: Ctx, room: dict[str, Any]) -> dict[str, Any]:
     """`Messages.findPaginated({rid, _hidden: {$ne: true}, ...})`: replies, system messages too."""
     ws = ctx.ws
     offset, count = page_items(ws, ctx.params)
@@ -147,7 +150,7 @@ def messages_page(ctx: Ctx, room: dict) -> dict:
 
 
 def _messages_for(kind: str):
-    def handler(ctx: Ctx) -> dict:
+    def handler(ctx: Ctx) -> dict[str, Any]:
         return messages_page(ctx, room_of_kind(ctx, kind))
 
     return handler
@@ -159,7 +162,7 @@ routes.get(("im.messages", "dm.messages"), allowed=MESSAGES_PARAMS)(_messages_fo
 
 
 @routes.get(("im.messages.others", "dm.messages.others"), allowed=PAGING | LEGACY | {"roomId"})
-def im_messages_others(ctx: Ctx) -> dict:
+def im_messages_others(ctx: Ctx) -> dict[str, Any]:
     """The one way to read a DM one is not part of; off unless the setting enables it."""
     ws = ctx.ws
     if not ws.setting("API_Enable_Direct_Message_History_EndPoint"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from etl.simulator.access import can_access_room, has_permission
 from etl.simulator.errors import failure, forbidden, plain_failure
@@ -44,11 +45,11 @@ ADMIN_FIELDS = (
 )
 
 
-def public_room(room: dict) -> dict:
+def public_room(room: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in room.items() if k not in ROOM_HIDDEN_FIELDS}
 
 
-def _listing(ctx: Ctx, key: str, rooms: list[dict], default_sort: list) -> dict:
+def _listing(ctx: Ctx, key: str, rooms: list[dict], default_sort: list) -> dict[str, Any]:
     offset, count = page_items(ctx.ws, ctx.params)
     spec = parse_sort(ctx.params, default_sort)
     return paged(key, [public_room(r) for r in sort_docs(rooms, spec)], offset, count)
@@ -66,7 +67,7 @@ def _require(ctx: Ctx, permission: str) -> None:
 
 
 @routes.get("rooms.get")
-def rooms_get(ctx: Ctx) -> dict:
+def rooms_get(ctx: Ctx) -> dict[str, Any]:
     """`remove` lists every room deleted server-wide since then, not just the caller's."""
     ws = ctx.ws
     since = date_param(
@@ -84,7 +85,7 @@ def rooms_get(ctx: Ctx) -> dict:
 
 
 @routes.get("rooms.adminRooms")
-def admin_rooms(ctx: Ctx) -> dict:
+def admin_rooms(ctx: Ctx) -> dict[str, Any]:
     """All rooms, but projected without `_updatedAt`, `lm` and `lastMessage`.
 
     Without `view-room-administration`, `findAdminRooms` throws a plain
@@ -117,7 +118,7 @@ def admin_rooms(ctx: Ctx) -> dict:
 
 
 @routes.get("rooms.info")
-def rooms_info(ctx: Ctx) -> dict:
+def rooms_info(ctx: Ctx) -> dict[str, Any]:
     room = room_by_params(ctx)
     if room is None or not can_access_room(ctx.ws, ctx.uid, room):
         raise failure("error-not-allowed", "Not allowed")
@@ -125,7 +126,7 @@ def rooms_info(ctx: Ctx) -> dict:
 
 
 @routes.get("channels.list")
-def channels_list(ctx: Ctx) -> dict:
+def channels_list(ctx: Ctx) -> dict[str, Any]:
     """Team channels the caller has not joined are invisible here, even to admins."""
     ws = ctx.ws
     full = has_permission(ws, ctx.uid, "view-c-room")
@@ -140,17 +141,17 @@ def channels_list(ctx: Ctx) -> dict:
 
 
 @routes.get("channels.list.joined")
-def channels_joined(ctx: Ctx) -> dict:
+def channels_joined(ctx: Ctx) -> dict[str, Any]:
     return _listing(ctx, "channels", _joined(ctx, "c"), [("name", 1)])
 
 
 @routes.get("groups.list")
-def groups_list(ctx: Ctx) -> dict:
+def groups_list(ctx: Ctx) -> dict[str, Any]:
     return _listing(ctx, "groups", _joined(ctx, "p"), [("name", 1)])
 
 
 @routes.get("groups.listAll")
-def groups_list_all(ctx: Ctx) -> dict:
+def groups_list_all(ctx: Ctx) -> dict[str, Any]:
     _require(ctx, "view-room-administration")
     return _listing(
         ctx, "groups", [r for r in ctx.ws.rooms.values() if r["t"] == "p"], [("name", 1)]
@@ -158,12 +159,12 @@ def groups_list_all(ctx: Ctx) -> dict:
 
 
 @routes.get(("im.list", "dm.list"))
-def im_list(ctx: Ctx) -> dict:
+def im_list(ctx: Ctx) -> dict[str, Any]:
     return _listing(ctx, "ims", _joined(ctx, "d"), [("name", 1)])
 
 
 @routes.get(("im.list.everyone", "dm.list.everyone"))
-def im_list_everyone(ctx: Ctx) -> dict:
+def im_list_everyone(ctx: Ctx) -> dict[str, Any]:
     """Default sort `{name: 1}` but DMs have no name: without an explicit sort the order is a coin
     toss.
     """
@@ -174,7 +175,7 @@ def im_list_everyone(ctx: Ctx) -> dict:
     return _listing(ctx, "ims", rooms, [("name", 1)])
 
 
-def _members(ctx: Ctx, rid: str) -> dict:
+def _members(ctx: Ctx, rid: str) -> dict[str, Any]:
     ws = ctx.ws
     users = [ws.users[uid] for uid in ws.subs_by_room.get(rid, {}) if uid in ws.users]
     docs = [
@@ -198,25 +199,25 @@ routes.get(("im.members", "dm.members"))(lambda ctx: _members(ctx, room_of_kind(
 
 
 @routes.get("teams.list")
-def teams_list(ctx: Ctx) -> dict:
+def teams_list(ctx: Ctx) -> dict[str, Any]:
     ws = ctx.ws
     teams = [t for tid, t in ws.teams.items() if ctx.uid in ws.team_members.get(tid, {})]
     return _team_page(ctx, teams)
 
 
 @routes.get("teams.listAll")
-def teams_list_all(ctx: Ctx) -> dict:
+def teams_list_all(ctx: Ctx) -> dict[str, Any]:
     _require(ctx, "view-all-teams")
     return _team_page(ctx, list(ctx.ws.teams.values()))
 
 
-def _team_page(ctx: Ctx, teams: list[dict]) -> dict:
+def _team_page(ctx: Ctx, teams: list[dict]) -> dict[str, Any]:
     offset, count = page_items(ctx.ws, ctx.params)
     return paged("teams", sort_docs(teams, parse_sort(ctx.params, [("name", 1)])), offset, count)
 
 
 @routes.get("teams.members")
-def teams_members(ctx: Ctx) -> dict:
+def teams_members(ctx: Ctx) -> dict[str, Any]:
     ws = ctx.ws
     tid = ctx.params.get("teamId") or next(
         (t["_id"] for t in ws.teams.values() if t["name"] == ctx.params.get("teamName")), None

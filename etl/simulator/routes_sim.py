@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import inspect
+from typing import Any
 
 from etl.simulator.errors import ApiError
-from etl.simulator.store import Workspace
+from etl.simulator.workspace import Workspace
 
 OPERATIONS = frozenset(
     {
@@ -37,7 +38,7 @@ OPERATIONS = frozenset(
 )
 
 
-def run(ws: Workspace, op: str, body: dict) -> object:
+def run(ws: Workspace, op: str, body: dict[str, Any]) -> object:
     if op == "ground_truth":
         return ws.ground_truth()
     if op == "now":

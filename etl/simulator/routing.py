@@ -10,7 +10,7 @@ import orjson
 
 from etl.simulator.errors import invalid_params
 from etl.simulator.messages import Msg, TrashMsg
-from etl.simulator.store import Workspace
+from etl.simulator.workspace import Workspace
 
 PAGING = frozenset({"offset", "count", "sort"})
 # `query`/`fields` are still accepted (and ignored) by the untyped endpoints of a 7.x server.
@@ -23,7 +23,7 @@ class Ctx:
     uid: str
     params: dict[str, str]
     multi: dict[str, list[str]]
-    body: dict
+    body: dict[str, Any]
     client_ip: str = "127.0.0.1"
     headers: dict[str, str] = field(default_factory=dict)
 

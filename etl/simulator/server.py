@@ -13,7 +13,7 @@ from etl.simulator.faults import FaultPlan
 from etl.simulator.frontdoor import FrontDoor
 from etl.simulator.options import SimOptions
 from etl.simulator.requestlog import RequestLog
-from etl.simulator.store import Workspace
+from etl.simulator.workspace import Workspace
 
 
 class SimServer:

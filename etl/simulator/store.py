@@ -1,17 +1,18 @@
-"""The workspace: every collection of a simulated server, its trash, clock and credentials."""
+"""The store: every collection of a simulated server, its trash, clock and credentials.
+
+Plain state and the bookkeeping every write shares; the writes themselves (`mutations.py`) and the
+access rules (`access.py`) build on it, and `workspace.py` puts the three together.
+"""
 
 from __future__ import annotations
 
 import copy
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from etl.simulator.clock import SimClock, iso
 from etl.simulator.messages import MessageStore
-
-if TYPE_CHECKING:
-    from etl.simulator.mutations import Mutations
 
 # Collections with a trash on a real server (`rocketchat__trash`, `__collection__` = model name).
 TRASH_COLLECTIONS = {
@@ -30,26 +31,26 @@ DEFAULT_TRASH_TTL_S = 30 * 24 * 3600  # `expireAfterSeconds: 60*60*24*30` on the
 @dataclass
 class TrashDoc:
     deleted: int
-    doc: dict
+    doc: dict[str, Any]
 
 
 @dataclass
-class Workspace:
+class Store:
     seed: int
     size: str
     clock: SimClock
-    users: dict[str, dict] = field(default_factory=dict)
-    roles: dict[str, dict] = field(default_factory=dict)
-    permissions: dict[str, dict] = field(default_factory=dict)
-    rooms: dict[str, dict] = field(default_factory=dict)
-    subscriptions: dict[str, dict] = field(default_factory=dict)
-    custom_emoji: dict[str, dict] = field(default_factory=dict)
-    custom_sounds: dict[str, dict] = field(default_factory=dict)
-    teams: dict[str, dict] = field(default_factory=dict)
-    team_members: dict[str, dict[str, dict]] = field(
+    users: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
+    roles: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
+    permissions: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
+    rooms: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
+    subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
+    custom_emoji: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
+    custom_sounds: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
+    teams: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
+    team_members: dict[str, dict[str, dict[str, Any]]] = field(
         default_factory=dict
     )  # teamId -> userId -> doc
-    settings: dict[str, dict] = field(default_factory=dict)
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
     messages: MessageStore = field(default_factory=MessageStore)
     trash: dict[str, dict[str, TrashDoc]] = field(default_factory=dict)
     subs_by_user: dict[str, dict[str, str]] = field(default_factory=dict)  # uid -> rid -> sub id
@@ -61,15 +62,6 @@ class Workspace:
     credentials: dict[str, dict[str, str]] = field(default_factory=dict)
     trash_ttl_s: float = DEFAULT_TRASH_TTL_S
     lock: threading.RLock = field(default_factory=threading.RLock)
-    _mutate: Mutations | None = None
-
-    @property
-    def mutate(self) -> Mutations:
-        if self._mutate is None:
-            from etl.simulator.mutations import Mutations
-
-            self._mutate = Mutations(self)
-        return self._mutate
 
     def now(self) -> int:
         return self.clock.now()
@@ -79,13 +71,13 @@ class Workspace:
         return None if doc is None else doc["value"]
 
     # -- subscriptions ------------------------------------------------------------------------
-    def add_subscription(self, sub: dict) -> None:
+    def add_subscription(self, sub: dict[str, Any]) -> None:
         self.subscriptions[sub["_id"]] = sub
         uid, rid = sub["u"]["_id"], sub["rid"]
         self.subs_by_user.setdefault(uid, {})[rid] = sub["_id"]
         self.subs_by_room.setdefault(rid, {})[uid] = sub["_id"]
 
-    def drop_subscription(self, sub_id: str) -> dict | None:
+    def drop_subscription(self, sub_id: str) -> dict[str, Any] | None:
         sub = self.subscriptions.pop(sub_id, None)
         if sub is not None:
             self.subs_by_user.get(sub["u"]["_id"], {}).pop(sub["rid"], None)
@@ -96,7 +88,7 @@ class Workspace:
         return rid in self.subs_by_user.get(uid, ())
 
     # -- trash ---------------------------------------------------------------------------------
-    def put_in_trash(self, collection: str, doc: dict, deleted_ms: int) -> dict:
+    def put_in_trash(self, collection: str, doc: dict[str, Any], deleted_ms: int) -> dict[str, Any]:
         trashed = {
             **doc,
             "_deletedAt": iso(deleted_ms),
@@ -128,19 +120,13 @@ class Workspace:
                     del docs[key]
 
     # -- what tests compare against -----------------------------------------------------------
-    def readable_room_ids(self, user_id: str) -> set[str]:
-        from etl.simulator.access import can_access_room
-
-        with self.lock:
-            return {rid for rid, room in self.rooms.items() if can_access_room(self, user_id, room)}
-
-    def ground_truth(self) -> dict:
+    def ground_truth(self) -> dict[str, Any]:
         """Every live object and every (unexpired) deletion, as the server would serialise them."""
         with self.lock:
             self.expire_trash()
-            live: dict[str, dict] = {}
-            hidden: dict[str, dict] = {}
-            clones: dict[str, dict] = {}
+            live: dict[str, dict[str, Any]] = {}
+            hidden: dict[str, dict[str, Any]] = {}
+            clones: dict[str, dict[str, Any]] = {}
             for msg in self.messages.by_id.values():
                 doc = msg.doc()
                 bucket = live if not msg.hidden else clones if "parent" in doc else hidden

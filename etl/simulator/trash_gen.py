@@ -10,8 +10,8 @@ from etl.simulator.content import Content
 from etl.simulator.gen_messages import DAY_MS
 from etl.simulator.ids import random_id
 from etl.simulator.messages import TrashMsg
-from etl.simulator.store import Workspace
 from etl.simulator.wiring import Cast
+from etl.simulator.workspace import Workspace
 
 
 def _recent(rng: random.Random, now: int) -> int:

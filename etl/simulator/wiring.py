@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import Any
 
 from etl.simulator.clock import iso
 from etl.simulator.gen_messages import RoomPlan
 from etl.simulator.messages import Msg
-from etl.simulator.store import Workspace
+from etl.simulator.workspace import Workspace
 
 
 @dataclass
 class Cast:
-    admin: dict
-    limited: dict  # credentials["user"]: a plain user without admin permissions
-    bot: dict  # credentials["bot"]: `bot` role, so `view-joined-room` but not `view-c-room`
-    rocket_cat: dict
+    admin: dict[str, Any]
+    limited: dict[str, Any]  # credentials["user"]: a plain user without admin permissions
+    # credentials["bot"]: `bot` role, so `view-joined-room` but not `view-c-room`
+    bot: dict[str, Any]
+    rocket_cat: dict[str, Any]
     people: list[dict]
 
 

@@ -25,13 +25,13 @@ SPECS = {spec.job_id: spec for spec in build_job_specs(SETTINGS)}
 
 
 def row(status: str, success_ago: float | None, failures: int = 0) -> JobRunRow:
-    success = (NOW - timedelta(seconds=success_ago)).isoformat() if success_ago else None
+    success = NOW - timedelta(seconds=success_ago) if success_ago else None
     return JobRunRow(
         job_id="rooms",
         last_status=status,
         last_error="boom" if status != "ok" else None,
         consecutive_failures=failures,
-        last_counts={"last_success_at": success},
+        last_success_at=success,
     )
 
 

@@ -7,7 +7,7 @@ import re
 import httpx
 
 from etl.simulator import SimServer
-from etl.simulator.store import Workspace
+from etl.simulator.workspace import Workspace
 
 ISO_MS_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 

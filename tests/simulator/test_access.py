@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from etl.simulator.store import Workspace
+from etl.simulator.workspace import Workspace
 from tests.simulator.helpers import client, room_of, unreadable_dm, unreadable_group
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from etl.simulator.store import Workspace
+from etl.simulator.workspace import Workspace
 from tests.simulator.helpers import client
 
 LONG_AGO = "2000-01-01T00:00:00.000Z"

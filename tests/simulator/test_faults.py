@@ -10,7 +10,7 @@ import pytest
 
 from etl.simulator.faults import FaultSpec, parse_faults
 from etl.simulator.ratelimit import parse_rate_limit
-from etl.simulator.store import Workspace
+from etl.simulator.workspace import Workspace
 from tests.simulator.helpers import client
 
 

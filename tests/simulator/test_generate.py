@@ -10,7 +10,7 @@ import pytest
 from etl.simulator import build_workspace
 from etl.simulator.clock import iso
 from etl.simulator.ids import ALPHABET
-from etl.simulator.store import Workspace
+from etl.simulator.workspace import Workspace
 from tests.simulator.helpers import ISO_MS_Z, client
 
 RANDOM_ID = re.compile(f"^[{ALPHABET}]{{17}}$")

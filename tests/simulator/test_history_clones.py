@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from email.utils import parsedate_to_datetime
 
-from etl.simulator.store import Workspace
+from etl.simulator.workspace import Workspace
 from tests.simulator.helpers import client
 
 

@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from etl.simulator.store import Workspace
+from etl.simulator.workspace import Workspace
 from tests.simulator.helpers import client
 
 RM_FIELDS = {"msg": "", "t": "rm", "urls": [], "mentions": [], "attachments": [], "reactions": {}}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from etl.simulator.store import Workspace
+from etl.simulator.workspace import Workspace
 from tests.simulator.helpers import client, room_of
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from etl.simulator import SimServer
-from etl.simulator.store import Workspace
+from etl.simulator.workspace import Workspace
 from tests.simulator.helpers import client
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from etl.simulator.store import Workspace
+from etl.simulator.workspace import Workspace
 from tests.simulator.helpers import client, sync_all, unreadable_dm
 
 
