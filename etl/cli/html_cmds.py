@@ -11,15 +11,13 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy import Connection
 
-from etl.cli.context import AppContext, pass_app
-from etl.cli.export_cmds import WhenType, _filters, _run, filter_options
-from etl.db import open_database
+from etl.cli.context import AppContext, open_engine, open_writer, pass_app, wait_option
+from etl.cli.export_cmds import WhenType, _filters, filter_options
 from etl.export.html import export_html
 from etl.export.html.anchors import anchor_url, parent_join
 from etl.export.html.incremental import latest_site
 from etl.export.html.layout import PageLocator
 from etl.export.html.manifest import read_manifest
-from etl.export.html.search_index import SearchIndexError
 from etl.fulltext import SearchHit, SearchQuery, reindex, search_messages
 from etl.fulltext.query import SearchQueryError
 
@@ -31,6 +29,7 @@ from etl.fulltext.query import SearchQueryError
 @click.option("--title", default="Rocket.Chat archive", show_default=True, help="Site title.")
 @click.option("--serve", is_flag=True, help="Then serve the site on 127.0.0.1 until Ctrl-C.")
 @click.option("--port", default=8000, show_default=True, help="Port for --serve (0: any free).")
+@wait_option
 @pass_app
 def html_cmd(
     app: AppContext,
@@ -53,21 +52,10 @@ def html_cmd(
     """
     if filters.pop("tables"):
         raise click.BadParameter("export html takes no --table (it shows rooms and messages)")
-    engine = open_database(app.settings.database.url)
-    try:
-        result = _run(
-            "export html",
-            export_html,
-            engine,
-            out,
-            _filters((), **filters),
-            search=not no_search,
-            title=title,
+    with open_writer(app, "rcetl export html") as engine:
+        result = export_html(
+            engine, out, _filters((), **filters), search=not no_search, title=title
         )
-    except SearchIndexError as exc:
-        raise click.ClickException(f"export html: {exc}") from None
-    finally:
-        engine.dispose()
     kind = "full" if result.full else "incremental"
     click.echo(
         f"{kind} export: {result.rooms} rooms, {result.messages} messages; "
@@ -124,17 +112,14 @@ def search_cmd(
       rcetl search 'hotfix*' --user alice --json
     """
     request = SearchQuery(" ".join(query), rooms, users, since, until, limit)
-    engine = open_database(app.settings.database.url)
-    try:
-        with engine.connect() as conn:
-            hits = _run("search", search_messages, conn, request)
-            folder = Path(site) if site else latest_site(conn)
-            if folder is not None:
-                link_hits(conn, folder, hits)
-    except SearchQueryError as exc:
-        raise click.BadParameter(str(exc)) from None
-    finally:
-        engine.dispose()
+    with open_engine(app) as engine, engine.connect() as conn:
+        try:
+            hits = search_messages(conn, request)
+        except SearchQueryError as exc:
+            raise click.BadParameter(str(exc)) from None
+        folder = Path(site) if site else latest_site(conn)
+        if folder is not None:
+            link_hits(conn, folder, hits)
     if as_json:
         import orjson
 
@@ -202,6 +187,7 @@ def _print_hits(hits: list[SearchHit]) -> None:
 
 
 @click.command("reindex")
+@wait_option
 @pass_app
 def reindex_cmd(app: AppContext) -> None:
     """Rebuild the full-text index of message texts (SQLite FTS5 / PostgreSQL GIN).
@@ -213,9 +199,6 @@ def reindex_cmd(app: AppContext) -> None:
     Example:
       rcetl db reindex
     """
-    engine = open_database(app.settings.database.url)
-    try:
-        what = _run("db reindex", reindex, engine)
-    finally:
-        engine.dispose()
+    with open_writer(app, "rcetl db reindex") as engine:
+        what = reindex(engine)
     click.echo(f"rebuilt {what}")

@@ -17,11 +17,13 @@ import subprocess
 import uuid
 from pathlib import Path
 
+from etl.errors import ExportError
+
 INDEX_DIR = "pagefind"
 _INDEXED = re.compile(rb"Indexed (\d+) pages?")
 
 
-class SearchIndexError(RuntimeError):
+class SearchIndexError(ExportError):
     """Pagefind is missing (the `html` extra) or failed."""
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from etl.errors import ForeignManifestError
 from etl.export.filters import ExportFilters
 from etl.export.html import queries
 from etl.export.html.incremental import dirty_months, record_run
@@ -34,7 +35,7 @@ from etl.export.html.pages import render_room
 from etl.export.html.render import STATIC_FILES, environment, static_file
 from etl.export.html.rooms import describe_rooms, grouped, room_signature, with_links
 from etl.export.html.search_index import INDEX_DIR, build_search_index, pagefind_version
-from etl.export.manifest import ForeignManifestError, now_utc, tool_version
+from etl.export.manifest import now_utc, tool_version
 from etl.export.paths import join_relative
 
 log = logging.getLogger("etl.export.html")
