@@ -11,17 +11,12 @@ from etl.schema.base import Base
 
 metadata = Base.metadata
 
-SYNCED_TABLES: tuple[str, ...] = (
-    "rooms",
-    "messages",
-    "users",
-    "roles",
-    "permissions",
-    "subscriptions",
-    "custom_emoji",
-    "custom_sounds",
-    "teams",
-    "settings",
+# Every model of `etl.schema.synced`, in the order they are defined there: the schema itself is
+# the list (the catalogue names each resource's table; a test checks they are all here).
+SYNCED_TABLES: tuple[str, ...] = tuple(
+    model.__tablename__
+    for model in vars(synced).values()
+    if isinstance(model, type) and issubclass(model, Base) and model.__module__ == synced.__name__
 )
 
 # child table -> (parent table, column holding the parent's id)
