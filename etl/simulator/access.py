@@ -7,7 +7,7 @@ from typing import Any
 from etl.simulator.store import Store
 
 # `limitedUserFieldsToExclude` (api.ts): what a caller without `view-full-other-user-info` loses.
-LIMITED_USER_FIELDS = (
+LIMITED_USER_FIELDS: tuple[str, ...] = (
     "avatarOrigin",
     "emails",
     "phone",
@@ -23,7 +23,7 @@ LIMITED_USER_FIELDS = (
     "settings",
     "inviteToken",
 )
-FULL_USER_FIELDS_EXCLUDED = ("services", "inviteToken")
+FULL_USER_FIELDS_EXCLUDED: tuple[str, ...] = ("services", "inviteToken")
 
 
 def user_roles(ws: Store, uid: str) -> list[str]:

@@ -109,7 +109,8 @@ class ApiApp:
             self.rate_limit(name, uid, ip, headers)
             query = request.scope["query_string"].decode("utf-8", "replace")
             pairs = parse_qsl(query, keep_blank_values=True)
-            params, multi = dict(pairs), {}
+            params = dict(pairs)
+            multi: dict[str, list[str]] = {}
             for key, value in pairs:
                 multi.setdefault(key, []).append(value)
             body = await self.read_body(request) if request.method != "GET" else {}

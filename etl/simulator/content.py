@@ -77,7 +77,7 @@ SYSTEM_TYPES = (
 )
 
 
-def markdown(text: str) -> list[dict]:
+def markdown(text: str) -> list[dict[str, Any]]:
     return [{"type": "PARAGRAPH", "value": [{"type": "PLAIN_TEXT", "value": text}]}]
 
 
@@ -92,7 +92,9 @@ def user_ref(user: dict[str, Any]) -> dict[str, Any]:
 class Content:
     """Builds message documents; every choice comes from the seeded `rng`."""
 
-    def __init__(self, rng: random.Random, users: list[dict], channels: list[dict]) -> None:
+    def __init__(
+        self, rng: random.Random, users: list[dict[str, Any]], channels: list[dict[str, Any]]
+    ) -> None:
         self.rng = rng
         self.users = users
         self.channels = channels

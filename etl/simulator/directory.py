@@ -119,7 +119,7 @@ PERMISSIONS = {
 }
 
 # (id, value, public). The REST API ones drive the simulator's own paging and deletion behaviour.
-SETTINGS = (
+SETTINGS: tuple[tuple[str, object, bool], ...] = (
     ("Site_Name", "Simulated Rocket.Chat", True),
     ("Site_Url", "http://127.0.0.1:3000", True),
     ("Language", "en", True),

@@ -117,7 +117,7 @@ async def _drop(send: Any) -> None:
     """Close the socket without answering (uvicorn's cycle holds the transport)."""
     cycle = getattr(send, "__self__", None)
     transport = getattr(cycle, "transport", None)
-    if transport is not None:
+    if cycle is not None and transport is not None:
         transport.close()
         cycle.disconnected = True  # so uvicorn does not log a missing response as an app error
         return

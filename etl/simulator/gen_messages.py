@@ -27,12 +27,13 @@ class Draft:
 @dataclass
 class RoomPlan:
     room: dict[str, Any]
-    members: list[dict]
+    members: list[dict[str, Any]]
     count: int
     start: int  # epoch ms of the first message
     end: int  # epoch ms of the last one
     rich: bool = False  # force at least one of every special kind (tiny workspaces, GENERAL)
-    extras: list[dict] = field(default_factory=list)  # pre-built docs to interleave (discussions)
+    # pre-built docs to interleave (discussions)
+    extras: list[dict[str, Any]] = field(default_factory=list)
     parent: RoomPlan | None = None  # a discussion's parent room
 
 
@@ -52,7 +53,8 @@ class RoomGenerator:
         """Message times with deliberate millisecond ties (bulk sends, imports)."""
         rng, n = self.rng, plan.count
         gap = max(1, (plan.end - plan.start) // max(n, 1))
-        times, t = [], plan.start
+        times: list[int] = []
+        t = plan.start
         while len(times) < n:
             if rng.random() < 0.01:  # a burst: several messages in the same millisecond
                 times.extend([t] * min(rng.randint(3, 6), n - len(times)))
@@ -121,7 +123,8 @@ class RoomGenerator:
 
     def decorate(self, drafts: list[Draft], plan: RoomPlan) -> list[Draft]:
         """Edits (some with history clones), pins and stars. Returns the clones."""
-        rng, clones = self.rng, []
+        rng = self.rng
+        clones: list[Draft] = []
         plain = [d for d in drafts if "t" not in d.doc]
         if not plain:
             return clones
@@ -155,7 +158,7 @@ class RoomGenerator:
         return clones
 
     @staticmethod
-    def content_md(text: str) -> list[dict]:
+    def content_md(text: str) -> list[dict[str, Any]]:
         return [{"type": "PARAGRAPH", "value": [{"type": "PLAIN_TEXT", "value": text}]}]
 
     @staticmethod
@@ -187,19 +190,20 @@ class RoomGenerator:
             for _ in range(_quota(rng, rate, len(candidates), plan.rich)):
                 if candidates:
                     chosen[candidates.pop().doc["_id"]] = kind
-        live, clones = [], []
+        live: list[Draft] = []
+        clones: list[Draft] = []
         for draft in drafts:
-            kind = chosen.get(draft.doc["_id"])
-            if kind is None:
+            how = chosen.get(draft.doc["_id"])
+            if how is None:
                 live.append(draft)
                 continue
             when = self.later(draft, 25)
-            if kind == "trash":
+            if how == "trash":
                 store.load_trash(TrashMsg(draft.doc, when, draft.upd))
                 continue
-            if kind == "rm_clone":
+            if how == "rm_clone":
                 clones.append(self.clone(draft, draft.doc["u"], when))
-            if kind == "hidden":
+            if how == "hidden":
                 self.touch(draft, when, _hidden=True)
             else:
                 self.mark_removed(draft, when)

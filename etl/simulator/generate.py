@@ -16,6 +16,7 @@ from etl.simulator.clock import SimClock, iso
 from etl.simulator.content import Content
 from etl.simulator.gen_messages import DAY_MS, RoomGenerator, RoomPlan, to_messages
 from etl.simulator.ids import random_id, token
+from etl.simulator.messages import Msg
 from etl.simulator.room_builder import RoomBuilder
 from etl.simulator.trash_gen import add_deleted_objects
 from etl.simulator.wiring import Cast, finish_room, plan_counts
@@ -84,8 +85,17 @@ def _build(seed: int, size: str, now_ms: int | None, trash_ttl_days: float) -> W
 
 
 def make_users(ws: Workspace, rng: random.Random, spec: Size, origin: int) -> Cast:
-    def add(uid: str, username: str, name: str, roles: list[str], **kw: object) -> dict[str, Any]:
-        user = d.make_user(rng, uid, username, name, roles, origin + rng.randint(0, DAY_MS), **kw)  # type: ignore[arg-type]
+    def add(
+        uid: str,
+        username: str,
+        name: str,
+        roles: list[str],
+        *,
+        kind: str = "user",
+        active: bool = True,
+    ) -> dict[str, Any]:
+        when = origin + rng.randint(0, DAY_MS)
+        user = d.make_user(rng, uid, username, name, roles, when, kind=kind, active=active)
         ws.users[uid] = user
         ws.usernames[username] = uid
         ws.passwords[uid] = f"pw-{username}"
@@ -137,7 +147,7 @@ def generate_messages(
     ws.messages.finish_load()
 
 
-def discussion_created(content: Content, plan: RoomPlan, msgs: list) -> dict[str, Any]:
+def discussion_created(content: Content, plan: RoomPlan, msgs: list[Msg]) -> dict[str, Any]:
     room = plan.room
     doc = content.base(room["prid"], plan.members[0], plan.start, room["fname"])
     del doc["md"]

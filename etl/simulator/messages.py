@@ -42,7 +42,8 @@ class Msg:
         self.raw: bytes = compact(doc)
 
     def doc(self) -> dict[str, Any]:
-        return orjson.loads(self.raw)
+        doc: dict[str, Any] = orjson.loads(self.raw)
+        return doc
 
     @property
     def in_main_list(self) -> bool:
@@ -65,7 +66,8 @@ class TrashMsg:
         self.raw = compact({**doc, "_deletedAt": iso(deleted), "__collection__": "message"})
 
     def doc(self) -> dict[str, Any]:
-        return orjson.loads(self.raw)
+        doc: dict[str, Any] = orjson.loads(self.raw)
+        return doc
 
 
 @dataclass

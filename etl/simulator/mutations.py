@@ -77,7 +77,7 @@ class Mutations(RoomWrites):
                 raise KeyError(f"no room {rid!r}")
             user = self._user(user_id)
             now = self.ws.now()
-            doc = {
+            doc: dict[str, Any] = {
                 "_id": random_id(self.rng),
                 "rid": rid,
                 "msg": msg,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 import orjson
 
@@ -12,6 +12,7 @@ from etl.simulator.errors import failure, invalid_params
 from etl.simulator.workspace import Workspace
 
 SortSpec = list[tuple[str, int]]
+T = TypeVar("T")
 
 
 def parse_int(value: str | None, name: str) -> int:
@@ -53,7 +54,7 @@ def parse_sort(params: dict[str, str], default: SortSpec) -> SortSpec:
     return [(k, int(v)) for k, v in spec.items()]
 
 
-def _rank(value: Any) -> tuple:
+def _rank(value: Any) -> tuple[Any, ...]:
     """Mongo's cross-type order, roughly: null < numbers < strings < objects < arrays < bools."""
     if value is None:
         return (0,)
@@ -77,17 +78,21 @@ def _get(doc: dict[str, Any], path: str) -> Any:
     return value
 
 
-def sort_docs(docs: Iterable[dict], spec: SortSpec) -> list[dict]:
+def sort_docs(docs: Iterable[dict[str, Any]], spec: SortSpec) -> list[dict[str, Any]]:
     out = list(docs)
     for field, direction in reversed(spec):
-        out.sort(key=lambda d, f=field: _rank(_get(d, f)), reverse=direction < 0)
+        out.sort(key=_sort_key(field), reverse=direction < 0)
     return out
 
 
-def window(items: Sequence, offset: int, count: int | None) -> Sequence:
+def _sort_key(path: str) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    return lambda doc: _rank(_get(doc, path))
+
+
+def window(items: Sequence[T], offset: int, count: int | None) -> Sequence[T]:
     return items[offset:] if count is None else items[offset : offset + count]
 
 
-def paged(key: str, docs: Sequence, offset: int, count: int | None) -> dict[str, Any]:
+def paged(key: str, docs: Sequence[object], offset: int, count: int | None) -> dict[str, Any]:
     page = window(docs, offset, count)
     return {key: list(page), "count": len(page), "offset": offset, "total": len(docs)}

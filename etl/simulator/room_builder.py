@@ -30,11 +30,14 @@ class RoomBuilder:
     def born(self) -> int:
         return self.origin + self.rng.randint(0, (self.now - self.origin) // 4)
 
-    def crowd(self, lo: int, hi: int) -> list[dict]:
+    def crowd(self, lo: int, hi: int) -> list[dict[str, Any]]:
         return self.rng.sample(self.pool, min(len(self.pool), self.rng.randint(lo, hi)))
 
     def add(
-        self, room: dict[str, Any], members: list[dict], owner: dict[str, Any] | None = None
+        self,
+        room: dict[str, Any],
+        members: list[dict[str, Any]],
+        owner: dict[str, Any] | None = None,
     ) -> RoomPlan:
         self.ws.rooms[room["_id"]] = room
         unique = list({u["_id"]: u for u in members}.values())
@@ -82,7 +85,9 @@ class RoomBuilder:
     def direct_messages(self, n: int, group_dms: int) -> None:
         rng, admin, limited, others = self.rng, self.cast.admin, self.cast.limited, self.pool
         pairs = [(admin, limited), (limited, others[0]), (others[1], others[2])]
-        pairs += [tuple(rng.sample([*others, admin], 2)) for _ in range(n - 3)]
+        for _ in range(n - 3):
+            a, b = rng.sample([*others, admin], 2)
+            pairs.append((a, b))
         for a, b in pairs:
             room = r.direct_room(rng, [a, b], self.born())
             if room["_id"] not in self.ws.rooms:

@@ -4,17 +4,34 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from etl.simulator import rooms_gen as r
 from etl.simulator.clock import iso
 from etl.simulator.directory_writes import DirectoryWrites
+from etl.simulator.ids import random_id
 from etl.simulator.store import Store
 
 
 class RoomWrites(DirectoryWrites):
     ws: Store
     rng: random.Random
+
+    if TYPE_CHECKING:
+        # Message writes live in `Mutations`, the one concrete subclass.
+        def post_message(
+            self,
+            rid: str,
+            user_id: str,
+            msg: str,
+            tmid: str | None = None,
+            tshow: bool = False,
+            **extra: object,
+        ) -> dict[str, Any]: ...
+
+        def _update(
+            self, mid: str, unset: tuple[str, ...] = (), **fields: object
+        ) -> dict[str, Any]: ...
 
     def _after_new_message(self, rid: str, doc: dict[str, Any], now: int) -> None:
         """`msgs` counts every message; `lm`/`lastMessage` follow messages shown in the room."""
@@ -45,7 +62,7 @@ class RoomWrites(DirectoryWrites):
             parent = by_id[mid].doc()
             if parent.get("drid") == room["_id"]:
                 count = parent.get("dcount", 0) + 1
-                self._update(mid, dcount=count, dlm=doc["ts"])  # type: ignore[attr-defined]
+                self._update(mid, dcount=count, dlm=doc["ts"])
                 return
 
     def _is_last_message(self, room: dict[str, Any], mid: str) -> bool:
@@ -120,7 +137,7 @@ class RoomWrites(DirectoryWrites):
             else:
                 if not name:
                     raise ValueError("channels and groups need a name")
-                room = r.named_room(r.random_id(self.rng), t, name, owner, now)
+                room = r.named_room(random_id(self.rng), t, name, owner, now)
             room.update(extra)
             room["usersCount"] = len(people)
             self.ws.rooms[room["_id"]] = room

@@ -58,7 +58,7 @@ def named_room(
     return doc
 
 
-def direct_room(rng: random.Random, members: list[dict], ts: int) -> dict[str, Any]:
+def direct_room(rng: random.Random, members: list[dict[str, Any]], ts: int) -> dict[str, Any]:
     """1:1 DMs get the sorted user ids joined; group DMs are inserted without `_id` (ObjectId)."""
     if len(members) == 2:
         rid = direct_room_id(members[0]["_id"], members[1]["_id"])

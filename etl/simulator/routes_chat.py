@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from etl.simulator.access import can_access_room
 from etl.simulator.clock import iso, parse_date
 from etl.simulator.errors import failure, invalid_params, not_allowed, plain_failure
 from etl.simulator.lookup import iso_param
+from etl.simulator.messages import Msg, TrashMsg
 from etl.simulator.pagination import page_items, paged, parse_int, parse_sort, sort_docs, window
 from etl.simulator.routing import LEGACY, PAGING, Ctx, Registry, for_user, raw
 from etl.simulator.workspace import Workspace
 
 routes = Registry()
 HIGH = "\U0010ffff"
+Row = TypeVar("Row", Msg, TrashMsg)  # a syncMessages page: live messages or tombstones
 
 
 def _cursor_ms(value: str) -> int:
@@ -106,39 +109,49 @@ def _cursor_page(
     ws = ctx.ws
     index = ws.messages.rooms.get(rid)
     pivot = _cursor_ms(nxt or prev or "0")
-    rows: list = []
-    if index is not None and kind == "UPDATED":
-        keys, by_id = index.by_upd, ws.messages.by_id
-        if nxt:
-            start = bisect_right(keys, (pivot, HIGH))
-            rows = [by_id[mid] for _, mid in keys[start : start + count + 1]]
-        else:
-            end = bisect_left(keys, (pivot, ""))
-            rows = [by_id[mid] for _, mid in reversed(keys[max(0, end - count - 1) : end])]
-    elif index is not None:
+    if kind == "UPDATED":
+        rows: list[Msg] = []
+        if index is not None:
+            keys, by_id = index.by_upd, ws.messages.by_id
+            if nxt:
+                start = bisect_right(keys, (pivot, HIGH))
+                rows = [by_id[mid] for _, mid in keys[start : start + count + 1]]
+            else:
+                end = bisect_left(keys, (pivot, ""))
+                rows = [by_id[mid] for _, mid in reversed(keys[max(0, end - count - 1) : end])]
+        cursor = _cursors(rows, count, lambda m: str(m.upd), bool(nxt))
+        rows = rows[:count]
+        return {"updated": [for_user(m, ctx.uid) for m in rows], "deleted": [], "cursor": cursor}
+    gone: list[TrashMsg] = []
+    if index is not None:
         # The trash query filters on `_deletedAt` but sorts on `_updatedAt`: small pages skip
         # tombstones.
         floor, trash = ws.trash_cutoff(), ws.messages.trash
         items = [trash[mid] for deleted, mid in index.trash if deleted > floor]
         items = [t for t in items if (t.deleted > pivot if nxt else t.deleted < pivot)]
         items.sort(key=lambda t: t.upd, reverse=not nxt)
-        rows = items[: count + 1]
-    stamp = (lambda m: str(m.upd)) if kind == "UPDATED" else (lambda t: str(t.deleted))
-    cursor = {
-        "next": _next_cursor(rows, count, stamp, bool(nxt)),
-        "previous": _prev_cursor(rows, count, stamp, bool(nxt)),
-    }
-    rows = rows[:count]
-    if kind == "UPDATED":
-        return {"updated": [for_user(m, ctx.uid) for m in rows], "deleted": [], "cursor": cursor}
+        gone = items[: count + 1]
+    cursor = _cursors(gone, count, lambda t: str(t.deleted), bool(nxt))
+    gone = gone[:count]
     return {
         "updated": [],
-        "deleted": [{"_id": t.id, "_deletedAt": iso(t.deleted)} for t in rows],
+        "deleted": [{"_id": t.id, "_deletedAt": iso(t.deleted)} for t in gone],
         "cursor": cursor,
     }
 
 
-def _next_cursor(rows: list, count: int, stamp, forward: bool) -> str | None:
+def _cursors(
+    rows: list[Row], count: int, stamp: Callable[[Row], str], forward: bool
+) -> dict[str, str | None]:
+    return {
+        "next": _next_cursor(rows, count, stamp, forward),
+        "previous": _prev_cursor(rows, count, stamp, forward),
+    }
+
+
+def _next_cursor(
+    rows: list[Row], count: int, stamp: Callable[[Row], str], forward: bool
+) -> str | None:
     if not rows:
         return None
     if not forward:
@@ -146,7 +159,9 @@ def _next_cursor(rows: list, count: int, stamp, forward: bool) -> str | None:
     return stamp(rows[-2]) if len(rows) > count else None
 
 
-def _prev_cursor(rows: list, count: int, stamp, forward: bool) -> str | None:
+def _prev_cursor(
+    rows: list[Row], count: int, stamp: Callable[[Row], str], forward: bool
+) -> str | None:
     if not rows:
         return None
     if forward:
@@ -230,7 +245,7 @@ def sync_threads_list(ctx: Ctx) -> dict[str, Any]:
     }
 
 
-def _thread_parent(ctx: Ctx):
+def _thread_parent(ctx: Ctx) -> Msg:
     parent = ctx.ws.messages.by_id.get(ctx.require("tmid"))
     if parent is None:
         raise failure("error-invalid-message", "Invalid Message")

@@ -12,7 +12,7 @@ from etl.simulator.clock import parse_date
 from etl.simulator.errors import failure, forbidden, invalid_params
 from etl.simulator.lookup import room_of_kind
 from etl.simulator.pagination import page_items, parse_int, parse_sort, sort_docs, window
-from etl.simulator.routing import LEGACY, PAGING, Ctx, Registry, for_user
+from etl.simulator.routing import LEGACY, PAGING, Ctx, Handler, Registry, for_user
 
 routes = Registry()
 HIGH = "\U0010ffff"
@@ -76,7 +76,7 @@ def history(
     return {"messages": out}
 
 
-def _history_for(kind: str):
+def _history_for(kind: str) -> Handler:
     def handler(ctx: Ctx) -> dict[str, Any]:
         room = room_of_kind(ctx, kind)
         offset, count = page_items(ctx.ws, ctx.params)
@@ -149,7 +149,7 @@ def messages_page(ctx: Ctx, room: dict[str, Any]) -> dict[str, Any]:
     return {"messages": page, "count": len(page), "offset": offset, "total": len(docs)}
 
 
-def _messages_for(kind: str):
+def _messages_for(kind: str) -> Handler:
     def handler(ctx: Ctx) -> dict[str, Any]:
         return messages_page(ctx, room_of_kind(ctx, kind))
 

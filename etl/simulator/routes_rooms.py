@@ -8,7 +8,7 @@ from typing import Any
 from etl.simulator.access import can_access_room, has_permission
 from etl.simulator.errors import failure, forbidden, plain_failure
 from etl.simulator.lookup import date_param, ms_of, room_by_params, room_of_kind
-from etl.simulator.pagination import page_items, paged, parse_sort, sort_docs
+from etl.simulator.pagination import SortSpec, page_items, paged, parse_sort, sort_docs
 from etl.simulator.routing import Ctx, Registry
 
 routes = Registry()
@@ -49,13 +49,15 @@ def public_room(room: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in room.items() if k not in ROOM_HIDDEN_FIELDS}
 
 
-def _listing(ctx: Ctx, key: str, rooms: list[dict], default_sort: list) -> dict[str, Any]:
+def _listing(
+    ctx: Ctx, key: str, rooms: list[dict[str, Any]], default_sort: SortSpec
+) -> dict[str, Any]:
     offset, count = page_items(ctx.ws, ctx.params)
     spec = parse_sort(ctx.params, default_sort)
     return paged(key, [public_room(r) for r in sort_docs(rooms, spec)], offset, count)
 
 
-def _joined(ctx: Ctx, kind: str) -> list[dict]:
+def _joined(ctx: Ctx, kind: str) -> list[dict[str, Any]]:
     ws = ctx.ws
     rids = ws.subs_by_user.get(ctx.uid, {})
     return [ws.rooms[rid] for rid in rids if rid in ws.rooms and ws.rooms[rid]["t"] == kind]
@@ -211,7 +213,7 @@ def teams_list_all(ctx: Ctx) -> dict[str, Any]:
     return _team_page(ctx, list(ctx.ws.teams.values()))
 
 
-def _team_page(ctx: Ctx, teams: list[dict]) -> dict[str, Any]:
+def _team_page(ctx: Ctx, teams: list[dict[str, Any]]) -> dict[str, Any]:
     offset, count = page_items(ctx.ws, ctx.params)
     return paged("teams", sort_docs(teams, parse_sort(ctx.params, [("name", 1)])), offset, count)
 
@@ -220,9 +222,9 @@ def _team_page(ctx: Ctx, teams: list[dict]) -> dict[str, Any]:
 def teams_members(ctx: Ctx) -> dict[str, Any]:
     ws = ctx.ws
     tid = ctx.params.get("teamId") or next(
-        (t["_id"] for t in ws.teams.values() if t["name"] == ctx.params.get("teamName")), None
+        (t["_id"] for t in ws.teams.values() if t["name"] == ctx.params.get("teamName")), ""
     )
-    team = ws.teams.get(tid or "")
+    team = ws.teams.get(tid)
     if team is None:
         raise failure("team-does-not-exist", "Team not found")
     room = ws.rooms.get(team["roomId"])

@@ -106,7 +106,7 @@ class Store:
         items = self.trash.get(collection, {}).values()
         return sorted((t for t in items if t.deleted > floor), key=lambda t: t.deleted)
 
-    def tombstones(self, collection: str, since_ms: int) -> list[dict]:
+    def tombstones(self, collection: str, since_ms: int) -> list[dict[str, Any]]:
         """Deletions projected to `{_id, _deletedAt}`, as most `remove` lists carry them."""
         found = self.trash_after(collection, since_ms)
         return [{"_id": t.doc["_id"], "_deletedAt": t.doc["_deletedAt"]} for t in found]

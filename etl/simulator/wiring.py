@@ -19,7 +19,7 @@ class Cast:
     # credentials["bot"]: `bot` role, so `view-joined-room` but not `view-c-room`
     bot: dict[str, Any]
     rocket_cat: dict[str, Any]
-    people: list[dict]
+    people: list[dict[str, Any]]
 
 
 def plan_counts(rng: random.Random, plans: list[RoomPlan], total: int) -> None:
