@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from alembic import command
@@ -148,15 +148,18 @@ def _migrate(engine: Engine, step: Callable[[Config, str], None], revision: str)
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         config.attributes["connection"] = conn
         driver = conn.connection.driver_connection
-        sqlite_txn = engine.dialect.name == "sqlite"
+        # pysqlite's own connection; other databases need no help here.
+        sqlite_driver = (
+            cast(sqlite3.Connection, driver) if engine.dialect.name == "sqlite" else None
+        )
         try:
             step(config, revision)
         except BaseException:
-            if sqlite_txn and driver.in_transaction:
-                driver.rollback()
+            if sqlite_driver is not None and sqlite_driver.in_transaction:
+                sqlite_driver.rollback()
             raise
-        if sqlite_txn and driver.in_transaction:
-            driver.commit()
+        if sqlite_driver is not None and sqlite_driver.in_transaction:
+            sqlite_driver.commit()
         conn.commit()
 
 

@@ -72,6 +72,7 @@ def acquire_lock(
     """Take lock `name` on the database, waiting up to `wait` seconds for its holder (a set
     `stop_event` ends the wait with StopRequested); else DatabaseBusyError naming the holder."""
     url = make_url(database_url)
+    attempt: _Attempt
     if url.get_backend_name() == "sqlite":
         path = sqlite_lock_path(url, name)
         if path is None:

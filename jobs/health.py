@@ -39,6 +39,7 @@ class HealthServer:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)  # bound: the address comes from getsockname(), host as text
         return f"http://{host}:{port}"
 
     def start(self) -> None:

@@ -97,7 +97,7 @@ def job_kind(job_id: str, schedule: ScheduleSettings) -> JobKind:
     become a full sync."""
     for kind in ("export", "iceberg", "html", "reconcile", "sync"):
         if job_id.startswith(kind):
-            return kind  # type: ignore[return-value]
+            return kind
     if job_id in ALL_RESOURCES or schedule.resources:
         return "sync"
     raise ScheduleError(
@@ -131,7 +131,8 @@ def _human(seconds: float) -> str:
 def period_seconds(trigger: BaseTrigger, now: datetime) -> float:
     """How long the trigger waits between two runs around `now` (for lag thresholds)."""
     if isinstance(trigger, IntervalTrigger):
-        return trigger.interval.total_seconds()
+        interval: timedelta = trigger.interval
+        return interval.total_seconds()
     first = trigger.get_next_fire_time(None, now)
     second = trigger.get_next_fire_time(first, first) if first else None
     return (second - first).total_seconds() if first and second else 86400.0
@@ -142,12 +143,12 @@ def backoff_next_run(
 ) -> datetime | None:
     """After `failures` consecutive transient failures, skip 2**(failures-1) - 1 scheduled runs
     (1, 2, 4, 8 … runs later), but never wait longer than `cap_seconds` past the next run."""
-    fire = trigger.get_next_fire_time(None, now)
+    fire: datetime | None = trigger.get_next_fire_time(None, now)
     if fire is None:
         return None
     limit = fire + timedelta(seconds=cap_seconds)
     for _ in range(2 ** min(failures - 1, 10) - 1):
-        later = trigger.get_next_fire_time(fire, fire)
+        later: datetime | None = trigger.get_next_fire_time(fire, fire)
         if later is None or later > limit:
             break
         fire = later

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -91,7 +91,7 @@ def describe_job(
     }
 
 
-def health_report(jobs: list[Mapping[str, Any]]) -> tuple[bool, dict[str, Any]]:
+def health_report(jobs: Sequence[Mapping[str, Any]]) -> tuple[bool, dict[str, Any]]:
     problems = [f"{job['job']}: {problem}" for job in jobs for problem in job["problems"]]
     body = {"status": "failing" if problems else "ok", "problems": problems, "jobs": list(jobs)}
     return not problems, body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -91,7 +92,7 @@ def rate_limit_summary(windows: dict[str, WindowSnapshot]) -> str:
     return f"yes: {mine.limit} calls per window per endpoint ({len(windows)} endpoints seen)"
 
 
-def _table(info: dict[str, str], probes: list[Probe]) -> Table:
+def _table(info: Mapping[str, object], probes: list[Probe]) -> Table:
     table = Table(title=f"{info['server']}  ·  Rocket.Chat {info['version']}  ·  {info['user']}")
     table.add_column("resource")
     table.add_column("endpoint")

@@ -17,7 +17,7 @@ from etl.export.compact import compact
 from etl.export.describe import describe_archive
 
 
-class WhenType(click.ParamType):
+class WhenType(click.ParamType[datetime]):
     """`2024`, `2024-03`, `2024-03-15` or a full ISO time; UTC unless an offset is given."""
 
     name = "DATE"
@@ -85,7 +85,7 @@ def export_group() -> None:
 @filter_options
 @wait_option
 @pass_app
-def archive_cmd(app: AppContext, out: str, **filters: Any) -> None:
+def archive_cmd(app: AppContext, /, out: str, **filters: Any) -> None:
     """Write every table (or the filtered part) as Parquet datasets plus manifest.json.
 
     An archive already in OUT is replaced: its manifest goes first, its files that the new
@@ -119,7 +119,7 @@ def archive_cmd(app: AppContext, out: str, **filters: Any) -> None:
 @filter_options
 @wait_option
 @pass_app
-def feed_cmd(app: AppContext, out: str | None, **filters: Any) -> None:
+def feed_cmd(app: AppContext, /, out: str | None, **filters: Any) -> None:
     """Write the rows changed since the previous feed run as new files, then advance.
 
     The daemon's export job runs this with the default --out (the export.out setting).

@@ -61,7 +61,7 @@ def _purged(table: sa.Table, low: int, high: int) -> sa.Select[Any]:
     return sa.select(tomb.c.id).where(tomb.c.table_name == table.name, *_in_range(tomb, low, high))
 
 
-def changed_keys(spec: ChangeTable, low: int, high: int) -> sa.CompoundSelect:
+def changed_keys(spec: ChangeTable, low: int, high: int) -> sa.CompoundSelect[tuple[Any]]:
     """The key values whose target rows must be replaced for the range (low, high]."""
     table = spec.table
     if spec.parent is None:

@@ -61,7 +61,8 @@ def _newest_feed_run(manifest: dict[str, Any]) -> float:
     under the same number: its files stay as they are. Archives have no runs."""
     if manifest.get("format") != FEED_FORMAT or not manifest.get("runs"):
         return float("inf")
-    return max(run["run"] for run in manifest["runs"])
+    runs: list[int] = [run["run"] for run in manifest["runs"]]
+    return max(runs)
 
 
 def _by_folder(files: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -83,7 +84,8 @@ def compact(
     known = {name.split("/")[0] for name in manifest["tables"]}
     if unknown := sorted(set(tables) - known):
         raise CompactError(f"unknown table(s) {unknown}; this export has {sorted(known)}")
-    result, replaced = CompactResult(), []
+    result = CompactResult()
+    replaced: list[str] = []
     newest = _newest_feed_run(manifest)
     for name, entry in manifest["tables"].items():
         if tables and name.split("/")[0] not in tables:

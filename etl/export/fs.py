@@ -12,6 +12,7 @@ import os
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlparse
 
 import pyarrow.fs as pafs
@@ -35,7 +36,7 @@ class Location:
         return posixpath.join(self.root, join_relative(relative)) if relative else self.root
 
     def exists(self, relative: str) -> bool:
-        return self.fs.get_file_info(self.full(relative)).type == pafs.FileType.File
+        return cast(bool, self.fs.get_file_info(self.full(relative)).type == pafs.FileType.File)
 
     def list_files(self, relative: str = "") -> list[str]:
         """Every file below `relative`, as paths relative to the root, sorted."""
@@ -49,7 +50,7 @@ class Location:
 
     def read_bytes(self, relative: str) -> bytes:
         with self.fs.open_input_stream(self.full(relative)) as stream:
-            return stream.read()
+            return cast(bytes, stream.read())
 
     def delete(self, relative: str) -> None:
         self.fs.delete_file(self.full(relative))

@@ -163,7 +163,7 @@ def _apply(
         elif keys:
             with warnings.catch_warnings():  # keys of new rows match nothing, as expected
                 warnings.filterwarnings("ignore", "Delete operation did not match")
-                tx.delete(In(spec.key, keys), snapshot_properties=props)
+                tx.delete(In(term=spec.key, literals=keys), snapshot_properties=props)
     schema = arrow_schema(spec.table)
     order = list(spec.table.primary_key.columns)
     batches = iter_batches(conn, spec.table, where, order, batch_rows)

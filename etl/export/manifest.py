@@ -10,7 +10,7 @@ import hashlib
 import re
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import pyarrow as pa
@@ -70,7 +70,7 @@ def write_json(location: Location, relative: str, document: dict[str, Any]) -> N
 
 
 def read_json(location: Location, relative: str) -> dict[str, Any]:
-    return orjson.loads(location.read_bytes(relative))
+    return cast(dict[str, Any], orjson.loads(location.read_bytes(relative)))
 
 
 def _hash_file(location: Location, relative: str) -> tuple[int, str]:

@@ -7,7 +7,7 @@ issue BEGIN ourselves; in WAL mode that pins one snapshot for every table we rea
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -53,7 +53,7 @@ def iter_batches(
     conn: sa.Connection,
     table: sa.Table,
     where: sa.ColumnElement[bool] | None = None,
-    order_by: list[sa.ColumnElement[Any]] | None = None,
+    order_by: Sequence[sa.ColumnElement[Any]] | None = None,
     batch_rows: int = BATCH_ROWS,
 ) -> Iterator[pa.RecordBatch]:
     """Stream a table (optionally filtered and ordered) as Arrow record batches."""

@@ -27,6 +27,8 @@ from typing import Any
 import dlt
 import pyarrow as pa
 import sqlalchemy as sa
+from dlt.common.schema.typing import TTableSchemaColumns
+from dlt.common.typing import TColumnNames
 from dlt.extract.resource import DltResource
 
 from etl.export.arrow_schema import TIMESTAMP, arrow_schema
@@ -100,8 +102,12 @@ def _conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.Table:
 
 
 def _resource(database_url: str, spec: ChangeTable, batch_rows: int) -> DltResource:
-    columns = {DELETED: {"hard_delete": True, "data_type": "timestamp", "nullable": True}}
+    columns: TTableSchemaColumns = {
+        DELETED: {"hard_delete": True, "data_type": "timestamp", "nullable": True}
+    }
     is_child = spec.parent is not None
+    # None is dlt's default ("no merge key"), which its annotation omits (implicit Optional).
+    merge_key: TColumnNames = spec.key if is_child else None  # type: ignore[assignment]
 
     def rows() -> Iterator[pa.Table]:
         state = dlt.current.resource_state()
@@ -120,7 +126,7 @@ def _resource(database_url: str, spec: ChangeTable, batch_rows: int) -> DltResou
         rows,
         name=spec.name,
         primary_key=spec.primary_key if is_child else "id",
-        merge_key=spec.key if is_child else None,
+        merge_key=merge_key,
         write_disposition={"disposition": "merge", "strategy": "delete-insert"},
         columns=columns,
     )

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -101,7 +101,8 @@ def _row(message_id: str, version: int, kind: str, observed_at: datetime, **valu
 
 
 def _content(doc: Doc, digest: str) -> dict[str, Any]:
-    edited_by = doc.get("editedBy") if isinstance(doc.get("editedBy"), dict) else {}
+    edited = doc.get("editedBy")
+    edited_by: Mapping[str, Any] = edited if isinstance(edited, dict) else {}
     msg = doc.get("msg")
     return {
         "msg": msg if isinstance(msg, str) else None,

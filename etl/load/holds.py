@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection, Table, and_, insert, or_, select, update
 
 from etl.load.records import next_change_seq
 from etl.schema.history import LegalHold
 
-HOLDS = LegalHold.__table__
+# Declarative models type `__table__` as FromClause; this model is mapped to a plain table.
+HOLDS = cast(Table, LegalHold.__table__)
 SCOPES = ("room", "user")
 
 
@@ -81,7 +82,9 @@ def add_hold(
         "created_by": created_by,
         "change_seq": next_change_seq(conn),
     }
-    return int(conn.execute(insert(HOLDS).values(**values)).inserted_primary_key[0])
+    key = conn.execute(insert(HOLDS).values(**values)).inserted_primary_key
+    assert key is not None  # a single-row insert always reports its key
+    return int(key[0])
 
 
 def remove_holds(conn: Connection, scope: str, target_id: str, *, removed_by: str) -> list[int]:

@@ -21,8 +21,8 @@ from etl.schema import metadata
 from etl.schema.types import RawJSON, SafeText, UTCDateTime, dumps_json, escape_text, pg_json_value
 
 DIALECTS = {
-    "sqlite": sqlite.dialect(),  # type: ignore[no-untyped-call]
-    "postgresql": postgresql.dialect(),
+    "sqlite": sqlite.dialect(),
+    "postgresql": postgresql.dialect(),  # type: ignore[no-untyped-call]
 }
 
 

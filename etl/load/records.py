@@ -80,6 +80,8 @@ def _upsert_parents(
         return
     dialect = conn.dialect.name
     rows = [r.row for r in batch]
+    extra_names: tuple[str, ...]
+    extra: tuple[int | None, ...]
     if table_name in SYNCED_TABLES:
         extra_names, extra = ("deleted_at", "change_seq"), (None, change_seq)
     else:
