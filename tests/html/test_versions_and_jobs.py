@@ -21,13 +21,10 @@ from tests.html._site_data import seed
 def test_edits_show_previous_versions_from_message_versions(
     db_engine: sa.Engine, tmp_path: Path
 ) -> None:
-    """Against issue 12's `message_versions` once its migration is merged; until then against a
-    table with the same columns, made here (the site reads it only when it exists)."""
-    if not sa.inspect(db_engine).has_table("message_versions"):
-        _create_versions_table(db_engine)
+    """Versions as issue 12's loader writes them (`message_versions`, migration 0004)."""
     seed(db_engine)
     table = sa.Table("message_versions", sa.MetaData(), autoload_with=db_engine)
-    base = {"message_id": "m-extras", "attachments": None, "raw": {}}
+    base = {"message_id": "m-extras", "attachments": None, "raw": {}, "origin": "sync"}
     rows = [
         {
             **base,
@@ -38,6 +35,8 @@ def test_edits_show_previous_versions_from_message_versions(
             "edited_by_id": None,
             "edited_by_username": None,
             "observed_at": T0,
+            "content_hash": "v1",
+            "change_seq": 1,
         },
         {
             **base,
@@ -48,6 +47,8 @@ def test_edits_show_previous_versions_from_message_versions(
             "edited_by_id": "2",
             "edited_by_username": "user2",
             "observed_at": T0 + timedelta(days=1),
+            "content_hash": "v2",
+            "change_seq": 2,
         },
     ]
     with db_engine.begin() as conn:
@@ -56,25 +57,6 @@ def test_edits_show_previous_versions_from_message_versions(
     export_html(db_engine, str(out), search=False)
     html = (out / page_path("GENERAL", "2024-11", 1)).read_text()
     assert "1 previous version" in html and "first &lt;b&gt;draft&lt;/b&gt;" in html
-
-
-def _create_versions_table(engine: sa.Engine) -> None:
-    from etl.schema.types import RawJSON, UTCDateTime
-
-    sa.Table(
-        "message_versions",
-        sa.MetaData(),
-        sa.Column("message_id", sa.String, primary_key=True),
-        sa.Column("version", sa.Integer, primary_key=True),
-        sa.Column("msg", sa.Text),
-        sa.Column("attachments", RawJSON),
-        sa.Column("edited_at", UTCDateTime),
-        sa.Column("edited_by_id", sa.String),
-        sa.Column("edited_by_username", sa.String),
-        sa.Column("observed_at", UTCDateTime),
-        sa.Column("kind", sa.String),
-        sa.Column("raw", RawJSON),
-    ).create(engine)
 
 
 def test_daemon_html_job_writes_the_site(db_engine: sa.Engine, tmp_path: Path) -> None:
@@ -89,10 +71,10 @@ def test_daemon_html_job_writes_the_site(db_engine: sa.Engine, tmp_path: Path) -
 
     ctx = JobContext(settings, None, db_engine, threading.Event())  # type: ignore[arg-type]
     first = run_job(spec, ctx)
-    assert first["rows"]["export.html"]["months_rewritten"] > 0
+    assert first.rows["export.html"]["months_rewritten"] > 0
     save(db_engine, "messages", [message_doc("late", "dev", T0 + timedelta(hours=3), "late")])
     second = run_job(spec, ctx)
-    assert second["rows"]["export.html"]["months_rewritten"] == 1
+    assert second.rows["export.html"]["months_rewritten"] == 1
     assert (out / "manifest.json").is_file()
 
 
