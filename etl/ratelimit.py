@@ -89,9 +89,7 @@ class RateLimiter:
         No headers at all means this user bypasses the limiter (or it is off)."""
         reset_ms = _int_header(headers or {}, "x-ratelimit-reset")
         remaining = _int_header(headers or {}, "x-ratelimit-remaining")
-        if headers:
-            # Every answer's Date header, not only rate-limited ones: the server's clock also
-            # stamps what the sync observes (etl.load.history `observed_at`).
+        if headers and reset_ms is not None:
             self._observe_skew(headers.get("date"))
         limit = _int_header(headers or {}, "x-ratelimit-limit")
         with self._lock:
