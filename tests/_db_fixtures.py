@@ -5,6 +5,12 @@
   (CREATE DATABASE ... TEMPLATE takes ~40 ms). Skipped only when RCETL_TEST_POSTGRES_URL is unset.
 - `db_url`: parametrized over both dialects, for tests that must hold on SQLite and PostgreSQL.
 - `db_engine`: `etl.db.open_database(db_url)`, disposed after the test.
+- `new_database_name()`: the name for any other database a test creates (drop it afterwards).
+
+Parallel runs (pytest-xdist, other engineers' sessions on the same server): every database name
+carries the pid of the test process that made it (`rcetl_tpl_<pid>_…`, `rcetl_t_<pid>_…`); each
+xdist worker is its own process with its own template. A session start drops only the databases
+whose pid is no longer running (killed sessions), so no process ever drops a live one's databases.
 """
 
 from __future__ import annotations
@@ -22,7 +28,15 @@ from etl.db import open_database
 
 PG_ENV = "RCETL_TEST_POSTGRES_URL"
 
-__all__ = ["db_engine", "db_url", "pg_admin", "pg_template", "pg_url", "sqlite_url"]
+__all__ = [
+    "db_engine",
+    "db_url",
+    "new_database_name",
+    "pg_admin",
+    "pg_template",
+    "pg_url",
+    "sqlite_url",
+]
 
 
 def _pg_base_url() -> str | None:
@@ -43,6 +57,11 @@ def pg_admin() -> Iterator[Engine]:
     engine = create_engine(base, isolation_level="AUTOCOMMIT")
     yield engine
     engine.dispose()
+
+
+def new_database_name() -> str:
+    """A unique PostgreSQL database name owned by this test process (see the module docstring)."""
+    return f"rcetl_t_{os.getpid()}_{secrets.token_hex(4)}"
 
 
 def _database_url(name: str) -> str:
@@ -93,7 +112,7 @@ def pg_template(pg_admin: Engine) -> Iterator[str]:
 @pytest.fixture
 def pg_url(pg_admin: Engine, pg_template: str) -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for one test, dropped afterwards."""
-    name = f"rcetl_t_{os.getpid()}_{secrets.token_hex(4)}"
+    name = new_database_name()
     with pg_admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
     yield _database_url(name)

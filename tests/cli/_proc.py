@@ -5,7 +5,6 @@ size limit tiny: a real SQLITE_FULL without filling the test machine's disk)."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -50,12 +49,6 @@ def start_rcetl(*args: str, env: dict[str, str] | None = None, **kwargs: Any) ->
     return subprocess.Popen(
         command(*args), env=env if env is not None else rcetl_env(), text=True, **kwargs
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def token_env(creds: dict[str, str]) -> dict[str, str]:

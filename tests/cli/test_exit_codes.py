@@ -20,7 +20,7 @@ from etl.db import create_db_engine, open_database
 from etl.errors import OUTCOMES, UNEXPECTED, safe_url
 from etl.schema import metadata
 from etl.simulator import SimServer
-from tests.cli._proc import Ran, free_port, run_rcetl, token_env
+from tests.cli._proc import Ran, run_rcetl, token_env
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -33,9 +33,11 @@ def test_every_exit_code_of_the_table_is_documented_in_the_readme() -> None:
 
 
 @pytest.mark.parametrize("command", [["sync"], ["reconcile"], ["sync", "messages"]])
-def test_an_unreachable_server_is_one_line_and_exit_4(command: list[str], db_url: str) -> None:
+def test_an_unreachable_server_is_one_line_and_exit_4(
+    command: list[str], db_url: str, refused_url: str
+) -> None:
     ran = run_rcetl(
-        *("--server-url", f"http://127.0.0.1:{free_port()}", "--database-url", db_url),
+        *("--server-url", refused_url, "--database-url", db_url),
         *("--set", "sync.retries.max_attempts=1", *command),
         env=token_env({"token": "t", "user_id": "u"}),
     )

@@ -25,7 +25,7 @@ from etl.db import create_db_engine
 from etl.errors import ConfigError
 from etl.schema import metadata
 from etl.simulator import SimServer
-from tests.cli._proc import free_port, run_rcetl, start_rcetl, token_env
+from tests.cli._proc import run_rcetl, start_rcetl, token_env
 
 USER, SECRET = "proxy-user", "Pa55w0rd-never-shown"
 LEAKS = (SECRET, f"{USER}:")
@@ -80,9 +80,9 @@ def test_a_reachable_server_with_userinfo_syncs_and_shows_it_nowhere(
 
 
 def test_an_unreachable_server_with_userinfo_leaks_nowhere(
-    db_url: str, tmp_path: Path, daemon_settings_file: Callable[..., Path]
+    db_url: str, tmp_path: Path, daemon_settings_file: Callable[..., Path], refused_url: str
 ) -> None:
-    url = with_userinfo(f"http://127.0.0.1:{free_port()}")
+    url = with_userinfo(refused_url)
     env = token_env({"token": "t", "user_id": "u"})
     base = ("--server-url", url, "--database-url", db_url)
     once = ("--set", "sync.retries.max_attempts=1")

@@ -16,7 +16,7 @@ import pytest
 
 from etl.db import open_database
 from etl.simulator import SimServer
-from tests.cli._proc import free_port, rcetl_env, run_rcetl, start_rcetl, token_env
+from tests.cli._proc import rcetl_env, run_rcetl, start_rcetl, token_env
 from tests.cli.test_exit_codes import rows
 
 HOLD = (
@@ -70,14 +70,14 @@ WRITERS = (
 
 
 def test_every_writer_refuses_a_held_lock_reached_through_a_symlink(
-    holder: Callable[[str], Holder], tmp_path: Path
+    holder: Callable[[str], Holder], tmp_path: Path, refused_url: str
 ) -> None:
     real = tmp_path / "data" / "rc.db"
     real.parent.mkdir()
     open_database(f"sqlite:///{real}").dispose()
     (tmp_path / "link").symlink_to(real.parent)
     held = holder(f"sqlite:///{tmp_path / 'link' / 'rc.db'}")  # the same file, another name
-    server = ("--server-url", f"http://127.0.0.1:{free_port()}")
+    server = ("--server-url", refused_url)
     env = token_env({"token": "t", "user_id": "u"})
     for args in WRITERS:
         command = [arg.format(tmp=tmp_path) for arg in args]

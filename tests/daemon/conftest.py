@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,14 +15,12 @@ import orjson
 import pytest
 import yaml
 
+from tests._net_fixtures import free_port
+
+__all__ = ["RCETL", "DaemonProcess", "daemon_factory", "free_port"]
+
 # The `rcetl` script installed beside the interpreter running the tests (CI builds its own venv).
 RCETL = Path(sys.executable).parent / "rcetl"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class DaemonProcess:
@@ -57,8 +54,10 @@ class DaemonProcess:
         ]
 
     def wait_for(
-        self, predicate: Callable[[DaemonProcess], object], timeout: float = 20.0
+        self, predicate: Callable[[DaemonProcess], object], timeout: float = 90.0
     ) -> object:
+        # A deadline, not a measurement: generous because parallel workers share the cores and a
+        # daemon's start-up (imports, migrations) can take many seconds under load.
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             result = predicate(self)

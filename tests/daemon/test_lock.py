@@ -17,16 +17,16 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from etl.lock import acquire_lock
-from tests.daemon.conftest import DaemonProcess, free_port
+from tests.daemon.conftest import DaemonProcess
 
 CREDENTIALS = {"RCETL_TOKEN": "not-used", "RCETL_USER_ID": "not-used"}
 
 
-def _settings(database_url: str) -> dict[str, Any]:
-    # Nothing listens on the server port: the job fails (transient) and retries; that is enough to
-    # keep a daemon alive and holding its lock.
+def _settings(database_url: str, server_url: str) -> dict[str, Any]:
+    # Nothing listens on the server port (`refused_url`): the job fails (transient) and retries;
+    # that is enough to keep a daemon alive and holding its lock.
     return {
-        "server": {"url": f"http://127.0.0.1:{free_port()}"},
+        "server": {"url": server_url},
         "database": {"url": database_url},
         "sync": {"retries": {"max_attempts": 1}},
         "schedules": {"rooms": {"interval": 1}},
@@ -38,10 +38,12 @@ def _started(daemon: DaemonProcess) -> bool:
     return any(line.get("message", "").startswith("daemon started") for line in daemon.lines())
 
 
-def _second_is_refused(start: Callable[..., DaemonProcess], database_url: str) -> None:
-    first = start(_settings(database_url), CREDENTIALS)
+def _second_is_refused(
+    start: Callable[..., DaemonProcess], database_url: str, refused_url: str
+) -> None:
+    first = start(_settings(database_url, refused_url), CREDENTIALS)
     first.wait_for(_started)
-    second = start(_settings(database_url), CREDENTIALS)
+    second = start(_settings(database_url, refused_url), CREDENTIALS)
     assert second.proc.wait(30) == 6  # README "Exit codes": another rcetl holds the database
     refusal = second.text()
     assert "another rcetl daemon already runs" in refusal
@@ -53,7 +55,7 @@ def _second_is_refused(start: Callable[..., DaemonProcess], database_url: str) -
     # kill -9: the kernel (SQLite flock) or the server (dropped session) releases the lock.
     first.proc.send_signal(signal.SIGKILL)
     first.proc.wait(10)
-    third = start(_settings(database_url), CREDENTIALS)
+    third = start(_settings(database_url, refused_url), CREDENTIALS)
     third.wait_for(_started)
     assert third.stop() == 0
 
@@ -71,23 +73,26 @@ def _transient_failures_back_off(daemon: DaemonProcess) -> None:
 
 
 def test_second_daemon_on_the_same_sqlite_file_is_refused(
-    daemon_factory: Callable[..., DaemonProcess], tmp_path: Path
+    daemon_factory: Callable[..., DaemonProcess], tmp_path: Path, refused_url: str
 ) -> None:
-    _second_is_refused(daemon_factory, f"sqlite:///{tmp_path / 'rc.db'}")
+    _second_is_refused(daemon_factory, f"sqlite:///{tmp_path / 'rc.db'}", refused_url)
 
 
 @pytest.mark.postgres
 def test_second_daemon_on_the_same_postgres_database_is_refused(
-    daemon_factory: Callable[..., DaemonProcess], pg_url: str
+    daemon_factory: Callable[..., DaemonProcess], pg_url: str, refused_url: str
 ) -> None:
-    _second_is_refused(daemon_factory, pg_url)
+    _second_is_refused(daemon_factory, pg_url, refused_url)
 
 
 @pytest.mark.postgres
 def test_a_daemon_that_loses_its_postgres_lock_stops_with_an_error(
-    daemon_factory: Callable[..., DaemonProcess], pg_url: str, pg_admin: Engine
+    daemon_factory: Callable[..., DaemonProcess],
+    pg_url: str,
+    pg_admin: Engine,
+    refused_url: str,
 ) -> None:
-    daemon = daemon_factory(_settings(pg_url), CREDENTIALS)
+    daemon = daemon_factory(_settings(pg_url, refused_url), CREDENTIALS)
     daemon.wait_for(_started)
     # What a server restart or an operator's pg_terminate_backend does to the lock's session.
     name = f"rcetl-daemon pid={daemon.proc.pid} host={socket.gethostname()}"
@@ -106,13 +111,17 @@ def test_a_daemon_that_loses_its_postgres_lock_stops_with_an_error(
 
 
 def test_a_second_daemon_reaching_the_file_through_a_symlink_is_refused(
-    daemon_factory: Callable[..., DaemonProcess], tmp_path: Path
+    daemon_factory: Callable[..., DaemonProcess], tmp_path: Path, refused_url: str
 ) -> None:
     (tmp_path / "real").mkdir()
     (tmp_path / "link").symlink_to(tmp_path / "real")
-    first = daemon_factory(_settings(f"sqlite:///{tmp_path / 'real' / 'rc.db'}"), CREDENTIALS)
+    first = daemon_factory(
+        _settings(f"sqlite:///{tmp_path / 'real' / 'rc.db'}", refused_url), CREDENTIALS
+    )
     first.wait_for(_started)
-    second = daemon_factory(_settings(f"sqlite:///{tmp_path / 'link' / 'rc.db'}"), CREDENTIALS)
+    second = daemon_factory(
+        _settings(f"sqlite:///{tmp_path / 'link' / 'rc.db'}", refused_url), CREDENTIALS
+    )
     assert second.proc.wait(30) == 6
     assert f"pid {first.proc.pid} on host" in second.text()
     assert first.stop() == 0
@@ -125,14 +134,14 @@ def _catches_sigterm(pid: int) -> bool:
 
 
 def test_sigterm_while_the_daemon_starts_stops_it_cleanly(
-    daemon_factory: Callable[..., DaemonProcess], tmp_path: Path
+    daemon_factory: Callable[..., DaemonProcess], tmp_path: Path, refused_url: str
 ) -> None:
     """Case 13: the handlers come first. The daemon is held in its start-up (waiting for the
     writer lock another process holds) and gets SIGTERM there: exit 0, nothing started."""
     url = f"sqlite:///{tmp_path / 'rc.db'}"
     held = acquire_lock(url, "writer", purpose="test holder")
     try:
-        daemon = daemon_factory(_settings(url), CREDENTIALS)
+        daemon = daemon_factory(_settings(url, refused_url), CREDENTIALS)
         deadline = time.monotonic() + 30
         while not _catches_sigterm(daemon.proc.pid):
             assert daemon.proc.poll() is None and time.monotonic() < deadline, daemon.text()
@@ -145,10 +154,10 @@ def test_sigterm_while_the_daemon_starts_stops_it_cleanly(
 
 
 def test_a_daemon_job_waits_for_a_writer_by_hand_then_backs_off(
-    daemon_factory: Callable[..., DaemonProcess], tmp_path: Path
+    daemon_factory: Callable[..., DaemonProcess], tmp_path: Path, refused_url: str
 ) -> None:
     url = f"sqlite:///{tmp_path / 'rc.db'}"
-    settings = _settings(url) | {"database": {"url": url, "lock_wait": 1}}
+    settings = _settings(url, refused_url) | {"database": {"url": url, "lock_wait": 1}}
     daemon = daemon_factory(settings, CREDENTIALS)
     daemon.wait_for(lambda d: d.runs("rooms"))  # started; its job fails (no server): transient
     held = acquire_lock(url, "writer", purpose="rcetl sync by hand")

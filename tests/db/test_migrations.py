@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 import subprocess
 import sys
 import threading
@@ -25,6 +23,7 @@ from etl.db import (
     upgrade,
 )
 from etl.schema import CHILD_TABLES, SYNCED_TABLES, VIEWS, metadata
+from tests._db_fixtures import new_database_name
 
 
 def schema_differences(engine: Engine) -> list:
@@ -72,7 +71,7 @@ def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'nested' / 'dir' / 'rc.db'}"
         return
     admin: Engine = request.getfixturevalue("pg_admin")
-    name = f"rcetl_t_{os.getpid()}_{secrets.token_hex(4)}"
+    name = new_database_name()
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     yield admin.url.set(database=name).render_as_string(hide_password=False)
