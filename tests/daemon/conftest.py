@@ -69,7 +69,7 @@ class DaemonProcess:
             time.sleep(0.1)
         raise AssertionError(f"timed out after {timeout}s; daemon log:\n{self.text()}")
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 60.0) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         try:
