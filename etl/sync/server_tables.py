@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from etl.catalogue import FALLBACKS, RESOURCES, USERS_BY_UPDATE, USERS_LIST, Endpoint, ResourceSpec
 from etl.errors import PermissionDeniedError
@@ -51,15 +51,25 @@ def _load(ctx: SyncContext, resource: str) -> Checkpoint | None:
         return load_checkpoint(conn, resource)
 
 
+def _stored_count(ctx: SyncContext, table: str) -> int | None:
+    """How many live rows the table holds (None when empty: a first load, size unknown)."""
+    columns = metadata.tables[table].c
+    query = select(func.count()).select_from(metadata.tables[table])
+    with ctx.engine.connect() as conn:
+        return conn.execute(query.where(columns.deleted_at.is_(None))).scalar() or None
+
+
 def _listing(
-    ctx: SyncContext, endpoint: Endpoint, params: dict[str, Any] | None = None
+    ctx: SyncContext,
+    endpoint: Endpoint,
+    params: dict[str, Any] | None = None,
+    expect: int | None = None,
 ) -> tuple[list[Doc], list[Rejected]]:
     if endpoint.paging == "offset":
         docs: list[Doc] = []
         rejected: list[Rejected] = []
-        for page in fetch_offset_pages(
-            ctx.client, endpoint, params, page_size=ctx.settings.sync.page_size
-        ):
+        size = ctx.settings.sync.page_size
+        for page in fetch_offset_pages(ctx.client, endpoint, params, page_size=size, expect=expect):
             docs.extend(page.items)
             rejected.extend(page.rejected)
         return docs, rejected
@@ -128,7 +138,8 @@ def sync_scan_table(ctx: SyncContext, resource: str) -> None:
     """custom_sounds, teams, settings: no delta parameter exists, list them in full."""
     spec = RESOURCES[resource]
     try:
-        listing = _listing(ctx, spec.full)
+        # A listing smaller than a page is asked as one page: no `count=0` answer to confirm.
+        listing = _listing(ctx, spec.full, expect=_stored_count(ctx, spec.table))
     except PermissionDeniedError:
         if resource not in FALLBACKS:
             raise
