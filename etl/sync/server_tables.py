@@ -123,15 +123,18 @@ def sync_delta_table(ctx: SyncContext, resource: str) -> None:
         page.only_changed = page.only_live_deletions = True
         write_page(ctx, page)
         return
-    checkpoint = _write_scan(ctx, spec, _listing(ctx, spec.full), diff=True)
-    if checkpoint.watermark_ms is None and spec.delta is not None:
-        # roles.list projects _updatedAt out: take the watermark (and dated documents) from the
-        # delta endpoint asked from the epoch. roles.sync without updatedSince returns nothing.
+    docs, rejected = _listing(ctx, spec.full)
+    if spec.delta is not None and not any("_updatedAt" in doc for doc in docs):
+        # roles.list projects _updatedAt out: take the dated documents (and with them the
+        # watermark) from the delta endpoint asked from the epoch, before writing, so a listing
+        # equal to the stored rows writes nothing. roles.sync without updatedSince returns nothing.
         delta = fetch_delta(ctx.client, spec.delta, EPOCH_MS + 1)
-        dated = Checkpoint(resource, "", watermark_ms=delta.watermark_ms or None, status="complete")
-        dated_page = PageWrite(resource, spec.table, delta.update, [], [dated], only_changed=True)
-        dated_page.rejected, dated_page.future = delta.rejected, delta.future
-        write_page(ctx, dated_page)
+        dated = {doc["_id"]: doc for doc in delta.update}
+        listed = {doc["_id"] for doc in docs}
+        docs = [dated.get(doc["_id"], doc) for doc in docs]
+        docs += [doc for doc_id, doc in dated.items() if doc_id not in listed]
+        rejected = rejected + delta.rejected
+    _write_scan(ctx, spec, (docs, rejected), diff=True)
 
 
 def sync_scan_table(ctx: SyncContext, resource: str) -> None:
