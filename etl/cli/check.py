@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import orjson
-from rich.console import Console
-from rich.table import Table
 
 from etl.catalogue import PROBES
 from etl.cli.context import AppContext, open_client, pass_app
-from etl.client import RocketChatClient
 from etl.errors import (
     ApiError,
     AuthenticationError,
@@ -22,7 +19,11 @@ from etl.errors import (
     PermissionDeniedError,
 )
 from etl.ratelimit import WindowSnapshot
-from etl.view_limits import RESOURCE_OF, describe, probe_view_limits
+
+if TYPE_CHECKING:  # the rest is imported when the command runs (an instant `--help`)
+    from rich.table import Table
+
+    from etl.client import RocketChatClient
 
 EXIT_UNREADABLE = 3
 ME_KEY = "GET me"
@@ -70,6 +71,8 @@ ROOM_STREAMS = ("messages", "threads", "members")
 
 def mark_partial(probes: list[Probe], view_limits: dict[str, str]) -> list[Probe]:
     """A readable resource whose listing misses what a lacking permission hides is partial."""
+    from etl.view_limits import RESOURCE_OF
+
     partial: dict[str, list[str]] = {}
     for permission in view_limits:
         resource = RESOURCE_OF[permission]
@@ -93,6 +96,8 @@ def rate_limit_summary(windows: dict[str, WindowSnapshot]) -> str:
 
 
 def _table(info: Mapping[str, object], probes: list[Probe]) -> Table:
+    from rich.table import Table
+
     table = Table(title=f"{info['server']}  ·  Rocket.Chat {info['version']}  ·  {info['user']}")
     table.add_column("resource")
     table.add_column("endpoint")
@@ -129,6 +134,10 @@ def check_cmd(app: AppContext, as_json: bool) -> None:
       rcetl check
       rcetl --server-url https://chat.example.com check --json
     """
+    from rich.console import Console
+
+    from etl.view_limits import describe, probe_view_limits
+
     settings = app.settings
     with open_client(app) as client:
         version = client.server_version()
