@@ -4,8 +4,7 @@ policy, the CLI's exit code, and whether the sync stops the run (`OUTCOMES`)."""
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 if TYPE_CHECKING:
     import sqlalchemy.engine
@@ -150,8 +149,7 @@ EXIT_BUSY = 6
 EXIT_INTERRUPTED = 130
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):  # a NamedTuple, not a dataclass: `rcetl --help` imports this module
     """What an error means everywhere: `retry` (the client sends the request again, with backoff),
     `classification` (daemon: "transient" backs the job off, "terminal" pauses it), `exit_code`
     (the CLI), `aborts_run` (the sync stops the whole run, status "failed"; otherwise it records

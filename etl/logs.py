@@ -7,8 +7,6 @@ import sys
 from datetime import UTC, datetime
 from typing import Literal, TextIO
 
-import orjson
-
 LogFormat = Literal["text", "json"]
 
 # Attributes every LogRecord has; anything else was passed with `extra=` and goes into the JSON.
@@ -34,6 +32,8 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
+        import orjson  # here: `rcetl COMMAND --help` sets up logging but never formats a record
+
         return orjson.dumps(entry, default=str).decode()
 
 

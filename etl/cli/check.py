@@ -7,10 +7,9 @@ from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import click
-import orjson
 
 from etl.catalogue import PROBES
-from etl.cli.context import AppContext, open_client, pass_app
+from etl.cli.context import AppContext, echo_json, open_client, pass_app
 from etl.errors import (
     ApiError,
     AuthenticationError,
@@ -18,12 +17,12 @@ from etl.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from etl.ratelimit import WindowSnapshot
 
 if TYPE_CHECKING:  # the rest is imported when the command runs (an instant `--help`)
     from rich.table import Table
 
     from etl.client import RocketChatClient
+    from etl.ratelimit import WindowSnapshot
 
 EXIT_UNREADABLE = 3
 ME_KEY = "GET me"
@@ -40,6 +39,8 @@ class Probe:
 
 def probe_resources(client: RocketChatClient, configured: list[str]) -> list[Probe]:
     """One cheap read per resource (`etl.catalogue.PROBES`); identical reads are made once."""
+    import orjson
+
     answers: dict[bytes, tuple[bool, str]] = {}
     probes = []
     for resource, (endpoint, params) in PROBES.items():
@@ -156,7 +157,7 @@ def check_cmd(app: AppContext, as_json: bool) -> None:
     probes = mark_partial(probes, view_limits)
     unreadable = [p.resource for p in probes if p.configured and not p.readable]
     if as_json:
-        click.echo(orjson.dumps({**info, "resources": [asdict(p) for p in probes]}).decode())
+        echo_json({**info, "resources": [asdict(p) for p in probes]}, indent=False)
     else:
         console = Console()
         console.print(_table(info, probes))

@@ -131,3 +131,11 @@ def open_writer(app: AppContext, purpose: str) -> Iterator[Engine]:
         if interrupted := mark_interrupted_runs(engine):
             log.warning("%d earlier run(s) had been killed; marked interrupted", interrupted)
         yield engine
+
+
+def echo_json(data: Any, *, indent: bool = True) -> None:
+    """`data` as JSON on stdout (orjson, imported here: `--help` does not need it)."""
+    import orjson
+
+    option = orjson.OPT_INDENT_2 if indent else 0
+    click.echo(orjson.dumps(data, option=option).decode())

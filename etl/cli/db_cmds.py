@@ -5,13 +5,22 @@ from __future__ import annotations
 import click
 
 from etl.cli.context import AppContext, open_engine, pass_app, wait_option
-from etl.cli.lazy import LazyGroup
+from etl.cli.lazy import Lazy, LazyGroup
 from etl.errors import safe_url
 
 # SQLAlchemy, Alembic and the schema are imported when a command runs (an instant `--help`).
 
 
-@click.group("db", cls=LazyGroup, lazy={"reindex": "etl.cli.html_cmds:reindex_cmd"})
+@click.group(
+    "db",
+    cls=LazyGroup,
+    lazy={
+        "reindex": Lazy(
+            "etl.cli.html_cmds:reindex_cmd",
+            "Rebuild the full-text index of message texts (SQLite FTS5 / PostgreSQL GIN).",
+        )
+    },
+)
 def db_group() -> None:
     """Create or upgrade the database schema, and inspect it.
 

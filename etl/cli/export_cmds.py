@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from etl.cli.context import AppContext, open_writer, pass_app, wait_option
-from etl.cli.lazy import LazyGroup
+from etl.cli.lazy import Lazy, LazyGroup
 from etl.errors import FilterError
 
 # pyarrow and the exporters are imported when a command runs (an instant `--help`).
@@ -68,7 +68,19 @@ def _filters(
         raise click.BadParameter(str(exc)) from None
 
 
-@click.group("export", cls=LazyGroup, lazy={"html": "etl.cli.html_cmds:html_cmd"})
+@click.group(
+    "export",
+    cls=LazyGroup,
+    lazy={
+        "html": Lazy(
+            "etl.cli.html_cmds:html_cmd",
+            "Write a static HTML site people can read and search: rooms by kind, a page per "
+            "room and month, threads, reactions, files, edits and deletions, search in the "
+            "browser. A second run into the same folder rewrites only the room-months that "
+            "changed.",
+        )
+    },
+)
 def export_group() -> None:
     """Write the database as Parquet: archives, an incremental feed; verify and compact them.
 

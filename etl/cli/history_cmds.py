@@ -7,9 +7,8 @@ from datetime import datetime
 from typing import Any
 
 import click
-import orjson
 
-from etl.cli.context import AppContext, open_engine, pass_app
+from etl.cli.context import AppContext, echo_json, open_engine, pass_app
 from etl.cli.export_cmds import WhenType
 
 # SQLAlchemy, rich and the history tables (etl.cli.history_queries) are imported when a command
@@ -131,7 +130,7 @@ def hold_list(app: AppContext, include_inactive: bool, as_json: bool) -> None:
     with open_engine(app) as engine, engine.connect() as conn:
         holds = list_holds(conn, include_inactive=include_inactive)
     if as_json:
-        click.echo(orjson.dumps(holds, option=orjson.OPT_INDENT_2).decode())
+        echo_json(holds)
         return
     render_holds(holds, Console(), "legal holds" if include_inactive else "active legal holds")
 
@@ -158,7 +157,7 @@ def history_cmd(app: AppContext, message_id: str, as_json: bool) -> None:
     if not rows:
         raise click.ClickException(f"no versions of message {message_id!r} in the database")
     if as_json:
-        click.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
+        echo_json(rows)
         return
     table = Table(title=f"message {message_id}: {len(rows)} version(s)")
     for column in ("v", "kind", "changed", "edited at", "by", "observed at", "origin", "text"):

@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from etl.cli.context import AppContext
-from etl.cli.lazy import LazyGroup
+from etl.cli.lazy import Lazy, LazyGroup
 from etl.errors import (
     EXIT_INTERRUPTED,
     ConfigError,
@@ -28,22 +28,66 @@ from etl.errors import (
 
 log = logging.getLogger(__name__)
 
-# Every command of `rcetl`, by name: "module:attribute". A new command is one line here (and a
-# group's subcommands one line in its LazyGroup's `lazy`); it is imported only when it is used.
-COMMANDS: dict[str, str] = {
-    "init": "etl.cli.init_cmd:init_cmd",
-    "check": "etl.cli.check:check_cmd",
-    "daemon": "etl.cli.daemon_cmd:daemon_cmd",
-    "db": "etl.cli.db_cmds:db_group",
-    "sync": "etl.cli.sync_cmds:sync_cmd",
-    "reconcile": "etl.cli.sync_cmds:reconcile_cmd",
-    "status": "etl.cli.sync_cmds:status_cmd",
-    "demo": "etl.cli.demo:demo_cmd",
-    "export": "etl.cli.export_cmds:export_group",
-    "simulate": "etl.cli.simulate:simulate_cmd",
-    "hold": "etl.cli.history_cmds:hold_group",
-    "history": "etl.cli.history_cmds:history_cmd",
-    "search": "etl.cli.html_cmds:search_cmd",
+# Every command of `rcetl`, by name: where it lives ("module:attribute") and the first paragraph
+# of its help (what `rcetl --help` lists without importing it; tests/cli/test_startup.py keeps the
+# two equal). A new command is one entry here (a group's subcommand one entry in its LazyGroup's
+# `lazy`); it is imported only when it runs or shows its own help.
+COMMANDS: dict[str, Lazy] = {
+    "init": Lazy(
+        "etl.cli.init_cmd:init_cmd",
+        "Write a commented configuration file to PATH (default ./config.yaml).",
+    ),
+    "check": Lazy(
+        "etl.cli.check:check_cmd",
+        "Connect, authenticate and list which resources this token can read.",
+    ),
+    "daemon": Lazy(
+        "etl.cli.daemon_cmd:daemon_cmd",
+        "Run the scheduled jobs until SIGTERM or SIGINT (Ctrl-C).",
+    ),
+    "db": Lazy(
+        "etl.cli.db_cmds:db_group",
+        "Create or upgrade the database schema, and inspect it.",
+    ),
+    "sync": Lazy(
+        "etl.cli.sync_cmds:sync_cmd",
+        "Bring the database level with the server: everything the first time, then only changes.",
+    ),
+    "reconcile": Lazy(
+        "etl.cli.sync_cmds:reconcile_cmd",
+        "Compare server ids with database ids and mark what disappeared.",
+    ),
+    "status": Lazy(
+        "etl.cli.sync_cmds:status_cmd",
+        "Per resource: rows, last sync, watermark, lag; unreadable rooms; last errors.",
+    ),
+    "demo": Lazy(
+        "etl.cli.demo:demo_cmd",
+        "Sync a simulated Rocket.Chat server into SQLite, then show what landed where.",
+    ),
+    "export": Lazy(
+        "etl.cli.export_cmds:export_group",
+        "Write the database as Parquet: archives, an incremental feed; verify and compact them.",
+    ),
+    "simulate": Lazy(
+        "etl.cli.simulate:simulate_cmd",
+        "Serve a simulated Rocket.Chat server (REST API over HTTP) for tests, demos and "
+        "benchmarks.",
+    ),
+    "hold": Lazy(
+        "etl.cli.history_cmds:hold_group",
+        "Legal holds: rooms and users whose messages are never redacted or purged.",
+    ),
+    "history": Lazy(
+        "etl.cli.history_cmds:history_cmd",
+        "A message's versions: what it said before each edit and deletion, and what changed.",
+    ),
+    "search": Lazy(
+        "etl.cli.html_cmds:search_cmd",
+        "Full-text search over message texts (every word must match; `deplo*` is a prefix), "
+        "newest first, with the matched words highlighted and the message's place in the HTML "
+        "export (the newest one made from this database, or --html DIR).",
+    ),
 }
 
 

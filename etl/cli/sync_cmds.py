@@ -10,11 +10,11 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import click
-import orjson
 
 from etl.catalogue import RESOURCES
 from etl.cli.context import (
     AppContext,
+    echo_json,
     open_client,
     open_engine,
     open_writer,
@@ -79,7 +79,7 @@ def _report(summary: SyncSummary, as_json: bool) -> None:
     from etl.view_limits import describe
 
     if as_json:
-        click.echo(orjson.dumps(summary.as_record(), option=orjson.OPT_INDENT_2).decode())
+        echo_json(summary.as_record())
         return
     seconds = (
         (summary.finished_at - summary.started_at).total_seconds()
@@ -180,7 +180,7 @@ def status_cmd(app: AppContext, as_json: bool) -> None:
         report = resource_status(engine)
         report["jobs"] = describe_jobs(engine, app.settings)
     if as_json:
-        click.echo(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
+        echo_json(report)
         return
     render_status(report, Console())
     render_jobs(report["jobs"], Console())
