@@ -3,12 +3,11 @@ policy, the CLI's exit code, and whether the sync stops the run (`OUTCOMES`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+import sys
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
-import sqlalchemy.engine
-import sqlalchemy.exc
-from sqlalchemy.engine import make_url
+if TYPE_CHECKING:
+    import sqlalchemy.engine
 
 Classification = Literal["transient", "terminal"]
 
@@ -150,8 +149,7 @@ EXIT_BUSY = 6
 EXIT_INTERRUPTED = 130
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):  # a NamedTuple, not a dataclass: `rcetl --help` imports this module
     """What an error means everywhere: `retry` (the client sends the request again, with backoff),
     `classification` (daemon: "transient" backs the job off, "terminal" pauses it), `exit_code`
     (the CLI), `aborts_run` (the sync stops the whole run, status "failed"; otherwise it records
@@ -173,9 +171,14 @@ def _outcome(
     return Outcome(retry, classification, exit_code, aborts_run)
 
 
+# An error class, or the dotted name of one in a library imported only by the commands that use
+# it ("sqlalchemy.exc.OperationalError"): this module is imported by `rcetl --help`, which must
+# not import SQLAlchemy, and an exception of such a class cannot exist before its module is.
+ErrorClass = type[BaseException] | str
+
 # The one table from error class to outcome; the first matching row wins (subclasses first).
 # Transient errors may go away by themselves; terminal ones need a person to change something.
-OUTCOMES: tuple[tuple[type[BaseException], Outcome], ...] = (
+OUTCOMES: tuple[tuple[ErrorClass, Outcome], ...] = (
     (TlsError, _outcome(False, "terminal", EXIT_UNREACHABLE, True)),
     # never retried: the wait was cut short on purpose; the engine ends the run as "stopped"
     (StopRequested, _outcome(False, "terminal", EXIT_INTERRUPTED, False)),
@@ -194,9 +197,9 @@ OUTCOMES: tuple[tuple[type[BaseException], Outcome], ...] = (
     # a daemon job backs off instead of stopping; every other database error needs a fix.
     (DatabaseUnavailableError, _outcome(False, "transient", EXIT_DATABASE, True)),
     (DatabaseError, _outcome(False, "terminal", EXIT_DATABASE, True)),
-    (sqlalchemy.exc.OperationalError, _outcome(False, "transient", EXIT_DATABASE, True)),
-    (sqlalchemy.exc.DisconnectionError, _outcome(False, "transient", EXIT_DATABASE, True)),
-    (sqlalchemy.exc.SQLAlchemyError, _outcome(False, "terminal", EXIT_DATABASE, True)),
+    ("sqlalchemy.exc.OperationalError", _outcome(False, "transient", EXIT_DATABASE, True)),
+    ("sqlalchemy.exc.DisconnectionError", _outcome(False, "transient", EXIT_DATABASE, True)),
+    ("sqlalchemy.exc.SQLAlchemyError", _outcome(False, "terminal", EXIT_DATABASE, True)),
     # Exports: a bad filter or destination, or storage (a disk, a bucket) that refuses a write.
     (ExportError, _outcome(False, "terminal", EXIT_FAILURE, False)),
     (OSError, _outcome(False, "terminal", EXIT_FAILURE, False)),
@@ -209,9 +212,24 @@ UNEXPECTED = _outcome(False, "terminal", EXIT_FAILURE, False)
 def outcome(exc: BaseException) -> Outcome:
     """The row of `OUTCOMES` for `exc`."""
     for error_class, found in OUTCOMES:
-        if isinstance(exc, error_class):
+        if is_a(exc, error_class):
             return found
     return UNEXPECTED
+
+
+def is_a(exc: BaseException, error_class: ErrorClass) -> bool:
+    """isinstance, also for a class named by its dotted path (False while its module is not
+    imported: no exception of it can exist yet)."""
+    if not isinstance(error_class, str):
+        return isinstance(exc, error_class)
+    module_name, _, class_name = error_class.rpartition(".")
+    module = sys.modules.get(module_name)
+    return module is not None and isinstance(exc, getattr(module, class_name))
+
+
+def is_database_error(exc: BaseException) -> bool:
+    """A SQLAlchemy error (of any kind)."""
+    return is_a(exc, "sqlalchemy.exc.SQLAlchemyError")
 
 
 def classify(exc: BaseException) -> Classification:
@@ -221,9 +239,12 @@ def classify(exc: BaseException) -> Classification:
 
 def safe_url(url: str | sqlalchemy.engine.URL) -> str:
     """A database URL for messages: the password replaced by ***."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except sqlalchemy.exc.ArgumentError:
+    except ArgumentError:
         return "<unparsable database URL>"
 
 
@@ -235,18 +256,18 @@ def database_error(url: str | sqlalchemy.engine.URL | None, exc: BaseException) 
     cause = getattr(exc, "orig", None) or exc
     lines = str(cause).strip().splitlines()
     reason = lines[0].strip() if lines else type(cause).__name__
-    unavailable = isinstance(exc, (OSError, *_UNAVAILABLE))
+    unavailable = isinstance(exc, OSError) or any(is_a(exc, name) for name in _UNAVAILABLE)
     error_class = DatabaseUnavailableError if unavailable else DatabaseError
     where = f"database {safe_url(url)}" if url is not None else "database"
     return error_class(f"{where}: {reason}")
 
 
-_UNAVAILABLE = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.DisconnectionError)
+_UNAVAILABLE = ("sqlalchemy.exc.OperationalError", "sqlalchemy.exc.DisconnectionError")
 
 
 def describe(exc: BaseException, database_url: str | sqlalchemy.engine.URL | None = None) -> str:
     """`exc` as one line for logs, `job_runs` and `sync_runs`: database errors lose their SQL."""
-    if isinstance(exc, sqlalchemy.exc.SQLAlchemyError):
+    if is_database_error(exc):
         exc = database_error(database_url, exc)
     return f"{type(exc).__name__}: {exc}"
 

@@ -7,10 +7,6 @@ import sys
 from datetime import UTC, datetime
 from typing import Literal, TextIO
 
-import orjson
-from rich.console import Console
-from rich.logging import RichHandler
-
 LogFormat = Literal["text", "json"]
 
 # Attributes every LogRecord has; anything else was passed with `extra=` and goes into the JSON.
@@ -36,6 +32,8 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
+        import orjson  # here: `rcetl COMMAND --help` sets up logging but never formats a record
+
         return orjson.dumps(entry, default=str).decode()
 
 
@@ -56,6 +54,29 @@ def level_for(verbosity: int) -> int:
     return logging.DEBUG if verbosity >= 1 else logging.INFO
 
 
+class _RichOnFirstRecord(logging.Handler):
+    """rich's handler, imported at the first record: a command that logs nothing (`--help`)
+    does not pay for importing rich."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rich: logging.Handler | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._rich is None:
+            from rich.console import Console
+            from rich.logging import RichHandler
+
+            self._rich = RichHandler(
+                console=Console(stderr=True),
+                show_path=False,
+                rich_tracebacks=False,
+                log_time_format="%H:%M:%S",
+            )
+            self._rich.setFormatter(self.formatter)
+        self._rich.emit(record)
+
+
 def setup_logging(
     fmt: LogFormat = "text", level: int | str = logging.INFO, verbosity: int = 0
 ) -> None:
@@ -68,12 +89,7 @@ def setup_logging(
         handler = _StderrHandler()
         handler.setFormatter(JsonFormatter())
     else:
-        handler = RichHandler(
-            console=Console(stderr=True),
-            show_path=False,
-            rich_tracebacks=False,
-            log_time_format="%H:%M:%S",
-        )
+        handler = _RichOnFirstRecord()
         handler.setFormatter(logging.Formatter("%(message)s"))
     root = logging.getLogger()
     for old in list(root.handlers):

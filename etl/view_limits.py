@@ -9,11 +9,15 @@ that more exists: the rest is simply absent. So the sync notes every refused lis
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import Connection, select
 
-from etl.client import Client
 from etl.errors import ApiError, BadRequestError, PermissionDeniedError
 from etl.schema.bookkeeping import SyncRun
+
+if TYPE_CHECKING:  # `rcetl status` reads recorded limits without the HTTP client
+    from etl.client import Client
 
 # permission -> what a token without it cannot see
 HIDDEN_WITHOUT: dict[str, str] = {

@@ -91,6 +91,7 @@ def fetch_offset_pages(
     page_size: int = 100,
     start: int = 0,
     count_zero: bool = True,
+    expect: int | None = None,
 ) -> Iterator[Page]:
     """Walk an offset-paged list, advancing by the number of items received.
 
@@ -100,8 +101,13 @@ def fetch_offset_pages(
     than an earlier page of the walk or than an answer of this endpoint already proven complete
     (`complete_sizes`: such a page cannot have been clamped), or on a page smaller than asked
     whose `total` agrees. A `count=0` answer is never taken as the end on `total` alone: a
-    confirming page follows. A page served twice means the server ignores `offset`, which
-    would loop forever: that is an error naming the endpoint.
+    confirming page follows, unless the answer is smaller than an earlier `count=0` answer of
+    this server (`ANY_COUNT_ZERO`: one setting clamps them all). A page served twice means the
+    server ignores `offset`, which would loop forever: that is an error naming the endpoint.
+
+    `expect` is how many items the caller expects (what the database holds of this listing):
+    below `page_size`, one page is asked instead of `count=0`, whose answer could need a
+    confirming request; a page fuller than expected pages on as usual.
     """
     base = dict(endpoint.params)
     if endpoint.sort:
@@ -110,7 +116,8 @@ def fetch_offset_pages(
     proven = _complete_sizes(client)
     offset, largest, last = start, 0, 0
     served: dict[tuple[Any, ...], int] = {}  # each page's ids -> the offset that served them
-    ask = 0 if (count_zero and endpoint.count_zero and start == 0) else page_size
+    everything = count_zero and endpoint.count_zero and start == 0
+    ask = 0 if everything and (expect is None or expect >= page_size) else page_size
     while True:
         body = client.get(endpoint.name, {**base, "offset": offset, "count": ask})
         raw = items_at(body, endpoint.items_key)
@@ -134,14 +141,26 @@ def fetch_offset_pages(
             pass
         elif len(raw) < largest or len(raw) < proven.get(endpoint.name, 0):
             return
+        elif ask == 0 and len(raw) < proven.get(ANY_COUNT_ZERO, 0):
+            return  # an earlier count=0 answer was larger: this one was not clamped
         elif ask and total is not None and offset >= total:
             return  # smaller than asked, and `total` agrees (count=0 answers are confirmed)
+        if ask == 0:
+            proven[ANY_COUNT_ZERO] = max(proven.get(ANY_COUNT_ZERO, 0), len(raw))
         largest, last, ask = max(largest, len(raw)), len(raw), page_size
+
+
+# The key of `complete_sizes` under which the largest `count=0` answer of any endpoint is kept.
+# Every `count_zero` endpoint pages through getPaginationItems, where `count=0` becomes
+# API_Default_Count when API_Allow_Infinite_Count is off: one limit for the whole server, so an
+# answer of n items proves that limit is at least n, and any smaller `count=0` answer is whole.
+ANY_COUNT_ZERO = "count=0 (any endpoint)"
 
 
 def _complete_sizes(client: Client) -> dict[str, int]:
     """Per endpoint, the largest answer proven complete by an empty next page, kept on the client
-    (one server): later smaller answers end their walk without a confirming request."""
+    (one server): later smaller answers end their walk without a confirming request. Also the
+    largest `count=0` answer of the server (`ANY_COUNT_ZERO`)."""
     return client.complete_sizes
 
 

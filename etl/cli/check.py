@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import orjson
-from rich.console import Console
-from rich.table import Table
 
 from etl.catalogue import PROBES
-from etl.cli.context import AppContext, open_client, pass_app
-from etl.client import RocketChatClient
+from etl.cli.context import AppContext, echo_json, open_client, pass_app
 from etl.errors import (
     ApiError,
     AuthenticationError,
@@ -21,8 +17,12 @@ from etl.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from etl.ratelimit import WindowSnapshot
-from etl.view_limits import RESOURCE_OF, describe, probe_view_limits
+
+if TYPE_CHECKING:  # the rest is imported when the command runs (an instant `--help`)
+    from rich.table import Table
+
+    from etl.client import RocketChatClient
+    from etl.ratelimit import WindowSnapshot
 
 EXIT_UNREADABLE = 3
 ME_KEY = "GET me"
@@ -39,6 +39,8 @@ class Probe:
 
 def probe_resources(client: RocketChatClient, configured: list[str]) -> list[Probe]:
     """One cheap read per resource (`etl.catalogue.PROBES`); identical reads are made once."""
+    import orjson
+
     answers: dict[bytes, tuple[bool, str]] = {}
     probes = []
     for resource, (endpoint, params) in PROBES.items():
@@ -70,6 +72,8 @@ ROOM_STREAMS = ("messages", "threads", "members")
 
 def mark_partial(probes: list[Probe], view_limits: dict[str, str]) -> list[Probe]:
     """A readable resource whose listing misses what a lacking permission hides is partial."""
+    from etl.view_limits import RESOURCE_OF
+
     partial: dict[str, list[str]] = {}
     for permission in view_limits:
         resource = RESOURCE_OF[permission]
@@ -93,6 +97,8 @@ def rate_limit_summary(windows: dict[str, WindowSnapshot]) -> str:
 
 
 def _table(info: Mapping[str, object], probes: list[Probe]) -> Table:
+    from rich.table import Table
+
     table = Table(title=f"{info['server']}  ·  Rocket.Chat {info['version']}  ·  {info['user']}")
     table.add_column("resource")
     table.add_column("endpoint")
@@ -129,6 +135,10 @@ def check_cmd(app: AppContext, as_json: bool) -> None:
       rcetl check
       rcetl --server-url https://chat.example.com check --json
     """
+    from rich.console import Console
+
+    from etl.view_limits import describe, probe_view_limits
+
     settings = app.settings
     with open_client(app) as client:
         version = client.server_version()
@@ -147,7 +157,7 @@ def check_cmd(app: AppContext, as_json: bool) -> None:
     probes = mark_partial(probes, view_limits)
     unreadable = [p.resource for p in probes if p.configured and not p.readable]
     if as_json:
-        click.echo(orjson.dumps({**info, "resources": [asdict(p) for p in probes]}).decode())
+        echo_json({**info, "resources": [asdict(p) for p in probes]}, indent=False)
     else:
         console = Console()
         console.print(_table(info, probes))

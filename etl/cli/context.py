@@ -19,18 +19,19 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
-from etl.client import RocketChatClient
-from etl.config import Settings, load_settings
-from etl.db import create_db_engine, open_database
 from etl.errors import database_error
-from etl.lock import writer_lock
-from etl.state import mark_interrupted_runs
+
+# Imported where used: `rcetl --help` loads this module, and must not load pydantic, SQLAlchemy
+# or httpx.
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from etl.client import RocketChatClient
+    from etl.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ class AppContext:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from etl.config import load_settings
+
             self._settings = load_settings(
                 self.resolved_config_path(), self.overrides, self.environ
             )
@@ -69,6 +72,8 @@ pass_app = click.make_pass_decorator(AppContext)
 
 def open_client(app: AppContext) -> RocketChatClient:
     """A client for the configured server; use it as a context manager so it gets closed."""
+    from etl.client import RocketChatClient
+
     return RocketChatClient.from_settings(app.settings, app.environ)
 
 
@@ -96,6 +101,10 @@ def wait_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 def open_engine(app: AppContext, *, upgrade: bool = True) -> Iterator[Engine]:
     """The database (upgraded to head unless `upgrade` is False), disposed on exit; no writer
     lock. For reads, and for the small writes that never race a sync (legal holds)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from etl.db import create_db_engine, open_database
+
     url = app.settings.database.url
     try:
         engine = open_database(url) if upgrade else create_db_engine(url)
@@ -113,9 +122,20 @@ def open_engine(app: AppContext, *, upgrade: bool = True) -> Iterator[Engine]:
 def open_writer(app: AppContext, purpose: str) -> Iterator[Engine]:
     """The database, upgraded, with its writer lock held (waiting up to database.lock_wait for
     another rcetl writer); runs left "running" by a killed process are marked interrupted."""
+    from etl.lock import writer_lock
+    from etl.state import mark_interrupted_runs
+
     settings = app.settings
     lock = writer_lock(settings.database.url, purpose=purpose, wait=settings.database.lock_wait)
     with lock, open_engine(app) as engine:
         if interrupted := mark_interrupted_runs(engine):
             log.warning("%d earlier run(s) had been killed; marked interrupted", interrupted)
         yield engine
+
+
+def echo_json(data: Any, *, indent: bool = True) -> None:
+    """`data` as JSON on stdout (orjson, imported here: `--help` does not need it)."""
+    import orjson
+
+    option = orjson.OPT_INDENT_2 if indent else 0
+    click.echo(orjson.dumps(data, option=option).decode())

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy import func, inspect, select
 
 from etl.cli.context import AppContext, open_engine, pass_app, wait_option
-from etl.db import (
-    current_revision,
-    head_revision,
-    known_revision,
-    upgrade,
-)
+from etl.cli.lazy import Lazy, LazyGroup
 from etl.errors import safe_url
-from etl.lock import writer_lock
-from etl.schema import VIEWS, metadata
+
+# SQLAlchemy, Alembic and the schema are imported when a command runs (an instant `--help`).
 
 
-@click.group("db")
+@click.group(
+    "db",
+    cls=LazyGroup,
+    lazy={
+        "reindex": Lazy(
+            "etl.cli.html_cmds:reindex_cmd",
+            "Rebuild the full-text index of message texts (SQLite FTS5 / PostgreSQL GIN).",
+        )
+    },
+)
 def db_group() -> None:
     """Create or upgrade the database schema, and inspect it.
 
@@ -43,6 +46,9 @@ def upgrade_cmd(app: AppContext, revision: str) -> None:
       rcetl db upgrade
       rcetl --database-url sqlite:///data/rc.db db upgrade
     """
+    from etl.db import current_revision, upgrade
+    from etl.lock import writer_lock
+
     url = app.settings.database.url
     lock = writer_lock(url, purpose="rcetl db upgrade", wait=app.settings.database.lock_wait)
     with lock, open_engine(app, upgrade=False) as engine:
@@ -68,6 +74,8 @@ def current_cmd(app: AppContext) -> None:
     Example:
       rcetl db current
     """
+    from etl.db import current_revision, head_revision, known_revision
+
     with open_engine(app, upgrade=False) as engine:
         current = current_revision(engine)
     head = head_revision()
@@ -94,6 +102,12 @@ def tables_cmd(app: AppContext) -> None:
     Example:
       rcetl db tables
     """
+    from sqlalchemy import func, inspect, select
+
+    from etl.db import current_revision, head_revision, upgrade
+    from etl.lock import writer_lock
+    from etl.schema import VIEWS, metadata
+
     with open_engine(app, upgrade=False) as engine:
         if current_revision(engine) != head_revision():
             url = app.settings.database.url

@@ -5,16 +5,17 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
 
 from etl.cli.context import AppContext, open_writer, pass_app, wait_option
+from etl.cli.lazy import Lazy, LazyGroup
 from etl.errors import FilterError
-from etl.export import ExportFilters, ExportOptions, export_archive, export_feed, verify_archive
-from etl.export.compact import compact
-from etl.export.describe import describe_archive
+
+# pyarrow and the exporters are imported when a command runs (an instant `--help`).
+if TYPE_CHECKING:
+    from etl.export import ExportFilters
 
 
 class WhenType(click.ParamType[datetime]):
@@ -59,13 +60,27 @@ def filter_options(fn: Any) -> Any:
 def _filters(
     tables: tuple[str, ...], rooms: tuple[str, ...], since: Any, until: Any
 ) -> ExportFilters:
+    from etl.export.filters import ExportFilters
+
     try:
         return ExportFilters(tables=tables, rooms=rooms, since=since, until=until)
     except FilterError as exc:
         raise click.BadParameter(str(exc)) from None
 
 
-@click.group("export")
+@click.group(
+    "export",
+    cls=LazyGroup,
+    lazy={
+        "html": Lazy(
+            "etl.cli.html_cmds:html_cmd",
+            "Write a static HTML site people can read and search: rooms by kind, a page per "
+            "room and month, threads, reactions, files, edits and deletions, search in the "
+            "browser. A second run into the same folder rewrites only the room-months that "
+            "changed.",
+        )
+    },
+)
 def export_group() -> None:
     """Write the database as Parquet: archives, an incremental feed; verify and compact them.
 
@@ -97,6 +112,11 @@ def archive_cmd(app: AppContext, /, out: str, **filters: Any) -> None:
       rcetl export archive --out general --room GENERAL
       rcetl export archive --out s3://bucket/rocketchat/full
     """
+    from rich.console import Console
+
+    from etl.export import ExportOptions, export_archive
+    from etl.export.describe import describe_archive
+
     settings = app.settings
     target = out
     with open_writer(app, "rcetl export archive") as engine:
@@ -129,6 +149,8 @@ def feed_cmd(app: AppContext, /, out: str | None, **filters: Any) -> None:
       rcetl export feed                              # into the export.out setting
       rcetl export feed --out s3://bucket/warehouse/rocketchat
     """
+    from etl.export import ExportOptions, export_feed
+
     settings = app.settings
     target = out or settings.export.out
     with open_writer(app, "rcetl export feed") as engine:
@@ -159,6 +181,8 @@ def verify_cmd(app: AppContext, out: str) -> None:
       rcetl export verify archive-2024
       rcetl export verify s3://bucket/rocketchat/full
     """
+    from etl.export import ExportOptions, verify_archive
+
     endpoint = ExportOptions.from_settings(app.settings.export).endpoint_url
     problems = verify_archive(out, endpoint)
     if problems:
@@ -180,6 +204,9 @@ def compact_cmd(app: AppContext, out: str, tables: tuple[str, ...]) -> None:
       rcetl export compact export                    # the feed the daemon writes
       rcetl export compact export --table messages
     """
+    from etl.export import ExportOptions
+    from etl.export.compact import compact
+
     options = ExportOptions.from_settings(app.settings.export)
     result = compact(out, tables, options)
     for path, count in sorted(result.merged.items()):

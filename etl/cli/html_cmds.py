@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-from sqlalchemy import Connection
 
 from etl.cli.context import AppContext, open_engine, open_writer, pass_app, wait_option
 from etl.cli.export_cmds import WhenType, _filters, filter_options
-from etl.export.html import export_html
-from etl.export.html.anchors import anchor_url, parent_join
-from etl.export.html.incremental import latest_site
-from etl.export.html.layout import PageLocator
-from etl.export.html.manifest import read_manifest
-from etl.fulltext import SearchHit, SearchQuery, reindex, search_messages
-from etl.fulltext.query import SearchQueryError
+
+# The site builder, the full-text search, SQLAlchemy and rich are imported when a command runs
+# (an instant `--help`).
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from etl.fulltext import SearchHit
 
 
 @click.command("html")
@@ -50,6 +46,8 @@ def html_cmd(
       rcetl export html --out site
       rcetl export html --out site-2024 --since 2024 --until 2025 --serve
     """
+    from etl.export.html import export_html
+
     if filters.pop("tables"):
         raise click.BadParameter("export html takes no --table (it shows rooms and messages)")
     with open_writer(app, "rcetl export html") as engine:
@@ -111,6 +109,10 @@ def search_cmd(
       rcetl search deploy staging --room general --since 2024-06
       rcetl search 'hotfix*' --user alice --json
     """
+    from etl.export.html.incremental import latest_site
+    from etl.fulltext import SearchQuery, search_messages
+    from etl.fulltext.query import SearchQueryError
+
     request = SearchQuery(" ".join(query), rooms, users, since, until, limit)
     with open_engine(app) as engine, engine.connect() as conn:
         try:
@@ -131,6 +133,10 @@ def search_cmd(
 
 def link_hits(conn: Connection, folder: Path, hits: list[SearchHit]) -> None:
     """Give each hit the path of its anchor in the HTML site at `folder`, when it is there."""
+    from etl.export.html.anchors import anchor_url, parent_join
+    from etl.export.html.layout import PageLocator
+    from etl.export.html.manifest import read_manifest
+
     manifest = read_manifest(folder)
     if not manifest or "months" not in manifest:
         return
@@ -168,6 +174,10 @@ def _parse(value: str | None) -> Any:
 
 
 def _print_hits(hits: list[SearchHit]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
     console = Console()
     if not hits:
         console.print("no message matches")
@@ -199,6 +209,8 @@ def reindex_cmd(app: AppContext) -> None:
     Example:
       rcetl db reindex
     """
+    from etl.fulltext import reindex
+
     with open_writer(app, "rcetl db reindex") as engine:
         what = reindex(engine)
     click.echo(f"rebuilt {what}")

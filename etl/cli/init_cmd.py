@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib.resources import files
 from pathlib import Path
 
 import click
@@ -12,6 +11,8 @@ from etl.errors import ConfigError
 
 def config_template() -> str:
     """The commented example config shipped with the package (the repo's config.yaml is a copy)."""
+    from importlib.resources import files
+
     return files("etl").joinpath("config_template.yaml").read_text(encoding="utf-8")
 
 

@@ -1,7 +1,10 @@
 """`rcetl`: the command group, its global options, and error → exit code handling.
 
-Each area registers its commands in the block at the bottom with one import and one
-`cli.add_command(...)` line. Command modules take their helpers from `etl.cli.context`.
+Commands are registered by name in `COMMANDS` ("module:attribute") and imported only when they
+run or show their help (`LazyGroup`), and command modules import their heavy libraries (pyarrow,
+SQLAlchemy, httpx, the simulator) inside the command functions: `rcetl --help` and
+`rcetl COMMAND --help` start in about the time of click itself. Command modules take their
+helpers from `etl.cli.context`.
 """
 
 from __future__ import annotations
@@ -11,19 +14,81 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 
 from etl.cli.context import AppContext
+from etl.cli.lazy import Lazy, LazyGroup
 from etl.errors import (
     EXIT_INTERRUPTED,
     ConfigError,
     RcetlError,
     database_error,
+    is_database_error,
     outcome,
 )
-from etl.logs import level_for, setup_logging
 
 log = logging.getLogger(__name__)
+
+# Every command of `rcetl`, by name: where it lives ("module:attribute") and the first paragraph
+# of its help (what `rcetl --help` lists without importing it; tests/cli/test_startup.py keeps the
+# two equal). A new command is one entry here (a group's subcommand one entry in its LazyGroup's
+# `lazy`); it is imported only when it runs or shows its own help.
+COMMANDS: dict[str, Lazy] = {
+    "init": Lazy(
+        "etl.cli.init_cmd:init_cmd",
+        "Write a commented configuration file to PATH (default ./config.yaml).",
+    ),
+    "check": Lazy(
+        "etl.cli.check:check_cmd",
+        "Connect, authenticate and list which resources this token can read.",
+    ),
+    "daemon": Lazy(
+        "etl.cli.daemon_cmd:daemon_cmd",
+        "Run the scheduled jobs until SIGTERM or SIGINT (Ctrl-C).",
+    ),
+    "db": Lazy(
+        "etl.cli.db_cmds:db_group",
+        "Create or upgrade the database schema, and inspect it.",
+    ),
+    "sync": Lazy(
+        "etl.cli.sync_cmds:sync_cmd",
+        "Bring the database level with the server: everything the first time, then only changes.",
+    ),
+    "reconcile": Lazy(
+        "etl.cli.sync_cmds:reconcile_cmd",
+        "Compare server ids with database ids and mark what disappeared.",
+    ),
+    "status": Lazy(
+        "etl.cli.sync_cmds:status_cmd",
+        "Per resource: rows, last sync, watermark, lag; unreadable rooms; last errors.",
+    ),
+    "demo": Lazy(
+        "etl.cli.demo:demo_cmd",
+        "Sync a simulated Rocket.Chat server into SQLite, then show what landed where.",
+    ),
+    "export": Lazy(
+        "etl.cli.export_cmds:export_group",
+        "Write the database as Parquet: archives, an incremental feed; verify and compact them.",
+    ),
+    "simulate": Lazy(
+        "etl.cli.simulate:simulate_cmd",
+        "Serve a simulated Rocket.Chat server (REST API over HTTP) for tests, demos and "
+        "benchmarks.",
+    ),
+    "hold": Lazy(
+        "etl.cli.history_cmds:hold_group",
+        "Legal holds: rooms and users whose messages are never redacted or purged.",
+    ),
+    "history": Lazy(
+        "etl.cli.history_cmds:history_cmd",
+        "A message's versions: what it said before each edit and deletion, and what changed.",
+    ),
+    "search": Lazy(
+        "etl.cli.html_cmds:search_cmd",
+        "Full-text search over message texts (every word must match; `deplo*` is a prefix), "
+        "newest first, with the matched words highlighted and the message's place in the HTML "
+        "export (the newest one made from this database, or --html DIR).",
+    ),
+}
 
 
 def exit_code_for(exc: BaseException) -> int:
@@ -31,16 +96,12 @@ def exit_code_for(exc: BaseException) -> int:
     return outcome(exc).exit_code
 
 
-class RcetlGroup(click.Group):
+class RcetlGroup(LazyGroup):
     """Turns our errors into one clear line on stderr and a documented exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except SQLAlchemyError as exc:
-            # A database error no command turned into a DatabaseError: still one line, the
-            # database named with its password masked, never the SQL or its parameters.
-            _fail(ctx, database_error(_database_url(ctx), exc))
         except (RcetlError, OSError) as exc:
             # OSError: files and object storage (an export's disk or bucket) refusing a read or
             # write; one line with the path, exit code 1 (its row in etl.errors.OUTCOMES).
@@ -48,6 +109,12 @@ class RcetlGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(EXIT_INTERRUPTED)
+        except Exception as exc:
+            if not is_database_error(exc):
+                raise
+            # A database error no command turned into a DatabaseError: still one line, the
+            # database named with its password masked, never the SQL or its parameters.
+            _fail(ctx, database_error(_database_url(ctx), exc))
 
 
 def _fail(ctx: click.Context, exc: RcetlError | OSError) -> None:
@@ -74,7 +141,9 @@ def _parse_set(values: tuple[str, ...]) -> dict[str, object]:
     return overrides
 
 
-@click.group(cls=RcetlGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=RcetlGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.option(
     "--config",
     "config_path",
@@ -127,6 +196,8 @@ def cli(
       rcetl check                   # can we connect, and what may this token read?
       rcetl --set sync.concurrency=2 --log-format json check
     """
+    from etl.logs import level_for, setup_logging
+
     setup_logging(log_format, level_for(verbose), verbose)  # type: ignore[arg-type]
     overrides = _parse_set(set_values)
     if server_url is not None:
@@ -138,34 +209,3 @@ def cli(
     ctx.obj = AppContext(
         config_path=config_path, overrides=overrides, log_format=log_format, verbosity=verbose
     )
-
-
-# --- command registration: one import and one add_command line per area ---------------------
-from etl.cli.check import check_cmd  # noqa: E402
-from etl.cli.daemon_cmd import daemon_cmd  # noqa: E402
-from etl.cli.db_cmds import db_group  # noqa: E402
-from etl.cli.demo import demo_cmd  # noqa: E402
-from etl.cli.export_cmds import export_group  # noqa: E402
-from etl.cli.history_cmds import history_cmd, hold_group  # noqa: E402
-from etl.cli.init_cmd import init_cmd  # noqa: E402
-from etl.cli.simulate import simulate_cmd  # noqa: E402
-from etl.cli.sync_cmds import reconcile_cmd, status_cmd, sync_cmd  # noqa: E402
-
-cli.add_command(init_cmd)
-cli.add_command(check_cmd)
-cli.add_command(daemon_cmd)
-cli.add_command(db_group)
-cli.add_command(sync_cmd)
-cli.add_command(reconcile_cmd)
-cli.add_command(status_cmd)
-cli.add_command(demo_cmd)
-cli.add_command(export_group)
-cli.add_command(simulate_cmd)
-cli.add_command(hold_group)
-cli.add_command(history_cmd)
-
-from etl.cli.html_cmds import html_cmd, reindex_cmd, search_cmd  # noqa: E402
-
-export_group.add_command(html_cmd)
-db_group.add_command(reindex_cmd)
-cli.add_command(search_cmd)

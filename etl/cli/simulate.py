@@ -6,12 +6,14 @@ import gc
 import signal
 import threading
 import time
+from typing import TYPE_CHECKING
 
 import click
 
-from etl.simulator import SIZES, SimOptions, SimServer, build_workspace
-from etl.simulator.faults import parse_faults
-from etl.simulator.ratelimit import parse_rate_limit
+from etl.simulator.sizes import SIZES
+
+if TYPE_CHECKING:  # the HTTP server (starlette, uvicorn) is imported when the command runs
+    from etl.simulator.server import SimServer
 
 
 def _rate(text: str) -> float:
@@ -74,6 +76,10 @@ def simulate_cmd(
       rcetl simulate --size medium --port 3000 --rate-limit 10/60 \\
           --faults 5xx=0.05,html=0.01 --activity 5/s --enable-mutations
     """
+    from etl.simulator import SimOptions, SimServer, build_workspace
+    from etl.simulator.faults import parse_faults
+    from etl.simulator.ratelimit import parse_rate_limit
+
     try:
         limit = parse_rate_limit(rate_limit) if rate_limit else None
         specs = parse_faults(faults) if faults else []

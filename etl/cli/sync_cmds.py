@@ -7,33 +7,30 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import orjson
-from rich.console import Console
 
+from etl.catalogue import RESOURCES
 from etl.cli.context import (
     AppContext,
+    echo_json,
     open_client,
     open_engine,
     open_writer,
     pass_app,
     wait_option,
 )
-from etl.config import ALL_RESOURCES
 from etl.errors import EXIT_FAILURE, EXIT_INTERRUPTED
-from etl.sync import SyncSummary, reconcile, run_sync
-from etl.sync.progress import LogProgress, RichProgress
-from etl.sync.status import render_status, resource_status
-from etl.view_limits import describe
-from jobs.status import describe_jobs, render_jobs
+
+if TYPE_CHECKING:  # the rest is imported when a command runs (an instant `--help`)
+    from etl.sync import SyncSummary
 
 EXIT_PARTIAL = EXIT_FAILURE
 EXIT_STOPPED = EXIT_INTERRUPTED
 
 resources_argument = click.argument(
-    "resources", nargs=-1, type=click.Choice(ALL_RESOURCES), metavar="[RESOURCE]..."
+    "resources", nargs=-1, type=click.Choice(list(RESOURCES)), metavar="[RESOURCE]..."
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 
@@ -60,6 +57,10 @@ def stop_on_signals() -> Iterator[threading.Event]:
 def _run(
     app: AppContext, resources: tuple[str, ...], purpose: str, as_json: bool, job: Any
 ) -> None:
+    from rich.console import Console
+
+    from etl.sync.progress import LogProgress, RichProgress
+
     settings = app.settings
     with open_writer(app, purpose) as engine, open_client(app) as client, stop_on_signals() as stop:
         if sys.stderr.isatty() and not as_json:
@@ -75,8 +76,10 @@ def _run(
 
 
 def _report(summary: SyncSummary, as_json: bool) -> None:
+    from etl.view_limits import describe
+
     if as_json:
-        click.echo(orjson.dumps(summary.as_record(), option=orjson.OPT_INDENT_2).decode())
+        echo_json(summary.as_record())
         return
     seconds = (
         (summary.finished_at - summary.started_at).total_seconds()
@@ -123,6 +126,7 @@ def sync_cmd(app: AppContext, resources: tuple[str, ...], full: bool, as_json: b
       rcetl sync messages users     # just these (messages also refreshes rooms)
       rcetl sync --full             # full re-read + reconciliation of deletions
     """
+    from etl.sync import run_sync
 
     def job(settings: Any, client: Any, engine: Any, res: Any, stop: Any, progress: Any) -> Any:
         return run_sync(
@@ -148,6 +152,7 @@ def reconcile_cmd(app: AppContext, resources: tuple[str, ...], as_json: bool) ->
       rcetl reconcile               # every resource (slow: a full read)
       rcetl reconcile messages      # just messages, room by room
     """
+    from etl.sync import reconcile
 
     def job(settings: Any, client: Any, engine: Any, res: Any, stop: Any, progress: Any) -> Any:
         return reconcile(settings, client, engine, res, stop_event=stop, progress=progress)
@@ -166,11 +171,16 @@ def status_cmd(app: AppContext, as_json: bool) -> None:
       rcetl status
       rcetl status --json | jq '.unreadable_rooms'
     """
+    from rich.console import Console
+
+    from etl.sync.status import render_status, resource_status
+    from jobs.status import describe_jobs, render_jobs
+
     with open_engine(app) as engine:
         report = resource_status(engine)
         report["jobs"] = describe_jobs(engine, app.settings)
     if as_json:
-        click.echo(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
+        echo_json(report)
         return
     render_status(report, Console())
     render_jobs(report["jobs"], Console())

@@ -142,14 +142,12 @@ def _plan(
     key = key_columns or tuple(c.name for c in t.primary_key.columns)
     changed = update_columns if update_columns is not None else columns
     q = [quote(dialect, c) for c in columns]
-    updates = ", ".join(
-        f"{qc} = excluded.{qc}"
-        for c, qc in zip(columns, q, strict=True)
-        if c not in key and c in changed
-    )
+    set_columns = [qc for c, qc in zip(columns, q, strict=True) if c not in key and c in changed]
+    updates = ", ".join(f"{qc} = excluded.{qc}" for qc in set_columns)
     if update and updates:
         conflict = (
             f"ON CONFLICT ({', '.join(quote(dialect, c) for c in key)}) DO UPDATE SET {updates}"
+            f"{_only_if_different(dialect, quote(dialect, table_name), set_columns)}"
         )
     else:
         conflict = "ON CONFLICT DO NOTHING"
@@ -170,6 +168,25 @@ def _plan(
         head=head,
         conflict=conflict,
     )
+
+
+# The change marker of a write, not content: a row whose other columns are all the same keeps
+# its old marker, so an incremental export (`change_seq > last`) does not carry it again.
+MARKER = "change_seq"
+
+
+def _only_if_different(dialect: str, quoted_table: str, set_columns: list[str]) -> str:
+    """The DO UPDATE's WHERE: only rows whose content differs are rewritten (an unchanged row
+    keeps its `change_seq`, and no UPDATE trigger fires for it)."""
+    compared = [qc for qc in set_columns if qc != quote(dialect, MARKER)]
+    if not compared:
+        return ""
+    if dialect == "postgresql":
+        stored = ", ".join(f"{quoted_table}.{qc}" for qc in compared)
+        new = ", ".join(f"excluded.{qc}" for qc in compared)
+        return f" WHERE ({stored}) IS DISTINCT FROM ({new})"
+    same = " AND ".join(f"{quoted_table}.{qc} IS excluded.{qc}" for qc in compared)
+    return f" WHERE NOT ({same})"
 
 
 def ids_param(dialect: str, ids: list[Any]) -> tuple[str, Any]:

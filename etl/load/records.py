@@ -50,8 +50,21 @@ def save_records(
         with_children = [r.row["id"] for r in batch if r.children]
         stored = set(existing_ids(conn, table_name, with_children)) if with_children else set()
         _upsert_parents(conn, table_name, batch, change_seq)
+        if stored:
+            # A stored parent whose content did not change kept its old marker: so do its
+            # children (same document, same children), and a feed does not carry them again.
+            same = stored - set(written_ids(conn, table_name, list(stored), change_seq))
+            batch = [r for r in batch if r.row["id"] not in same]
+            stored -= same
         _replace_children(conn, batch, stored, change_seq)
     return len(records)
+
+
+def written_ids(conn: Connection, table_name: str, ids: list[Any], change_seq: int) -> list[Any]:
+    """Which of `ids` this transaction wrote (they carry its `change_seq`)."""
+    match, param = plans.ids_param(conn.dialect.name, ids)
+    sql = f"SELECT id FROM {table_name} WHERE id {match} AND change_seq = {int(change_seq)}"
+    return [r[0] for r in conn.exec_driver_sql(sql, (param,))]
 
 
 def existing_ids(conn: Connection, table_name: str, ids: list[Any]) -> list[Any]:

@@ -7,9 +7,13 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy import Connection, update
 
-from etl.load.records import delete_children, save_records
+from etl.load import plans
+from etl.load.records import save_records
 from etl.normalise.record import Record
+from etl.schema import metadata
 from etl.schema.synced import Room
+
+MEMBERS_TABLE = metadata.tables["room_members"]
 
 
 def set_room_readable(
@@ -39,9 +43,23 @@ def replace_room_members(
 ) -> int:
     """Make `room_members` of one room exactly `records` (a complete member listing).
 
-    The room row takes the same `change_seq`, so a feed that replays "children of changed
-    parents" also learns of members who left.
+    Members whose row is unchanged keep their `change_seq`. When anything changed (a member
+    joined, left or was renamed) the room row takes the same `change_seq`, so a feed that replays
+    "children of changed parents" also learns of members who left; an identical listing writes
+    nothing.
     """
-    delete_children(conn, "room_members", [room_id])
-    conn.execute(update(Room).where(Room.id == room_id).values(change_seq=change_seq))
-    return save_records(conn, "room_members", records, change_seq)
+    members = MEMBERS_TABLE
+    kept = [r.row["user_id"] for r in records]
+    match, param = plans.ids_param(conn.dialect.name, kept)
+    left = conn.exec_driver_sql(
+        f"DELETE FROM room_members WHERE room_id = {plans.placeholder(conn.dialect.name)} "
+        f"AND NOT (user_id {match})",
+        (room_id, param),
+    ).rowcount
+    written = save_records(conn, "room_members", records, change_seq)
+    query = sa.select(sa.func.count()).where(
+        members.c.room_id == room_id, members.c.change_seq == change_seq
+    )
+    if left or conn.execute(query).scalar():
+        conn.execute(update(Room).where(Room.id == room_id).values(change_seq=change_seq))
+    return written

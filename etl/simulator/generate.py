@@ -7,7 +7,6 @@ import random
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from etl.simulator import directory as d
@@ -18,25 +17,10 @@ from etl.simulator.gen_messages import DAY_MS, RoomGenerator, RoomPlan, to_messa
 from etl.simulator.ids import random_id, token
 from etl.simulator.messages import Msg
 from etl.simulator.room_builder import RoomBuilder
+from etl.simulator.sizes import SIZES, Size
 from etl.simulator.trash_gen import add_deleted_objects
 from etl.simulator.wiring import Cast, finish_room, plan_counts
 from etl.simulator.workspace import Workspace
-
-
-@dataclass(frozen=True)
-class Size:
-    rooms: int
-    users: int
-    messages: int
-    span_days: int
-
-
-SIZES = {
-    "tiny": Size(rooms=16, users=24, messages=1_200, span_days=40),
-    "small": Size(rooms=60, users=300, messages=20_000, span_days=120),
-    "medium": Size(rooms=200, users=2_000, messages=200_000, span_days=365),
-    "large": Size(rooms=1_000, users=10_000, messages=1_000_000, span_days=540),
-}
 
 
 def build_workspace(

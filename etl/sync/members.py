@@ -49,7 +49,10 @@ def walk_members(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
     try:
         params = {"roomId": task.room_id}
         size = ctx.settings.sync.page_size
-        for page in fetch_offset_pages(ctx.client, endpoint, params, page_size=size):
+        # `usersCount` below a page: one page, no `count=0` answer to confirm.
+        expect = task.users_count
+        pages = fetch_offset_pages(ctx.client, endpoint, params, page_size=size, expect=expect)
+        for page in pages:
             members.extend(page.items)
             rejected.extend(page.rejected)
     except (PermissionDeniedError, BadRequestError) as exc:

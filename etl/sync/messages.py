@@ -30,7 +30,13 @@ from etl.sync.room_tasks import (
     unreadable_reason,
 )
 from etl.timestamps import deletion_time
-from etl.walkers import fetch_deleted_message_ids, fetch_message_cursor, rejected_ids
+from etl.walkers import (
+    Doc,
+    Rejected,
+    fetch_deleted_message_ids,
+    fetch_message_cursor,
+    rejected_ids,
+)
 
 
 def sync_messages(ctx: SyncContext, mode: MessageMode | None = None) -> None:
@@ -136,16 +142,25 @@ def _finish_walk(
     trash comes back: only ids we hold matter. A reconciling walk also deletes the stored ids the
     full walk did not see."""
     deleted_ms = cursor.deleted_ms
-    trash, trash_ms, bad = fetch_deleted_message_ids(ctx.client, task.room_id, deleted_ms)
     first = deleted_ms == 0
     stored = stored_ids(ctx, task.room_id) if first or task.reconcile else set()
+    if _trash_not_needed(task, first, stored, seen):
+        # A first walk of a room we held nothing of: nothing we hold can be in the trash. A
+        # message deleted while the walk ran moved the room's `_updatedAt` past the value this
+        # walk started from, so the next sync walks the room and asks for deletions from there.
+        trash: list[Doc] = []
+        bad: list[Rejected] = []
+        trash_ms = 0
+        cursor.deleted_ms = max((task.room_updated_ms or 0) - 1, 1)
+    else:
+        trash, trash_ms, bad = fetch_deleted_message_ids(ctx.client, task.room_id, deleted_ms)
+        cursor.deleted_ms = max(deleted_ms, trash_ms, watermark)
     if first:
         trash = [doc for doc in trash if doc["_id"] in seen or doc["_id"] in stored]
     removed = {doc["_id"]: deletion_time(doc) for doc in trash}
     if task.reconcile:
         for doc_id in stored - seen:
             removed.setdefault(doc_id, None)
-    cursor.deleted_ms = max(deleted_ms, trash_ms, watermark)
     cursor.room_updated_ms = task.room_updated_ms
     done = Checkpoint("messages", task.room_id, watermark or None, cursor=cursor, status="complete")
     return PageWrite(
@@ -157,3 +172,10 @@ def _finish_walk(
         rooms_done=1,
         rejected=bad,
     )
+
+
+def _trash_not_needed(task: RoomTask, first: bool, stored: set[str], seen: set[str]) -> bool:
+    """The deletions request of a room's very first walk only matters for ids we held before it
+    (a resumed walk, messages a threads-only run wrote): without any, it is skipped."""
+    fresh = task.checkpoint is None and not task.reconcile
+    return first and fresh and task.room_updated_ms is not None and stored <= seen

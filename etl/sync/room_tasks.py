@@ -33,6 +33,7 @@ class RoomTask:
     checkpoint: Checkpoint | None
     reconcile: bool
     recheck: bool = False  # walked only because its last complete walk is old (bounded staleness)
+    users_count: int | None = None  # the room's `usersCount`: how long its member list is
 
 
 # Streams whose quiet rooms are rechecked: a cursor walk from the watermark costs two requests.
@@ -45,7 +46,13 @@ def rooms_to_walk(ctx: SyncContext, resource: str = "messages") -> list[RoomTask
     checkpoint."""
     reconcile = ctx.full or resource in ctx.reconcile
     # `t` is labelled: Row.t is SQLAlchemy's "row as a tuple".
-    columns = (ROOMS.c.id, ROOMS.c.t.label("room_type"), ROOMS.c.updated_at, ROOMS.c.prid)
+    columns = (
+        ROOMS.c.id,
+        ROOMS.c.t.label("room_type"),
+        ROOMS.c.updated_at,
+        ROOMS.c.prid,
+        ROOMS.c.users_count,
+    )
     query = select(*columns).where(ROOMS.c.deleted_at.is_(None))
     with ctx.engine.connect() as conn:
         rooms = conn.execute(query.order_by(ROOMS.c.id)).all()
@@ -60,6 +67,7 @@ def rooms_to_walk(ctx: SyncContext, resource: str = "messages") -> list[RoomTask
             and (updated is None or cp.cursor.room_updated_ms == updated)
         )
         task = RoomTask(room.id, room.room_type, updated, cp, reconcile)
+        task.users_count = room.users_count
         if reconcile or not settled:
             tasks.append(task)
             if room.prid and updated is not None:

@@ -117,7 +117,8 @@ def _admin_room_ids(
     listed: set[str] = set()
     try:
         size = ctx.settings.sync.page_size
-        for page in fetch_offset_pages(ctx.client, ADMIN_ROOMS, page_size=size):
+        expect = len(stored) or None  # fewer rooms than a page: one page, nothing to confirm
+        for page in fetch_offset_pages(ctx.client, ADMIN_ROOMS, page_size=size, expect=expect):
             rejected.extend(page.rejected)
             for doc in page.items:
                 room_id = doc["_id"]

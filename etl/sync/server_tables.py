@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from etl.catalogue import FALLBACKS, RESOURCES, USERS_BY_UPDATE, USERS_LIST, Endpoint, ResourceSpec
 from etl.errors import PermissionDeniedError
@@ -51,15 +51,25 @@ def _load(ctx: SyncContext, resource: str) -> Checkpoint | None:
         return load_checkpoint(conn, resource)
 
 
+def _stored_count(ctx: SyncContext, table: str) -> int | None:
+    """How many live rows the table holds (None when empty: a first load, size unknown)."""
+    columns = metadata.tables[table].c
+    query = select(func.count()).select_from(metadata.tables[table])
+    with ctx.engine.connect() as conn:
+        return conn.execute(query.where(columns.deleted_at.is_(None))).scalar() or None
+
+
 def _listing(
-    ctx: SyncContext, endpoint: Endpoint, params: dict[str, Any] | None = None
+    ctx: SyncContext,
+    endpoint: Endpoint,
+    params: dict[str, Any] | None = None,
+    expect: int | None = None,
 ) -> tuple[list[Doc], list[Rejected]]:
     if endpoint.paging == "offset":
         docs: list[Doc] = []
         rejected: list[Rejected] = []
-        for page in fetch_offset_pages(
-            ctx.client, endpoint, params, page_size=ctx.settings.sync.page_size
-        ):
+        size = ctx.settings.sync.page_size
+        for page in fetch_offset_pages(ctx.client, endpoint, params, page_size=size, expect=expect):
             docs.extend(page.items)
             rejected.extend(page.rejected)
         return docs, rejected
@@ -113,22 +123,26 @@ def sync_delta_table(ctx: SyncContext, resource: str) -> None:
         page.only_changed = page.only_live_deletions = True
         write_page(ctx, page)
         return
-    checkpoint = _write_scan(ctx, spec, _listing(ctx, spec.full), diff=True)
-    if checkpoint.watermark_ms is None and spec.delta is not None:
-        # roles.list projects _updatedAt out: take the watermark (and dated documents) from the
-        # delta endpoint asked from the epoch. roles.sync without updatedSince returns nothing.
+    docs, rejected = _listing(ctx, spec.full)
+    if spec.delta is not None and not any("_updatedAt" in doc for doc in docs):
+        # roles.list projects _updatedAt out: take the dated documents (and with them the
+        # watermark) from the delta endpoint asked from the epoch, before writing, so a listing
+        # equal to the stored rows writes nothing. roles.sync without updatedSince returns nothing.
         delta = fetch_delta(ctx.client, spec.delta, EPOCH_MS + 1)
-        dated = Checkpoint(resource, "", watermark_ms=delta.watermark_ms or None, status="complete")
-        dated_page = PageWrite(resource, spec.table, delta.update, [], [dated], only_changed=True)
-        dated_page.rejected, dated_page.future = delta.rejected, delta.future
-        write_page(ctx, dated_page)
+        dated = {doc["_id"]: doc for doc in delta.update}
+        listed = {doc["_id"] for doc in docs}
+        docs = [dated.get(doc["_id"], doc) for doc in docs]
+        docs += [doc for doc_id, doc in dated.items() if doc_id not in listed]
+        rejected = rejected + delta.rejected
+    _write_scan(ctx, spec, (docs, rejected), diff=True)
 
 
 def sync_scan_table(ctx: SyncContext, resource: str) -> None:
     """custom_sounds, teams, settings: no delta parameter exists, list them in full."""
     spec = RESOURCES[resource]
     try:
-        listing = _listing(ctx, spec.full)
+        # A listing smaller than a page is asked as one page: no `count=0` answer to confirm.
+        listing = _listing(ctx, spec.full, expect=_stored_count(ctx, spec.table))
     except PermissionDeniedError:
         if resource not in FALLBACKS:
             raise

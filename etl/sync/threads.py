@@ -9,7 +9,7 @@ chat.getThreadsList for the first load, chat.syncThreadsList?updatedSince= after
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -19,7 +19,7 @@ from etl.intake import Rejected, watermark_bound
 from etl.schema.synced import Message, Room
 from etl.state import Checkpoint, Cursor, load_checkpoints
 from etl.sync.context import SyncContext, log
-from etl.sync.page_writer import PageWrite
+from etl.sync.page_writer import PageWrite, write_page
 from etl.sync.pool import run_walks
 from etl.sync.room_tasks import (
     RoomTask,
@@ -48,15 +48,19 @@ def _rooms_with_threads(ctx: SyncContext) -> set[str]:
 
 def sync_threads(ctx: SyncContext) -> None:
     """Rooms known to have threads; rooms whose messages were never walked (threads synced on
-    their own) are asked too, unless known to be unreadable."""
+    their own) are asked too, unless known to be unreadable. A room whose message walk completed
+    in this run costs no request: that walk already wrote its thread parents (every counter change
+    moves the parent's `_updatedAt`), so its threads checkpoint takes the walk's watermark."""
     with_threads = _rooms_with_threads(ctx)
     with ctx.engine.connect() as conn:
         walked = load_checkpoints(conn, "messages")
-    tasks = [
-        task
-        for task in rooms_to_walk(ctx, "threads")
-        if task.room_id in with_threads or task.room_id not in walked
-    ]
+    tasks, covered = [], []
+    for task in rooms_to_walk(ctx, "threads"):
+        if _walked_this_run(ctx, walked.get(task.room_id)):
+            covered.append(task)
+        elif task.room_id in with_threads or task.room_id not in walked:
+            tasks.append(task)
+    _covered_by_messages(ctx, covered, walked)
     ctx.progress.resource_started("threads", total=len(tasks))
     log.info("threads: %d room(s) with threads to check", len(tasks))
     run_walks(
@@ -66,6 +70,44 @@ def sync_threads(ctx: SyncContext) -> None:
         lambda t: f"threads {t.room_id}",
         "threads",
     )
+
+
+def _walked_this_run(ctx: SyncContext, cp: Checkpoint | None) -> bool:
+    """The room's message walk completed in this run (after the run started)."""
+    started = ctx.summary.started_at
+    return (
+        cp is not None
+        and cp.status == "complete"
+        and cp.updated_at is not None
+        and started is not None
+        and _aware(cp.updated_at) >= started
+    )
+
+
+def _aware(when: datetime) -> datetime:
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def _covered_by_messages(
+    ctx: SyncContext, tasks: list[RoomTask], walked: dict[str, Checkpoint]
+) -> None:
+    """Threads checkpoints of the rooms the message walk covered, in one transaction: complete at
+    the message walk's watermark, so a later `resources: [threads]` run asks
+    chat.syncThreadsList from there and a quiet room is not taken for a changed one."""
+    if not tasks:
+        return
+    done = [
+        Checkpoint(
+            "threads",
+            task.room_id,
+            walked[task.room_id].watermark_ms,
+            cursor=Cursor(room_updated_ms=task.room_updated_ms),
+            status="complete",
+        )
+        for task in tasks
+    ]
+    write_page(ctx, PageWrite("threads", "messages", checkpoints=done))
+    log.info("threads: %d room(s) covered by this run's message walk", len(tasks))
 
 
 def walk_threads(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:

@@ -39,8 +39,13 @@ def test_upsert_is_idempotent(db_engine: Engine) -> None:
     second = save(db_engine, "messages", docs)
     assert second == first + 1
     assert counts(db_engine) == before
-    assert {r["change_seq"] for r in fetch(db_engine, "messages")} == {second}
-    assert {r["change_seq"] for r in fetch(db_engine, "message_reactions")} == {second}
+    # Identical rows are not written again: they and their children keep their change marker,
+    # so an incremental export does not carry them again (issue 15).
+    assert {r["change_seq"] for r in fetch(db_engine, "messages")} == {first}
+    assert {r["change_seq"] for r in fetch(db_engine, "message_reactions")} == {first}
+    third = save(db_engine, "messages", [samples.message(msg="changed"), *docs[1:]])
+    changed = {r["id"]: r["change_seq"] for r in fetch(db_engine, "messages")}
+    assert sorted(changed.values()) == sorted([third, first, first])
 
 
 def test_update_replaces_children_and_keeps_bookkeeping(db_engine: Engine) -> None:

@@ -51,13 +51,21 @@ def _change_server(ws: Any, round_: int) -> None:
     ws.clock.advance(60)
 
 
+def first_feed(
+    db_engine: sa.Engine, ws: Any, sim_server: Callable[..., Any], tmp_path: Path
+) -> tuple[Any, Path]:
+    """A first sync of a fresh simulator and the first feed run after it: (server, feed)."""
+    server = sim_server(rate_limit=None)
+    out = tmp_path / "feed"
+    _sync(server, ws, db_engine)
+    assert export_feed(db_engine, str(out)).run == 1
+    return server, out
+
+
 def test_feed_over_real_syncs_replays_to_the_database(
     db_engine: sa.Engine, sim_workspace: Any, sim_server: Callable[..., Any], tmp_path: Path
 ) -> None:
-    server = sim_server(rate_limit=None)
-    out = tmp_path / "feed"
-    _sync(server, sim_workspace, db_engine)
-    assert export_feed(db_engine, str(out)).run == 1
+    server, out = first_feed(db_engine, sim_workspace, sim_server, tmp_path)
     _change_server(sim_workspace, 1)
     _sync(server, sim_workspace, db_engine)
     second = export_feed(db_engine, str(out))
