@@ -135,14 +135,15 @@ def _ids(docs: list[Doc]) -> list[str]:
 
 def sync_integration_history(ctx: SyncContext, resource: str) -> None:
     """integrations.history per outgoing integration (the only kind with history)."""
-    integrations, _ = _integrations(ctx)
+    integrations, rejected = _integrations(ctx)
     outgoing = sorted(d["_id"] for d in integrations if d.get("type") == OUTGOING)
     for integration_id in outgoing:
         if ctx.stopped:
             return
         _history_of(ctx, resource, integration_id)
-    # The server removes an integration's history with it.
-    orphans = [k for k, (_, owner) in _stored_history(ctx, None).items() if owner not in outgoing]
+    # The server removes an integration's history with it (a quarantined one is not gone).
+    listed = set(outgoing) | rejected_ids(rejected)
+    orphans = [k for k, (_, owner) in _stored_history(ctx, None).items() if owner not in listed]
     checkpoint = Checkpoint(resource, "", status="complete")
     deletions: list[tuple[str, Any]] = [(doc_id, None) for doc_id in sorted(orphans)]
     write_page(ctx, PageWrite(resource, "integration_history", [], deletions, [checkpoint]))
