@@ -133,9 +133,27 @@ def _ids(docs: list[Doc]) -> list[str]:
     return [doc["_id"] for doc in docs]
 
 
+def _listed_this_run(ctx: SyncContext) -> bool:
+    """Did the `integrations` step of this run complete? Then its rows are the listing."""
+    done = "integrations" in ctx.summary.resources and "integrations" not in ctx.summary.skipped
+    return done and not any(f.scope == "integrations" for f in ctx.summary.failures)
+
+
+def _stored_outgoing(ctx: SyncContext) -> list[Doc]:
+    t = metadata.tables["integrations"]
+    query = select(t.c.id).where(t.c.deleted_at.is_(None), t.c.type == OUTGOING)
+    with ctx.engine.connect() as conn:
+        return [{"_id": row.id, "type": OUTGOING} for row in conn.execute(query)]
+
+
 def sync_integration_history(ctx: SyncContext, resource: str) -> None:
-    """integrations.history per outgoing integration (the only kind with history)."""
-    integrations, rejected = _integrations(ctx)
+    """integrations.history per outgoing integration (the only kind with history). The list of
+    integrations comes from this run's `integrations` step when it ran, else from the server."""
+    rejected: list[Rejected] = []
+    if _listed_this_run(ctx):
+        integrations = _stored_outgoing(ctx)
+    else:
+        integrations, rejected = _integrations(ctx)
     outgoing = sorted(d["_id"] for d in integrations if d.get("type") == OUTGOING)
     for integration_id in outgoing:
         if ctx.stopped:
