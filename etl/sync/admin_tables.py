@@ -64,8 +64,10 @@ def sync_integrations(ctx: SyncContext, resource: str) -> None:
 # --- integration history ---------------------------------------------------------------------
 
 
-def _stored_history(ctx: SyncContext, integration_id: str | None) -> dict[str, Any]:
-    """id -> raw of the live history rows of one integration (all of them when None)."""
+def _stored_history(
+    ctx: SyncContext, integration_id: str | None
+) -> dict[str, tuple[Any, str | None]]:
+    """id -> (raw, integration id) of the live history rows of one integration (all: None)."""
     t = metadata.tables["integration_history"]
     query = select(t.c.id, t.c.raw, t.c.integration_id).where(t.c.deleted_at.is_(None))
     if integration_id is not None:
