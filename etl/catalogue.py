@@ -118,6 +118,28 @@ USERS_BY_UPDATE = Endpoint(
     sort='{"_updatedAt":-1,"_id":1}',
 )
 
+# Integrations (api-reference §3.12, server-behaviour §4). Their paged envelopes say `items` where
+# others say `count` (current servers send both); the walkers page on the items received and
+# `total`, never on either key. integrations.list has no `ts` and no delta: a full listing (a few
+# dozen documents) diffs ids. History is newest first by `_updatedAt`: walks stop at the watermark.
+INTEGRATION_READ = (
+    "manage-incoming-integrations",
+    "manage-own-incoming-integrations",
+    "manage-outgoing-integrations",
+    "manage-own-outgoing-integrations",
+)
+INTEGRATIONS_LIST = _offset("integrations.list", "integrations", permissions=INTEGRATION_READ)
+INTEGRATION_HISTORY = Endpoint(
+    "integrations.history",
+    "history",
+    "offset",
+    permissions=INTEGRATION_READ[2:],
+    sort='{"_updatedAt":-1,"_id":1}',
+)
+# `statistics` answers the newest snapshot at top level (`refresh=true` computes a new one first).
+# Without view-statistics a real server answers 400 error-not-allowed, not 403.
+STATISTICS = Endpoint("statistics", "", "unpaginated", permissions=("view-statistics",))
+
 # Probes ask for nothing newer than this: an answer proves access and costs almost nothing.
 _FUTURE: dict[str, object] = {"updatedSince": "2100-01-01T00:00:00.000Z"}
 _ROOMS_PROBE = Probe("rooms.get", _FUTURE)
@@ -158,6 +180,18 @@ RESOURCES: dict[str, ResourceSpec] = {
             probe=Probe("emoji-custom.list", _FUTURE),
         ),
         _resource("custom_sounds", _offset("custom-sounds.list", "sounds"), step="scan_table"),
+        _resource(
+            "custom_user_statuses",
+            _offset("custom-user-status.list", "statuses", sort='{"name":1,"_id":1}'),
+            step="scan_table",
+        ),
+        _resource("integrations", INTEGRATIONS_LIST),
+        # An unknown id answers an empty page (with the permission) or 403 (without).
+        _resource(
+            "integration_history",
+            INTEGRATION_HISTORY,
+            probe=Probe(INTEGRATION_HISTORY.name, {"id": "rcetl-probe", "count": 1}),
+        ),
         _resource("users", USERS_LIST, USERS_BY_UPDATE),
         _resource(
             "teams",
@@ -190,6 +224,8 @@ RESOURCES: dict[str, ResourceSpec] = {
             per_room=True,
             probe=_ROOMS_PROBE,
         ),
+        # last: the snapshot a run takes describes the server as the run found it
+        _resource("server_statistics", STATISTICS, probe=Probe(STATISTICS.name, {})),
     )
 }
 

@@ -169,6 +169,11 @@ class SyncSettings(_Strict):
     # complete walk is this old: edits, reactions and pins of older messages do not move a room.
     room_recheck_after: OptionalDuration = 3600.0
     room_recheck_batch: int | None = Field(default=None, ge=1)  # at most this many per run
+    # Integration scripts are code that may embed secrets: kept out (`[redacted]`) unless true.
+    integration_scripts: bool = False
+    # `statistics?refresh=true`: the server computes a new snapshot (costly on a large server);
+    # false reads the newest one it has (it computes one a day).
+    statistics_refresh: bool = False
     retries: RetrySettings = RetrySettings()
 
 

@@ -8,6 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from etl.normalise.admin import (
+    normalise_custom_user_status,
+    normalise_integration,
+    normalise_integration_history,
+)
 from etl.normalise.directory import (
     normalise_custom_emoji,
     normalise_custom_sound,
@@ -38,6 +43,9 @@ NORMALISERS: dict[str, Callable[[dict[str, Any]], Record]] = {
     "teams": normalise_team,
     "settings": normalise_setting,
     "room_members": normalise_room_member,
+    "custom_user_statuses": normalise_custom_user_status,
+    "integrations": normalise_integration,
+    "integration_history": normalise_integration_history,
 }
 
 # The tables a server document can become rows of (keyed like NORMALISERS).

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, Index, String, true
+from sqlalchemy import BigInteger, Boolean, Float, Index, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from etl.schema.base import Base, Synced
@@ -181,3 +181,83 @@ class Setting(Synced, Base):
     section: Mapped[str | None]
     public: Mapped[bool | None]
     package_value: Mapped[Any | None] = mapped_column(RawJSON)
+
+
+class CustomUserStatus(Synced, Base):
+    __tablename__ = "custom_user_statuses"
+
+    name: Mapped[str | None]
+    status_type: Mapped[str | None]
+
+
+class Integration(Synced, Base):
+    """Webhook integrations. The `token` and, unless configured, the scripts never reach this
+    table (nor `raw`): `has_token` / `has_script` record only their presence (etl.scrub)."""
+
+    __tablename__ = "integrations"
+
+    type: Mapped[str | None]
+    name: Mapped[str | None]
+    enabled: Mapped[bool | None]
+    event: Mapped[str | None]
+    username: Mapped[str | None]
+    alias: Mapped[str | None]
+    avatar: Mapped[str | None]
+    emoji: Mapped[str | None]
+    user_id: Mapped[str | None]
+    impersonate_user: Mapped[bool | None]
+    script_enabled: Mapped[bool | None]
+    has_script: Mapped[bool | None]
+    has_token: Mapped[bool | None]
+    created_at: Mapped[datetime | None]
+    created_by_id: Mapped[str | None]
+    created_by_username: Mapped[str | None]
+
+
+class IntegrationHistory(Synced, Base):
+    """What outgoing integrations did (`integrations.history`); the sent `data` is scrubbed."""
+
+    __tablename__ = "integration_history"
+
+    integration_id: Mapped[str | None] = mapped_column(index=True)
+    type: Mapped[str | None]
+    step: Mapped[str | None]
+    event: Mapped[str | None]
+    trigger_word: Mapped[str | None]
+    ran_script: Mapped[bool | None]
+    finished: Mapped[bool | None]
+    error: Mapped[bool | None]
+    created_at: Mapped[datetime | None]
+
+
+class ServerStatistics(Synced, Base):
+    """One `statistics` snapshot per sync run: `id` is `run-<run_id>`, `snapshot_id` the server's
+    own id (the server computes a new snapshot daily, or when asked with `refresh=true`)."""
+
+    __tablename__ = "server_statistics"
+
+    run_id: Mapped[int | None] = mapped_column(index=True)
+    snapshot_id: Mapped[str | None]
+    unique_id: Mapped[str | None]
+    version: Mapped[str | None]
+    installed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime | None]
+    total_users: Mapped[int | None]
+    active_users: Mapped[int | None]
+    non_active_users: Mapped[int | None]
+    online_users: Mapped[int | None]
+    away_users: Mapped[int | None]
+    offline_users: Mapped[int | None]
+    total_rooms: Mapped[int | None]
+    total_channels: Mapped[int | None]
+    total_private_groups: Mapped[int | None]
+    total_direct: Mapped[int | None]
+    total_livechat: Mapped[int | None]
+    total_messages: Mapped[int | None] = mapped_column(BigInteger)
+    total_channel_messages: Mapped[int | None] = mapped_column(BigInteger)
+    total_private_group_messages: Mapped[int | None] = mapped_column(BigInteger)
+    total_direct_messages: Mapped[int | None] = mapped_column(BigInteger)
+    total_livechat_messages: Mapped[int | None] = mapped_column(BigInteger)
+    instance_count: Mapped[int | None]
+    last_login: Mapped[datetime | None]
+    last_message_sent_at: Mapped[datetime | None]

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
 from etl.simulator import (
+    routes_admin,
     routes_auth,
     routes_chat,
     routes_directory,
@@ -37,6 +38,7 @@ def catalogue() -> Registry:
     registry = Registry()
     for module in (routes_auth, routes_chat, routes_directory, routes_history, routes_rooms):
         registry.merge(module.routes)
+    registry.merge(routes_admin.routes)
     return registry
 
 

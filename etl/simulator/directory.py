@@ -116,6 +116,10 @@ PERMISSIONS = {
     "add-user-to-joined-room": ["admin", "owner", "moderator"],
     "remove-user": ["admin", "owner", "moderator"],
     "set-readonly": ["admin", "owner"],
+    "manage-incoming-integrations": ["admin"],
+    "manage-own-incoming-integrations": ["admin"],
+    "manage-outgoing-integrations": ["admin"],
+    "manage-own-outgoing-integrations": ["admin"],
 }
 
 # (id, value, public). The REST API ones drive the simulator's own paging and deletion behaviour.

@@ -13,6 +13,7 @@ from etl.simulator import directory as d
 from etl.simulator import rooms_gen as r
 from etl.simulator.clock import SimClock, iso
 from etl.simulator.content import Content
+from etl.simulator.gen_admin import add_admin_data
 from etl.simulator.gen_messages import DAY_MS, RoomGenerator, RoomPlan, to_messages
 from etl.simulator.ids import random_id, token
 from etl.simulator.messages import Msg
@@ -64,6 +65,7 @@ def _build(seed: int, size: str, now_ms: int | None, trash_ttl_days: float) -> W
     plan_counts(rng, plans, spec.messages)
     generate_messages(ws, rng, cast, plans, now)
     add_deleted_objects(ws, rng, cast, now)
+    add_admin_data(ws, random.Random(f"admin-{seed}"), cast.admin, origin)
     make_credentials(ws, rng, cast)
     return ws
 

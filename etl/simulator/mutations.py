@@ -11,6 +11,7 @@ import random
 from collections.abc import Iterable
 from typing import Any
 
+from etl.simulator.admin_writes import AdminWrites
 from etl.simulator.clock import iso
 from etl.simulator.content import as_removed, markdown
 from etl.simulator.ids import object_id, random_id
@@ -19,7 +20,7 @@ from etl.simulator.room_writes import RoomWrites
 from etl.simulator.store import Store
 
 
-class Mutations(RoomWrites):
+class Mutations(RoomWrites, AdminWrites):
     """`ws.mutate`: message, room, emoji, role and user writes. Thread-safe (takes `ws.lock`)."""
 
     def __init__(self, ws: Store) -> None:

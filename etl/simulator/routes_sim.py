@@ -34,6 +34,14 @@ OPERATIONS = frozenset(
         "delete_user",
         "set_setting",
         "advance_clock",
+        "add_status",
+        "edit_status",
+        "remove_status",
+        "add_integration",
+        "edit_integration",
+        "remove_integration",
+        "fire_integration",
+        "clear_integration_history",
     }
 )
 

@@ -51,6 +51,10 @@ class Store:
         default_factory=dict
     )  # teamId -> userId -> doc
     settings: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
+    custom_statuses: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
+    integrations: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
+    integration_history: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
+    statistics: list[dict[str, Any]] = field(default_factory=list)  # snapshots, oldest first
     messages: MessageStore = field(default_factory=MessageStore)
     trash: dict[str, dict[str, TrashDoc]] = field(default_factory=dict)
     subs_by_user: dict[str, dict[str, str]] = field(default_factory=dict)  # uid -> rid -> sub id
@@ -150,5 +154,9 @@ class Store:
                 "team_members": copy.deepcopy(self.team_members),
                 "subscriptions": copy.deepcopy(self.subscriptions),
                 "settings": copy.deepcopy(self.settings),
+                "custom_user_statuses": copy.deepcopy(self.custom_statuses),
+                "integrations": copy.deepcopy(self.integrations),
+                "integration_history": copy.deepcopy(self.integration_history),
+                "statistics": copy.deepcopy(self.statistics),
                 "trash": trash,
             }

@@ -31,6 +31,11 @@ from etl.state import (
     save_checkpoint,
     start_run,
 )
+from etl.sync.admin_tables import (
+    sync_integration_history,
+    sync_integrations,
+    sync_server_statistics,
+)
 from etl.sync.context import NullProgress, SyncContext, SyncProgress, log
 from etl.sync.members import sync_members
 from etl.sync.messages import sync_messages
@@ -54,6 +59,9 @@ STEPS: dict[str, Callable[[SyncContext, str], None]] = {
     "messages": lambda ctx, _: sync_messages(ctx),
     "threads": lambda ctx, _: sync_threads(ctx),
     "members": lambda ctx, _: sync_members(ctx),
+    "integrations": sync_integrations,
+    "integration_history": sync_integration_history,
+    "server_statistics": sync_server_statistics,
 }
 ORDER: tuple[str, ...] = tuple(RESOURCES)
 

@@ -158,3 +158,30 @@ def test_child_keys_with_nul_stay_in_raw_only() -> None:
     children = normalise("messages", doc).children
     assert [(r["emoji"], r["username"]) for r in children["message_reactions"]] == [(":a:", "ok")]
     assert [f["user_id"] for f in children["thread_followers"]] == ["u1"]
+
+
+def test_integration_rows_keep_only_the_presence_of_a_token_and_script() -> None:
+    token = "x" * 48
+    doc = {
+        "_id": "i2",
+        "type": "webhook-incoming",
+        "token": token,
+        "script": "class Script {}",
+        "_updatedAt": "2024-01-01T00:00:00.000Z",
+    }
+    row = normalise("integrations", doc).row
+    assert row["has_token"] is True and row["has_script"] is True
+    assert token not in repr(row)
+    assert row["raw"]["script"] == "class Script {}"  # the sync step decides about scripts
+
+
+def test_statistics_read_both_livechat_spellings() -> None:
+    from etl.normalise.admin import normalise_server_statistics
+
+    listed = {"_id": "s1", "totalAllLivechat": 3, "totalAllLivechatMessages": 40, "totalUsers": 9}
+    row = normalise_server_statistics(listed, 7).row
+    assert (row["id"], row["run_id"], row["total_users"]) == ("run-7", 7, 9)
+    assert (row["total_livechat"], row["total_livechat_messages"]) == (3, 40)
+    current = {"_id": "s2", "totalLivechat": 5, "totalLivechatMessages": 50}
+    row = normalise_server_statistics(current, 8).row
+    assert (row["total_livechat"], row["total_livechat_messages"]) == (5, 50)
