@@ -25,6 +25,7 @@ from etl.normalise.rooms import (
     normalise_subscription,
     normalise_team,
 )
+from etl.normalise.uploads import normalise_upload
 
 NORMALISERS: dict[str, Callable[[dict[str, Any]], Record]] = {
     "rooms": normalise_room,
@@ -38,6 +39,7 @@ NORMALISERS: dict[str, Callable[[dict[str, Any]], Record]] = {
     "teams": normalise_team,
     "settings": normalise_setting,
     "room_members": normalise_room_member,
+    "uploads": normalise_upload,
 }
 
 # The tables a server document can become rows of (keyed like NORMALISERS).

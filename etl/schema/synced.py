@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, Index, String, true
+from sqlalchemy import BigInteger, Boolean, Float, Index, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from etl.schema.base import Base, Synced
@@ -181,3 +181,34 @@ class Setting(Synced, Base):
     section: Mapped[str | None]
     public: Mapped[bool | None]
     package_value: Mapped[Any | None] = mapped_column(RawJSON)
+
+
+class Upload(Synced, Base):
+    """`channels|groups|im.files`. The upload's `token` (an access token for the file) is never
+    stored, not even in `raw`. The `file_*` columns are the download's bookkeeping (etl.files),
+    written by the download step, never by an upsert of the upload document."""
+
+    __tablename__ = "uploads"
+
+    name: Mapped[str | None]
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    type: Mapped[str | None]
+    extension: Mapped[str | None]
+    rid: Mapped[str | None] = mapped_column(index=True)
+    user_id: Mapped[str | None] = mapped_column(index=True)
+    user_username: Mapped[str | None]
+    uploaded_at: Mapped[datetime | None]
+    store: Mapped[str | None]
+    path: Mapped[str | None]
+    url: Mapped[str | None]
+    complete: Mapped[bool | None]
+    description: Mapped[str | None]
+    etag: Mapped[str | None]
+    # stored | forbidden | missing | skipped | refused | failed; NULL: not tried (yet)
+    file_status: Mapped[str | None]
+    file_reason: Mapped[str | None]
+    file_checked_at: Mapped[datetime | None]
+    file_sha256: Mapped[str | None] = mapped_column(index=True)
+    file_stored_path: Mapped[str | None]
+    file_size: Mapped[int | None] = mapped_column(BigInteger)
+    file_version: Mapped[str | None]  # etag|size|_updatedAt of the fetched bytes

@@ -34,6 +34,8 @@ OPERATIONS = frozenset(
         "delete_user",
         "set_setting",
         "advance_clock",
+        "upload_file",
+        "change_file",
     }
 )
 

@@ -39,6 +39,7 @@ from etl.sync.rooms import sync_rooms
 from etl.sync.server_tables import sync_delta_table, sync_scan_table, sync_users
 from etl.sync.summary import SyncSummary
 from etl.sync.threads import sync_threads
+from etl.sync.uploads import sync_uploads
 from etl.walkers import WalkError
 
 # The server keeps deletion records for 30 days (TTL index on the trash): a resource not synced
@@ -54,6 +55,7 @@ STEPS: dict[str, Callable[[SyncContext, str], None]] = {
     "messages": lambda ctx, _: sync_messages(ctx),
     "threads": lambda ctx, _: sync_threads(ctx),
     "members": lambda ctx, _: sync_members(ctx),
+    "uploads": lambda ctx, _: sync_uploads(ctx),
 }
 ORDER: tuple[str, ...] = tuple(RESOURCES)
 
