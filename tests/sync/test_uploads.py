@@ -91,3 +91,18 @@ def _message_of(ws: Any, file_id: str) -> str:
         for m in ws.messages.by_id.values()
         if (m.doc().get("file") or {}).get("_id") == file_id
     )
+
+
+def test_upload_row_without_token_and_old_user_field() -> None:
+    from etl.normalise import normalise
+    from tests.db.samples import SMALL_DOCS
+
+    row = normalise("uploads", {**SMALL_DOCS["uploads"], "token": "28cAb868d9"}).row
+    assert "token" not in row["raw"] and "28cAb868d9" not in str(row)
+    assert (row["user_id"], row["user_username"], row["size"]) == (
+        "ksKsKmrjvxzkzxkw",
+        "rocket.cat",
+        9778,
+    )
+    old = {k: v for k, v in SMALL_DOCS["uploads"].items() if k != "user"} | {"userId": "u9"}
+    assert normalise("uploads", old).row["user_id"] == "u9"  # before 0.64.0
