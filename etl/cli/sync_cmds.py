@@ -25,7 +25,7 @@ from etl.config import ALL_RESOURCES
 from etl.errors import EXIT_FAILURE, EXIT_INTERRUPTED
 from etl.sync import SyncSummary, reconcile, run_sync
 from etl.sync.progress import LogProgress, RichProgress
-from etl.sync.status import render_status, resource_status
+from etl.sync.status import describe_files, render_status, resource_status
 from etl.view_limits import describe
 from jobs.status import describe_jobs, render_jobs
 
@@ -93,6 +93,8 @@ def _report(summary: SyncSummary, as_json: bool) -> None:
         click.echo(
             f"{len(summary.unreadable_rooms)} room(s) this token cannot read (see `rcetl status`)"
         )
+    if summary.files:
+        click.echo(describe_files(summary.files))
     if summary.total("quarantined"):
         click.echo("some records could not be normalised: they are in the quarantine table")
     if summary.total("future_dated"):
