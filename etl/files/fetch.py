@@ -78,15 +78,16 @@ class Download:
             return self._save(response, offset, digest)
 
     def _save(self, response: httpx.Response, offset: int, digest: hashlib._Hash) -> Fetched:
-        status = response.status_code
+        status, content_range = response.status_code, response.headers.get("content-range", "")
         if status == 416 and offset:
-            self.part.unlink()  # the part no longer fits the file: start over on the retry
-            raise MalformedResponseError(ENDPOINT, status, "range not satisfiable; restarting")
+            if content_range == f"bytes */{offset}":  # killed after the last byte: complete
+                return Fetched(digest.hexdigest(), offset)
+            return self._restart(status, "the part no longer fits the file")
         if status not in (200, 206):
             raise error_for_status(ENDPOINT, status, _status_text(status))
-        if status == 200 or not response.headers.get("content-range", "").startswith(
-            f"bytes {offset}-"
-        ):
+        if status == 206 and not content_range.startswith(f"bytes {offset}-"):
+            return self._restart(status, f"asked for bytes {offset}-, got {content_range!r}")
+        if status == 200:
             offset, digest = 0, hashlib.sha256()  # the server sent the whole file
         with self.part.open("r+b" if offset else "wb") as sink:
             sink.seek(offset)
@@ -99,6 +100,11 @@ class Download:
         if expected is not None and size != expected:
             raise MalformedResponseError(ENDPOINT, status, f"got {size} of {expected} bytes")
         return Fetched(digest.hexdigest(), size)
+
+    def _restart(self, status: int, why: str) -> Fetched:
+        """Drop the part file; the retry starts from the first byte."""
+        self.part.unlink(missing_ok=True)
+        raise MalformedResponseError(ENDPOINT, status, f"{why}; starting over")
 
 
 def _plain(
