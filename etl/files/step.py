@@ -7,6 +7,7 @@ file only, never the run."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime
 from typing import Any
 
@@ -69,15 +70,22 @@ def pending(ctx: SyncContext) -> list[Row[*tuple[Any, ...]]]:
 
 
 def download_files(ctx: SyncContext) -> None:
-    settings = ctx.settings.sync.files
-    store = FileStore(settings)
+    """Fetch on `sync.concurrency` threads; outcomes are written on this thread, one by one."""
+    store = FileStore(ctx.settings.sync.files)
     rows = pending(ctx)
     log.info("files: %d upload(s) to check", len(rows))
-    with httpx.Client(timeout=ctx.settings.server.timeout, follow_redirects=False) as http:
-        for row in rows:
-            if ctx.stopped:
-                return
-            _one(ctx, store, http, row)
+    workers = ctx.settings.sync.concurrency
+    with (
+        httpx.Client(timeout=ctx.settings.server.timeout, follow_redirects=False) as http,
+        ThreadPoolExecutor(workers, thread_name_prefix="rcetl-files") as pool,
+    ):
+        futures = [pool.submit(fetch_one, ctx, store, http, row) for row in rows]
+        try:
+            for future in as_completed(futures):
+                record(ctx, *future.result())
+        finally:
+            for future in futures:  # a stop or a run-ending error: what has not started, won't
+                future.cancel()
     if ctx.summary.files.get("forbidden"):
         log.warning(
             "files: %d refused (403): the token's user has not joined their rooms; join them "
@@ -86,36 +94,36 @@ def download_files(ctx: SyncContext) -> None:
         )
 
 
-def _one(
+Outcome = tuple[str, str, str | None, dict[str, object]]  # id, status, reason, columns
+
+
+def fetch_one(
     ctx: SyncContext, store: FileStore, http: httpx.Client, row: Row[*tuple[Any, ...]]
-) -> None:
+) -> Outcome:
     settings, current = ctx.settings.sync.files, version(row)
     values: dict[str, object] = {"file_version": current}
     reason = skip_reason(settings, row)
     if reason:
-        status = "skipped"
-    else:
-        part = store.part(str(row.id), current)
-        try:
-            got = Download(ctx.client, http, download_path(str(row.id), row.name), part).run()
-        except StopRequested:
+        return str(row.id), "skipped", reason, values
+    if ctx.stopped:
+        raise StopRequested("stop requested before this file's download")
+    part = store.part(str(row.id), current)
+    try:
+        got = Download(ctx.client, http, download_path(str(row.id), row.name), part).run()
+    except PermissionDeniedError:
+        reason = f"403: the token's user has not joined room {row.rid}; join it to fetch"
+        return str(row.id), "forbidden", reason, values
+    except NotFoundError:
+        return str(row.id), "missing", "404: the server has no such file (deleted?)", values
+    except RedirectRefused as exc:
+        return str(row.id), "refused", exc.message, values
+    except (ApiError, OSError) as exc:
+        if outcome(exc).aborts_run:  # stopped, unreachable, bad credentials: all would fail
             raise
-        except PermissionDeniedError:
-            status = "forbidden"
-            reason = f"403: the token's user has not joined room {row.rid}; join it to fetch"
-        except NotFoundError:
-            status, reason = "missing", "404: the server has no such file (deleted?)"
-        except RedirectRefused as exc:
-            status, reason = "refused", exc.message
-        except (ApiError, OSError) as exc:
-            if outcome(exc).aborts_run:  # unreachable, bad credentials: every file would fail
-                raise
-            status, reason = "failed", str(exc)
-        else:
-            status = "stored"
-            path = store.put(part, got.sha256)
-            values.update(file_sha256=got.sha256, file_stored_path=path, file_size=got.size)
-    record(ctx, str(row.id), status, reason, values)
+        return str(row.id), "failed", str(exc), values
+    path = store.put(part, got.sha256)
+    values.update(file_sha256=got.sha256, file_stored_path=path, file_size=got.size)
+    return str(row.id), "stored", None, values
 
 
 def record(
