@@ -98,3 +98,19 @@ def test_file_store_on_s3(sqlite_syncer: Any, tmp_path: Path) -> None:
     out = tmp_path / "archive"
     manifest = export_archive(s.engine, str(out), files_store=open_location(f"s3://{BUCKET}/files"))
     assert manifest["files"]["count"] == len(stored) and verify_archive(str(out)) == []
+
+
+def test_feed_carries_uploads_with_their_digest(syncer: Any, tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from etl.export import export_feed
+
+    s, _ = synced(syncer, tmp_path)
+    result = export_feed(s.engine, str(tmp_path / "feed"))
+    path = next(f.path for f in result.files if f.path.startswith("uploads/"))
+    table = pq.read_table(tmp_path / "feed" / path)
+    assert table.schema.field("size").type == pa.int64()
+    assert table.schema.field("uploaded_at").type == pa.timestamp("ms", tz="UTC")
+    digests = {d for d in table.column("file_sha256").to_pylist() if d}
+    assert digests and "token" not in " ".join(table.column("raw").to_pylist())
