@@ -57,7 +57,7 @@ def filter_options(fn: Any) -> Any:
     return fn
 
 
-def describe_files(section: dict[str, Any]) -> str:
+def _files_summary(section: dict[str, Any]) -> str:
     text = f"files/: {section['count']} file(s), {section['bytes']:,} bytes"
     if section["complete"]:
         return text + ", every archived upload's file included"
@@ -127,7 +127,7 @@ def archive_cmd(app: AppContext, /, out: str, with_files: bool, **filters: Any) 
     console = Console()
     console.print(describe_archive(manifest))
     if "files" in manifest:
-        console.print(describe_files(manifest["files"]))
+        console.print(_files_summary(manifest["files"]))
     console.print(
         f"archive written to {manifest['location']} (check it: rcetl export verify {target})"
     )
