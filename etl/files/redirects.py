@@ -26,19 +26,27 @@ def resolve(host: str) -> list[str]:
     return sorted({str(info[4][0]) for info in infos})
 
 
-def internal(address: str) -> bool:
-    """Loopback, link-local, private, unspecified, reserved or multicast."""
+def kind(address: str) -> str | None:
+    """`loopback`, `link-local`, `private` or `reserved` (unspecified, multicast, ...); None for
+    a public address."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    return bool(
-        ip.is_loopback or ip.is_link_local or ip.is_private or ip.is_unspecified
-        or ip.is_reserved or ip.is_multicast
-    )  # fmt: skip
+    if ip.is_loopback:
+        return "loopback"
+    if ip.is_link_local:
+        return "link-local"
+    if ip.is_unspecified or ip.is_reserved or ip.is_multicast:
+        return "reserved"
+    return "private" if ip.is_private else None
 
 
 def refusal(server_url: str, target: str, resolver: Resolver = resolve) -> str | None:
-    """Why `target` may not be fetched after a redirect from `server_url`, or None if it may."""
+    """Why `target` may not be fetched after a redirect from `server_url`, or None if it may.
+
+    An internal target is allowed only when the server itself is on the same kind of address (a
+    server on loopback may send to loopback, one on a private network to that network; nothing
+    reaches a link-local address such as a cloud metadata endpoint unless the server is on one)."""
     server, parts = urlsplit(server_url), urlsplit(target)
     allowed = ("https", "http") if server.scheme == "http" else ("https",)
     if parts.scheme not in allowed:
@@ -48,10 +56,12 @@ def refusal(server_url: str, target: str, resolver: Resolver = resolve) -> str |
     addresses = resolver(parts.hostname)
     if not addresses:
         return f"redirect to {parts.hostname} refused: the name does not resolve"
-    inside = [a for a in addresses if internal(a)]
-    if inside and not any(internal(a) for a in resolver(server.hostname or "")):
-        return (
-            f"redirect to {parts.hostname} refused: it resolves to the internal address "
-            f"{inside[0]} and the server is not on an internal network"
-        )
+    own = {kind(a) for a in resolver(server.hostname or "")}
+    for address in addresses:
+        found = kind(address)
+        if found is not None and found not in own:
+            return (
+                f"redirect to {parts.hostname} refused: it resolves to the {found} address "
+                f"{address} and the server is not on one"
+            )
     return None

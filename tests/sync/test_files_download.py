@@ -121,15 +121,29 @@ def test_redirect_followed_without_credentials(
     )
 
 
+def test_redirect_to_metadata_address_refused(syncer: Any, tmp_path: Path) -> None:
+    s = syncer(
+        SimOptions(file_redirect="http://169.254.169.254/latest"), files=files_settings(tmp_path)
+    )
+    summary = s.run(["uploads"])
+    assert summary.ok and summary.files.get("refused") and "stored" not in summary.files
+    row = next(r for r in rows(s.engine).values() if r.file_status == "refused")
+    assert "link-local address 169.254.169.254" in row.file_reason
+
+
 @pytest.mark.parametrize(
     ("server", "target", "refused"),
     [
         ("https://chat.example", "https://bucket.example/x", None),
         ("https://chat.example", "http://bucket.example/x", "only https"),
         ("http://chat.example", "http://bucket.example/x", None),
-        ("https://chat.example", "https://meta.example/x", "internal address 169.254.169.254"),
-        ("https://chat.example", "https://lan.example/x", "internal address 10.0.0.5"),
+        ("https://chat.example", "https://meta.example/x", "link-local address 169.254.169.254"),
+        ("https://chat.example", "https://lan.example/x", "private address 10.0.0.5"),
+        ("https://chat.example", "https://127.0.0.1/x", "loopback address 127.0.0.1"),
         ("https://10.0.0.2", "https://lan.example/x", None),
+        ("https://10.0.0.2", "https://meta.example/x", "link-local"),
+        ("https://127.0.0.1", "https://[::1]/x", None),
+        ("https://127.0.0.1", "https://lan.example/x", "private"),
         ("https://chat.example", "ftp://bucket.example/x", "refused"),
     ],
 )
@@ -142,6 +156,8 @@ def test_redirect_rules(server: str, target: str, refused: str | None) -> None:
         "meta.example": ["169.254.169.254"],
         "lan.example": ["10.0.0.5"],
         "10.0.0.2": ["10.0.0.2"],
+        "127.0.0.1": ["127.0.0.1"],
+        "::1": ["::1"],
     }
     reason = refusal(server, target, lambda host: table.get(host, []))
     assert (reason is None) if refused is None else (refused in (reason or ""))
