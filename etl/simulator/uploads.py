@@ -112,3 +112,10 @@ def upload_deleted_with(ws: Store, doc: dict[str, Any], keep_history: bool, now:
     del ws.uploads[fid]
     ws.file_bytes.pop(fid, None)
     ws.put_in_trash("uploads", upload, now)
+
+
+def uploads_of_room_deleted(ws: Store, rid: str, now: int) -> None:
+    """Deleting a room deletes its files (`FileUpload.removeFilesByRoomId`)."""
+    for fid in [k for k, up in ws.uploads.items() if up["rid"] == rid]:
+        ws.file_bytes.pop(fid, None)
+        ws.put_in_trash("uploads", ws.uploads.pop(fid), now)

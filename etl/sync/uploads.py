@@ -24,7 +24,7 @@ from etl.schema.synced import Room, Upload
 from etl.state import Checkpoint, Cursor
 from etl.sync.context import SyncContext, log
 from etl.sync.members import read_whole_list, unreadable_room
-from etl.sync.page_writer import PageWrite
+from etl.sync.page_writer import PageWrite, write_page
 from etl.sync.pool import run_walks
 from etl.sync.room_tasks import RoomTask, rooms_to_walk
 
@@ -40,6 +40,9 @@ def sync_uploads(ctx: SyncContext) -> None:
         for task in rooms_to_walk(ctx, "uploads")
         if task.room_type in FILES and task.room_id not in unreadable
     ]
+    gone = uploads_of_deleted_rooms(ctx)
+    if gone:  # deleting a room deletes its files; a deleted room is never listed again
+        write_page(ctx, gone)
     ctx.progress.resource_started("uploads", total=len(tasks))
     log.info("uploads: %d room(s) to list", len(tasks))
     run_walks(
@@ -47,6 +50,17 @@ def sync_uploads(ctx: SyncContext) -> None:
     )
     if ctx.settings.sync.files.download and not ctx.stopped:
         download_files(ctx)
+
+
+def uploads_of_deleted_rooms(ctx: SyncContext) -> PageWrite | None:
+    rooms = Room.__table__
+    query = select(UPLOADS.c.id).where(
+        UPLOADS.c.deleted_at.is_(None),
+        UPLOADS.c.rid.in_(select(rooms.c.id).where(rooms.c.deleted_at.is_not(None))),
+    )
+    with ctx.engine.connect() as conn:
+        ids = [row.id for row in conn.execute(query)]
+    return PageWrite("uploads", "uploads", deletions=[(i, None) for i in ids]) if ids else None
 
 
 def scrub(item: Any) -> Any:

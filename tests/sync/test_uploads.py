@@ -106,3 +106,15 @@ def test_upload_row_without_token_and_old_user_field() -> None:
     )
     old = {k: v for k, v in SMALL_DOCS["uploads"].items() if k != "user"} | {"userId": "u9"}
     assert normalise("uploads", old).row["user_id"] == "u9"  # before 0.64.0
+
+
+def test_deleting_a_room_deletes_its_uploads(sqlite_syncer: Any) -> None:
+    s = sqlite_syncer()
+    ws = s.server.ws
+    s.run(["uploads"])
+    room = first_room_upload(ws)["rid"]
+    ids = {fid for fid, u in live_rows(s.engine, "uploads").items() if u["rid"] == room}
+    ws.mutate.delete_room(room)
+    assert not any(u["rid"] == room for u in ws.uploads.values())
+    assert s.run(["uploads"]).ok
+    assert ids and ids <= deleted_ids(s.engine, "uploads")
