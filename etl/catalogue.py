@@ -105,6 +105,14 @@ MEMBERS: dict[str, Endpoint] = {
     "d": _offset("im.members", "members", sort=None),
 }
 
+# Uploads: no updatedSince, and the default sort {name: 1} ties on equal names, which move between
+# offset pages: always sort by _id. Hidden uploads (KeepHistory deletions) are not listed.
+FILES: dict[str, Endpoint] = {
+    "c": _offset("channels.files", "files"),
+    "p": _offset("groups.files", "files"),
+    "d": _offset("im.files", "files"),
+}
+
 # users.list has no updatedSince; with view-full-other-user-info it shows _updatedAt, so the walk
 # goes newest first and stops at the watermark. Older servers reject count=0 there (#22082).
 USERS_LIST = Endpoint(
@@ -224,6 +232,8 @@ RESOURCES: dict[str, ResourceSpec] = {
             per_room=True,
             probe=_ROOMS_PROBE,
         ),
+        # *.files follow each room's read access: the rooms probe says what they can reach
+        _resource("uploads", FILES["c"], per_room=True, probe=_ROOMS_PROBE),
         # last: the snapshot a run takes describes the server as the run found it
         _resource("server_statistics", STATISTICS, probe=Probe(STATISTICS.name, {})),
     )

@@ -13,11 +13,12 @@ import os
 import ssl
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import httpx
 import orjson
@@ -40,6 +41,7 @@ from etl.retry import retry_policy
 __all__ = ["Client", "Credentials", "RequestStats", "RocketChatClient", "credentials_from_env"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 USER_AGENT = "rocketchat-etl/0.1"
 INFO_PATH = "/api/info"
@@ -122,6 +124,10 @@ class Client(Protocol):
     def server_time_ms(self) -> float | None: ...
     def server_now(self) -> datetime: ...
     def interrupt_waits_on(self, event: threading.Event | None) -> threading.Event | None: ...
+    def stream(
+        self, path: str, headers: Mapping[str, str]
+    ) -> AbstractContextManager[httpx.Response]: ...
+    def retrying(self, attempt: Callable[[], T]) -> T: ...
     @property
     def stats(self) -> RequestStats: ...
 
@@ -220,6 +226,21 @@ class RocketChatClient:
 
     def post(self, endpoint: str, json: Mapping[str, Any] | None = None) -> dict[str, Any]:
         return self._call("POST", endpoint, json=json)
+
+    @contextmanager
+    def stream(self, path: str, headers: Mapping[str, str]) -> Iterator[httpx.Response]:
+        """GET `path` on the server (a file download, outside /api/v1) with the session's
+        credentials, the answer streamed and redirects NOT followed (etl.files decides where the
+        credentials may go). Errors are raw httpx ones: the caller types them."""
+        auth, _ = self._session()
+        self._stats.request("file-upload")
+        with self._http.stream("GET", path, headers={**headers, **auth}) as response:
+            self._server_clock.observe(response.headers.get("date"))
+            yield response
+
+    def retrying(self, attempt: Callable[[], T]) -> T:
+        """`attempt` under the one retry policy (downloads stream outside `_call`)."""
+        return self._retrying.copy()(attempt)
 
     def server_info(self) -> dict[str, Any]:
         """GET /api/info once; later calls return the cached answer."""

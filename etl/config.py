@@ -157,6 +157,18 @@ class RetrySettings(_Strict):
     max_rate_limit_wait: Duration = 300.0
 
 
+class FilesSettings(_Strict):
+    """`sync.files`: download the uploads' bytes (README "Files")."""
+
+    download: bool = False
+    max_size: int | None = Field(default=None, ge=0)  # bytes; larger files are recorded, skipped
+    # MIME types (`image/png`), MIME families (`image/*`) or extensions (`.pdf`); empty: all
+    types: list[str] = Field(default_factory=list)
+    store: str = "files"  # a local folder or s3://bucket/prefix (content-addressed by SHA-256)
+    endpoint_url: AnyHttpUrl | None = None  # an S3-compatible server, as `export.endpoint_url`
+    partial_dir: Path | None = None  # local .part files; default <store>/.partial or ./.partial
+
+
 class SyncSettings(_Strict):
     resources: list[Resource] = Field(default_factory=lambda: list(ALL_RESOURCES))
     page_size: int = Field(default=100, ge=1, le=10_000)
@@ -175,6 +187,7 @@ class SyncSettings(_Strict):
     # false reads the newest one it has (it computes one a day).
     statistics_refresh: bool = False
     retries: RetrySettings = RetrySettings()
+    files: FilesSettings = FilesSettings()
 
 
 class IcebergSettings(_Strict):

@@ -57,6 +57,14 @@ def filter_options(fn: Any) -> Any:
     return fn
 
 
+def _files_summary(section: dict[str, Any]) -> str:
+    text = f"files/: {section['count']} file(s), {section['bytes']:,} bytes"
+    if section["complete"]:
+        return text + ", every archived upload's file included"
+    left = ", ".join(f"{n} {why}" for why, n in section["not_included"].items())
+    return text + f"; NOT complete, uploads without their file: {left}"
+
+
 def _filters(
     tables: tuple[str, ...], rooms: tuple[str, ...], since: Any, until: Any
 ) -> ExportFilters:
@@ -97,10 +105,13 @@ def export_group() -> None:
 
 @export_group.command("archive")
 @click.option("--out", required=True, help="Folder or URI (s3://bucket/prefix) to write to.")
+@click.option(
+    "--with-files", is_flag=True, help="Add the uploads' downloaded bytes (sync.files) in files/."
+)
 @filter_options
 @wait_option
 @pass_app
-def archive_cmd(app: AppContext, /, out: str, **filters: Any) -> None:
+def archive_cmd(app: AppContext, /, out: str, with_files: bool, **filters: Any) -> None:
     """Write every table (or the filtered part) as Parquet datasets plus manifest.json.
 
     An archive already in OUT is replaced: its manifest goes first, its files that the new
@@ -111,14 +122,19 @@ def archive_cmd(app: AppContext, /, out: str, **filters: Any) -> None:
       rcetl export archive --out archive-2024 --since 2024 --until 2025
       rcetl export archive --out general --room GENERAL
       rcetl export archive --out s3://bucket/rocketchat/full
+      rcetl export archive --out full --with-files
     """
     from rich.console import Console
 
     from etl.export import ExportOptions, export_archive
     from etl.export.describe import describe_archive
+    from etl.export.fs import open_location
 
     settings = app.settings
     target = out
+    files = settings.sync.files
+    endpoint = str(files.endpoint_url) if files.endpoint_url else None
+    store = open_location(files.store, endpoint) if with_files else None
     with open_writer(app, "rcetl export archive") as engine:
         manifest = export_archive(
             engine,
@@ -126,9 +142,12 @@ def archive_cmd(app: AppContext, /, out: str, **filters: Any) -> None:
             _filters(**filters),
             options=ExportOptions.from_settings(settings.export),
             server_url=str(settings.server.url),
+            files_store=store,
         )
     console = Console()
     console.print(describe_archive(manifest))
+    if "files" in manifest:
+        console.print(_files_summary(manifest["files"]))
     console.print(
         f"archive written to {manifest['location']} (check it: rcetl export verify {target})"
     )

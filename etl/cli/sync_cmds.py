@@ -96,6 +96,10 @@ def _report(summary: SyncSummary, as_json: bool) -> None:
         click.echo(
             f"{len(summary.unreadable_rooms)} room(s) this token cannot read (see `rcetl status`)"
         )
+    if summary.files:
+        from etl.sync.status import describe_files
+
+        click.echo(describe_files(summary.files))
     if summary.total("quarantined"):
         click.echo("some records could not be normalised: they are in the quarantine table")
     if summary.total("future_dated"):

@@ -17,6 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from etl.errors import ForeignManifestError
+from etl.export.archive_files import FOLDER as FILES_FOLDER
+from etl.export.archive_files import copy_files
 from etl.export.arrow_schema import arrow_schema
 from etl.export.atomic_files import remove_stale_temps
 from etl.export.dataset import Partitioning, write_partitioned, write_single
@@ -101,9 +103,9 @@ def _remove_unlisted(location: Location, listed: set[str]) -> list[str]:
     """Delete the data files in the archive's own layout (table folders) that `listed` lacks:
     files of the previous archive, of a run killed before its manifest, temporaries."""
     removed = []
-    for name in sorted(metadata.tables):
+    for name in [*sorted(metadata.tables), FILES_FOLDER]:
         for path in location.list_files(name):
-            own = path.endswith(".parquet") or is_temp_name(path)
+            own = path.endswith(".parquet") or is_temp_name(path) or name == FILES_FOLDER
             if own and path not in listed:
                 location.delete(path)
                 removed.append(path)
@@ -118,8 +120,11 @@ def export_archive(
     options: ExportOptions | None = None,
     server_url: str | None = None,
     server_version: str | None = None,
+    files_store: Location | None = None,
 ) -> dict[str, Any]:
     """Write an archive of the database to `out` (a folder or URI); returns the manifest.
+
+    `files_store` (`--with-files`: the `sync.files.store`) adds the uploads' bytes under `files/`.
 
     `server_url`/`server_version` go into the manifest; without them both come from the latest
     sync run that recorded them (`sync_runs`), the URL else from the synced `Site_Url` setting."""
@@ -137,6 +142,9 @@ def export_archive(
             str(table.name): _export_table(conn, location, table, filters, options, generation)
             for table in tables
         }
+        files = None
+        if files_store is not None and "uploads" in entries:
+            files = copy_files(conn, location, files_store, filters)
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -149,7 +157,9 @@ def export_archive(
         # Rooms and users exempt from redaction and purge when the archive was taken.
         "legal_holds": holds,
         "tables": entries,
+        **({"files": files} if files is not None else {}),
     }
     write_json(location, MANIFEST, manifest)  # the commit point
-    _remove_unlisted(location, {f["path"] for t in entries.values() for f in t["files"]})
+    listed = {f["path"] for t in entries.values() for f in t["files"]}
+    _remove_unlisted(location, listed | {f["path"] for f in files["files"]} if files else listed)
     return manifest

@@ -26,8 +26,9 @@ ROOM_COLUMNS = {
     "subscriptions": "rid",
     "teams": "room_id",
     "room_members": "room_id",
+    "uploads": "rid",
 }
-TIME_COLUMNS = {"messages": "ts"}
+TIME_COLUMNS = {"messages": "ts", "uploads": "uploaded_at"}
 
 
 def _utc(value: datetime | None) -> datetime | None:

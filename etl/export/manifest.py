@@ -103,9 +103,10 @@ def _check_parquet(
 
 
 def verify_files(
-    location: Location, entries: list[dict[str, Any]], fields: list[dict[str, Any]]
+    location: Location, entries: list[dict[str, Any]], fields: list[dict[str, Any]] | None
 ) -> list[str]:
-    """Check listed files: present, same size and SHA-256, row count and schema as recorded."""
+    """Check listed files: present, same size and SHA-256, and for Parquet files (`fields`
+    given) row count and schema as recorded."""
     problems = []
     for entry in entries:
         path = entry["path"]
@@ -116,7 +117,8 @@ def verify_files(
         if size != entry["bytes"] or sha != entry["sha256"]:
             problems.append(f"{path}: changed (size {size} vs {entry['bytes']}, sha256 differs)")
             continue
-        problems.extend(_check_parquet(location, entry, fields))
+        if fields is not None:
+            problems.extend(_check_parquet(location, entry, fields))
     return problems
 
 
@@ -124,6 +126,8 @@ def verify_manifest(location: Location, manifest: dict[str, Any]) -> list[str]:
     """Every difference between an archive and its manifest (empty list: the archive is intact)."""
     problems: list[str] = []
     listed = {MANIFEST}
+    # `--with-files`: the uploads' bytes (checked by etl.export.archive_files)
+    listed.update(f["path"] for f in manifest.get("files", {}).get("files", []))
     for name, table in sorted(manifest.get("tables", {}).items()):
         listed.update(f["path"] for f in table["files"])
         total = sum(f["rows"] for f in table["files"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from etl.export.archive_files import verify_archived_files
 from etl.export.fs import open_location
 from etl.export.html.manifest import FORMAT as HTML_FORMAT
 from etl.export.html.manifest import verify_site
@@ -21,4 +22,4 @@ def verify_archive(out: str, endpoint_url: str | None = None) -> list[str]:
         return [f"{MANIFEST}: not valid JSON ({exc})"]
     if manifest.get("format") == HTML_FORMAT:
         return verify_site(Path(out), manifest)
-    return verify_manifest(location, manifest)
+    return verify_manifest(location, manifest) + verify_archived_files(location, manifest)

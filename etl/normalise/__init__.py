@@ -30,6 +30,7 @@ from etl.normalise.rooms import (
     normalise_subscription,
     normalise_team,
 )
+from etl.normalise.uploads import normalise_upload
 
 NORMALISERS: dict[str, Callable[[dict[str, Any]], Record]] = {
     "rooms": normalise_room,
@@ -46,6 +47,7 @@ NORMALISERS: dict[str, Callable[[dict[str, Any]], Record]] = {
     "custom_user_statuses": normalise_custom_user_status,
     "integrations": normalise_integration,
     "integration_history": normalise_integration_history,
+    "uploads": normalise_upload,
 }
 
 # The tables a server document can become rows of (keyed like NORMALISERS).

@@ -261,3 +261,34 @@ class ServerStatistics(Synced, Base):
     instance_count: Mapped[int | None]
     last_login: Mapped[datetime | None]
     last_message_sent_at: Mapped[datetime | None]
+
+
+class Upload(Synced, Base):
+    """`channels|groups|im.files`. The upload's `token` (an access token for the file) is never
+    stored, not even in `raw`. The `file_*` columns are the download's bookkeeping (etl.files),
+    written by the download step, never by an upsert of the upload document."""
+
+    __tablename__ = "uploads"
+
+    name: Mapped[str | None]
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    type: Mapped[str | None]
+    extension: Mapped[str | None]
+    rid: Mapped[str | None] = mapped_column(index=True)
+    user_id: Mapped[str | None] = mapped_column(index=True)
+    user_username: Mapped[str | None]
+    uploaded_at: Mapped[datetime | None]
+    store: Mapped[str | None]
+    path: Mapped[str | None]
+    url: Mapped[str | None]
+    complete: Mapped[bool | None]
+    description: Mapped[str | None]
+    etag: Mapped[str | None]
+    # stored | forbidden | missing | skipped | refused | failed; NULL: not tried (yet)
+    file_status: Mapped[str | None]
+    file_reason: Mapped[str | None]
+    file_checked_at: Mapped[datetime | None]
+    file_sha256: Mapped[str | None] = mapped_column(index=True)
+    file_stored_path: Mapped[str | None]
+    file_size: Mapped[int | None] = mapped_column(BigInteger)
+    file_version: Mapped[str | None]  # etag|size|_updatedAt of the fetched bytes

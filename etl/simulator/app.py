@@ -17,6 +17,7 @@ from etl.simulator import (
     routes_auth,
     routes_chat,
     routes_directory,
+    routes_files,
     routes_history,
     routes_rooms,
     routes_sim,
@@ -36,7 +37,15 @@ PASSED_HEADERS = ("x-auth-token", "x-2fa-code", "x-2fa-method")
 
 def catalogue() -> Registry:
     registry = Registry()
-    for module in (routes_auth, routes_chat, routes_directory, routes_history, routes_rooms):
+    modules = (
+        routes_auth,
+        routes_chat,
+        routes_directory,
+        routes_files,
+        routes_history,
+        routes_rooms,
+    )
+    for module in modules:
         registry.merge(module.routes)
     registry.merge(routes_admin.routes)
     return registry
@@ -55,8 +64,12 @@ class ApiApp:
         self.registry = catalogue()
         self.limiter = RateLimiter(*options.rate_limit) if options.rate_limit else None
         self.grant_bypass(options.bypass_roles)
+        self.files = routes_files.FileRoute(ws, options.file_redirect, options.file_bytes_per_s)
         routes = [
             StarletteRoute("/api/info", self.info, methods=["GET"]),
+            StarletteRoute(
+                "/file-upload/{fid}/{name:path}", self.files.handle, methods=["GET", "HEAD"]
+            ),
             StarletteRoute(
                 "/api/v1/{endpoint:path}", self.dispatch, methods=["GET", "POST", "PUT", "DELETE"]
             ),

@@ -20,6 +20,7 @@ from etl.simulator.messages import Msg
 from etl.simulator.room_builder import RoomBuilder
 from etl.simulator.sizes import SIZES, Size
 from etl.simulator.trash_gen import add_deleted_objects
+from etl.simulator.uploads import add_generated_uploads
 from etl.simulator.wiring import Cast, finish_room, plan_counts
 from etl.simulator.workspace import Workspace
 
@@ -66,6 +67,7 @@ def _build(seed: int, size: str, now_ms: int | None, trash_ttl_days: float) -> W
     generate_messages(ws, rng, cast, plans, now)
     add_deleted_objects(ws, rng, cast, now)
     add_admin_data(ws, random.Random(f"admin-{seed}"), cast.admin, origin)
+    add_generated_uploads(ws, random.Random(f"uploads-{seed}"))
     make_credentials(ws, rng, cast)
     return ws
 

@@ -18,9 +18,11 @@ from etl.simulator.ids import object_id, random_id
 from etl.simulator.messages import Msg
 from etl.simulator.room_writes import RoomWrites
 from etl.simulator.store import Store
+from etl.simulator.upload_writes import UploadWrites
+from etl.simulator.uploads import upload_deleted_with
 
 
-class Mutations(RoomWrites, AdminWrites):
+class Mutations(UploadWrites, RoomWrites, AdminWrites):
     """`ws.mutate`: message, room, emoji, role and user writes. Thread-safe (takes `ws.lock`)."""
 
     def __init__(self, ws: Store) -> None:
@@ -201,6 +203,7 @@ class Mutations(RoomWrites, AdminWrites):
                 self.ws.messages.move_to_trash(mid, now, msg.upd)
             if msg.tmid and msg.tmid in self.ws.messages.by_id:
                 self._decrease_replies(msg.tmid, now)
+            upload_deleted_with(self.ws, doc, keep_history, now)
             self._after_delete(msg.rid, mid, now)
             return {"_id": mid, "ts": str(now)}
 

@@ -20,6 +20,8 @@ class SimOptions:
     enable_mutations: bool = False  # the /_sim/ HTTP mutation API
     activity_per_s: float = 0.0  # background writes per second (live server)
     activity_seed: int = 0
+    file_redirect: str | None = None  # answer file downloads with a 302 to this base URL
+    file_bytes_per_s: float | None = None  # throttle file downloads (kill-and-resume tests)
 
     def fault_specs(self) -> list[FaultSpec]:
         if not self.faults:

@@ -11,6 +11,7 @@ from etl.simulator.clock import iso
 from etl.simulator.directory_writes import DirectoryWrites
 from etl.simulator.ids import random_id
 from etl.simulator.store import Store
+from etl.simulator.uploads import uploads_of_room_deleted
 
 
 class RoomWrites(DirectoryWrites):
@@ -180,7 +181,8 @@ class RoomWrites(DirectoryWrites):
             return room
 
     def delete_room(self, rid: str) -> dict[str, Any]:
-        """`eraseRoom`: messages (hidden too) and subscriptions go to the trash, then the room."""
+        """`eraseRoom`: messages (hidden too), uploads and subscriptions go to the trash, then the
+        room."""
         with self.ws.lock:
             ws = self.ws
             for child in [k for k, v in ws.rooms.items() if v.get("prid") == rid]:
@@ -191,6 +193,7 @@ class RoomWrites(DirectoryWrites):
                 ids = [mid for _, mid in index.by_ts] + sorted(index.hidden)
                 for mid in ids:
                     ws.messages.move_to_trash(mid, now, ws.messages.by_id[mid].upd)
+            uploads_of_room_deleted(ws, rid, now)
             for sub_id in list(ws.subs_by_room.get(rid, {}).values()):
                 sub = ws.drop_subscription(sub_id)
                 if sub is not None:

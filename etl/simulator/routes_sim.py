@@ -42,6 +42,8 @@ OPERATIONS = frozenset(
         "remove_integration",
         "fire_integration",
         "clear_integration_history",
+        "upload_file",
+        "change_file",
     }
 )
 

@@ -30,6 +30,7 @@ class SimServer:
         self.port = port
         self.request_log = RequestLog()
         api = ApiApp(ws, self.options)
+        self.files = api.files  # the download route and the requests it answered
         faults = FaultPlan(self.options.fault_specs(), self.options.fault_seed)
         self.app = FrontDoor(
             api.starlette, self.request_log, faults, self.options.slow_seconds, ws.clock.now

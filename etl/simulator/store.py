@@ -24,6 +24,7 @@ TRASH_COLLECTIONS = {
     "custom_sounds": "custom_sounds",
     "subscriptions": "subscription",
     "teams": "team",
+    "uploads": "uploads",
 }
 DEFAULT_TRASH_TTL_S = 30 * 24 * 3600  # `expireAfterSeconds: 60*60*24*30` on the trash collection
 
@@ -56,6 +57,8 @@ class Store:
     integration_history: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
     statistics: list[dict[str, Any]] = field(default_factory=list)  # snapshots, oldest first
     messages: MessageStore = field(default_factory=MessageStore)
+    uploads: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
+    file_bytes: dict[str, bytes] = field(default_factory=dict)  # upload id -> uploaded bytes
     trash: dict[str, dict[str, TrashDoc]] = field(default_factory=dict)
     subs_by_user: dict[str, dict[str, str]] = field(default_factory=dict)  # uid -> rid -> sub id
     subs_by_room: dict[str, dict[str, str]] = field(default_factory=dict)  # rid -> uid -> sub id
@@ -151,6 +154,7 @@ class Store:
                 "custom_emoji": copy.deepcopy(self.custom_emoji),
                 "custom_sounds": copy.deepcopy(self.custom_sounds),
                 "teams": copy.deepcopy(self.teams),
+                "uploads": copy.deepcopy(self.uploads),
                 "team_members": copy.deepcopy(self.team_members),
                 "subscriptions": copy.deepcopy(self.subscriptions),
                 "settings": copy.deepcopy(self.settings),

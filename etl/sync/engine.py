@@ -44,6 +44,7 @@ from etl.sync.rooms import sync_rooms
 from etl.sync.server_tables import sync_delta_table, sync_scan_table, sync_users
 from etl.sync.summary import SyncSummary
 from etl.sync.threads import sync_threads
+from etl.sync.uploads import sync_uploads
 from etl.walkers import WalkError
 
 # The server keeps deletion records for 30 days (TTL index on the trash): a resource not synced
@@ -62,6 +63,7 @@ STEPS: dict[str, Callable[[SyncContext, str], None]] = {
     "integrations": sync_integrations,
     "integration_history": sync_integration_history,
     "server_statistics": sync_server_statistics,
+    "uploads": lambda ctx, _: sync_uploads(ctx),
 }
 ORDER: tuple[str, ...] = tuple(RESOURCES)
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from sqlalchemy import select
 
-from etl.catalogue import MEMBERS
+from etl.catalogue import MEMBERS, Endpoint
 from etl.errors import BadRequestError, PermissionDeniedError
 from etl.intake import Rejected
 from etl.schema.synced import Room
@@ -42,26 +42,36 @@ def sync_members(ctx: SyncContext) -> None:
 
 
 def walk_members(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
-    endpoint = MEMBERS[task.room_type or "c"]
-    members: list[Doc] = []
-    rejected: list[Rejected] = []
     cursor = Cursor(room_updated_ms=task.room_updated_ms)
     try:
-        params = {"roomId": task.room_id}
-        size = ctx.settings.sync.page_size
+        endpoint = MEMBERS[task.room_type or "c"]
         # `usersCount` below a page: one page, no `count=0` answer to confirm.
-        expect = task.users_count
-        pages = fetch_offset_pages(ctx.client, endpoint, params, page_size=size, expect=expect)
-        for page in pages:
-            members.extend(page.items)
-            rejected.extend(page.rejected)
+        members, rejected = read_whole_list(ctx, endpoint, task.room_id, expect=task.users_count)
     except (PermissionDeniedError, BadRequestError) as exc:
-        done = Checkpoint(
-            "members", task.room_id, cursor=cursor, status="unreadable", error=str(exc)
-        )
-        yield PageWrite("members", "rooms", checkpoints=[done], rooms_done=1)
+        yield unreadable_room("members", task.room_id, cursor, exc)
         return
     done = Checkpoint("members", task.room_id, cursor=cursor, status="complete")
     write = PageWrite("members", "rooms", checkpoints=[done], rooms_done=1, rejected=rejected)
     write.members[task.room_id] = members
     yield write
+
+
+def read_whole_list(
+    ctx: SyncContext, endpoint: Endpoint, room_id: str, expect: int | None = None
+) -> tuple[list[Doc], list[Rejected]]:
+    """Every page of a per-room list without a delta (members, uploads): the whole list.
+    `expect`, when the room document says how many there are, spares the confirming request."""
+    docs: list[Doc] = []
+    rejected: list[Rejected] = []
+    size = ctx.settings.sync.page_size
+    params = {"roomId": room_id}
+    for page in fetch_offset_pages(ctx.client, endpoint, params, page_size=size, expect=expect):
+        docs.extend(page.items)
+        rejected.extend(page.rejected)
+    return docs, rejected
+
+
+def unreadable_room(resource: str, room_id: str, cursor: Cursor, exc: Exception) -> PageWrite:
+    """The room's walk is settled as unreadable for `resource` (retried when the room moves)."""
+    done = Checkpoint(resource, room_id, cursor=cursor, status="unreadable", error=str(exc))
+    return PageWrite(resource, "rooms", checkpoints=[done], rooms_done=1)

@@ -67,6 +67,7 @@ def resource_status(engine: Engine) -> dict[str, Any]:
         runs = recent_runs(conn, 5)
         view_limits = recorded_view_limits(conn)
         holds = active_hold_summaries(conn, now)
+        files = file_counts(conn)
     return {
         "resources": resources,
         "unreadable_rooms": [
@@ -77,6 +78,7 @@ def resource_status(engine: Engine) -> dict[str, Any]:
         # what the token could not enumerate at the last runs that listed rooms and teams
         "view_limits": view_limits,
         "legal_holds": holds,
+        "files": files,
         "last_runs": [
             {
                 "id": run["id"],
@@ -108,6 +110,24 @@ def _lag(seconds: int | None) -> str:
     return f"{seconds}s"
 
 
+def file_counts(conn: Any) -> dict[str, int]:
+    """Live uploads by download outcome (`sync.files`): stored, forbidden, skipped, ..."""
+    t = metadata.tables["uploads"]
+    query = (
+        select(t.c.file_status, func.count())
+        .where(t.c.deleted_at.is_(None), t.c.file_status.is_not(None))
+        .group_by(t.c.file_status)
+    )
+    return {status: int(n) for status, n in conn.execute(query)}
+
+
+def describe_files(counts: dict[str, int]) -> str:
+    text = "files: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    if counts.get("forbidden"):
+        text += " (forbidden: the token's user has not joined those rooms; join them to fetch)"
+    return text
+
+
 def render_status(report: dict[str, Any], console: Console) -> None:
     table = Table(title="Sync status")
     for column in ("resource", "rows", "last sync", "watermark", "lag", "status"):
@@ -122,6 +142,8 @@ def render_status(report: dict[str, Any], console: Console) -> None:
             row["status"] or "-",
         )
     console.print(table)
+    if report.get("files"):
+        console.print(describe_files(report["files"]))
     unreadable = report["unreadable_rooms"]
     if unreadable:
         rooms = Table(title=f"{len(unreadable)} room(s) this token cannot read")

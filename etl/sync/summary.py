@@ -56,6 +56,7 @@ class SyncSummary:
     reconciled: list[str] = field(default_factory=list)
     # permissions the token lacks to list everything -> what that hides (the run stays `ok`)
     view_limits: dict[str, str] = field(default_factory=dict)
+    files: dict[str, int] = field(default_factory=dict)  # file downloads by outcome
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def counts(self, resource: str) -> ResourceCounts:
@@ -67,6 +68,11 @@ class SyncSummary:
         with self._lock:
             for name, value in deltas.items():
                 setattr(counts, name, getattr(counts, name) + value)
+
+    def count_file(self, status: str) -> None:
+        """A file download's outcome (etl.files: stored, skipped, forbidden, missing, ...)."""
+        with self._lock:
+            self.files[status] = self.files.get(status, 0) + 1
 
     def fail(self, scope: str, exc: BaseException) -> Failure:
         """Record a resource or walk that failed while the rest of the run went on."""
@@ -124,4 +130,5 @@ class SyncSummary:
             "skipped": dict(self.skipped),
             "reconciled": list(self.reconciled),
             "view_limits": dict(sorted(self.view_limits.items())),
+            "files": dict(sorted(self.files.items())),
         }

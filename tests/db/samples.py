@@ -134,4 +134,15 @@ SMALL_DOCS: dict[str, Doc] = {
                             "data": {"token": "[redacted]"}, "finished": True,
                             "_createdAt": "2017-01-05T17:06:05.660Z",
                             "_updatedAt": "2017-01-05T17:06:05.660Z"},
+    # api-reference.md §3.14 (channels.files), without its `token` (never stored)
+    "uploads": {"_id": "S78TNnvaWGwdYRaCD", "name": "images.jpeg", "size": 9778,
+                "type": "image/jpeg", "rid": "GENERAL", "description": "",
+                "store": "GridFS:Uploads", "complete": True, "uploading": False,
+                "extension": "jpeg", "progress": 1,
+                "user": {"_id": "ksKsKmrjvxzkzxkw", "username": "rocket.cat", "name": "Rocket Cat"},
+                "_updatedAt": "2018-03-08T14:47:37.003Z", "instanceId": "uZG54xuoKauKHykbQ",
+                "etag": "jPavis9qG22xC5sDC",
+                "path": "/ufs/GridFS:Uploads/S78TNnvaWGwdYRaCD/images.jpeg",
+                "uploadedAt": "2018-03-08T14:47:37.295Z",
+                "url": "/ufs/GridFS:Uploads/S78TNnvaWGwdYRaCD/images.jpeg"},
 }  # fmt: skip

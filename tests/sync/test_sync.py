@@ -132,7 +132,7 @@ def test_per_room_resources_bring_rooms(sqlite_syncer: Any) -> None:
     sync = sqlite_syncer()
     summary = sync.run(["members"])
     assert set(summary.resources) == {"rooms", "members"}
-    assert set(PER_ROOM) == {"members", "messages", "threads"}
+    assert set(PER_ROOM) == {"members", "messages", "threads", "uploads"}
     members = metadata.tables["room_members"]
     with sync.engine.connect() as conn:
         rooms_with_members = {r.room_id for r in conn.execute(select(members.c.room_id))}

@@ -1,0 +1,100 @@
+"""Uploads (`channels|groups|im.files`): the upload documents of each changed room, then,
+when `sync.files.download` is on, their bytes (etl.files).
+
+There is no `updatedSince` on these endpoints: a room's list is read whole (a cheap page or two
+per room) and deletions are the stored ids the server no longer lists. Only rooms whose
+`_updatedAt` moved since their last files walk are read (an upload posts a message and deleting a
+file's message deletes the upload; both move the room); a reconcile reads every room.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from etl.catalogue import FILES
+from etl.errors import BadRequestError, PermissionDeniedError
+from etl.files.step import download_files
+from etl.intake import Rejected
+from etl.normalise.uploads import SECRET_KEYS
+from etl.schema.synced import Room, Upload
+from etl.state import Checkpoint, Cursor
+from etl.sync.context import SyncContext, log
+from etl.sync.members import read_whole_list, unreadable_room
+from etl.sync.page_writer import PageWrite, write_page
+from etl.sync.pool import run_walks
+from etl.sync.room_tasks import RoomTask, rooms_to_walk
+
+UPLOADS = Upload.__table__
+
+
+def sync_uploads(ctx: SyncContext) -> None:
+    rooms = Room.__table__
+    with ctx.engine.connect() as conn:
+        unreadable = {r.id for r in conn.execute(select(rooms.c.id).where(~rooms.c.readable))}
+    tasks = [
+        task
+        for task in rooms_to_walk(ctx, "uploads")
+        if task.room_type in FILES and task.room_id not in unreadable
+    ]
+    gone = uploads_of_deleted_rooms(ctx)
+    if gone:  # deleting a room deletes its files; a deleted room is never listed again
+        write_page(ctx, gone)
+    ctx.progress.resource_started("uploads", total=len(tasks))
+    log.info("uploads: %d room(s) to list", len(tasks))
+    run_walks(
+        ctx, tasks, lambda t: walk_uploads(ctx, t), lambda t: f"uploads {t.room_id}", "uploads"
+    )
+    if ctx.settings.sync.files.download and not ctx.stopped:
+        download_files(ctx)
+
+
+def uploads_of_deleted_rooms(ctx: SyncContext) -> PageWrite | None:
+    rooms = Room.__table__
+    query = select(UPLOADS.c.id).where(
+        UPLOADS.c.deleted_at.is_(None),
+        UPLOADS.c.rid.in_(select(rooms.c.id).where(rooms.c.deleted_at.is_not(None))),
+    )
+    with ctx.engine.connect() as conn:
+        ids = [row.id for row in conn.execute(query)]
+    return PageWrite("uploads", "uploads", deletions=[(i, None) for i in ids]) if ids else None
+
+
+def scrub(item: Any) -> Any:
+    """An upload without its file access token (for rows, raw and quarantine alike)."""
+    if isinstance(item, dict):
+        return {k: v for k, v in item.items() if k not in SECRET_KEYS}
+    return item
+
+
+def walk_uploads(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
+    cursor = Cursor(room_updated_ms=task.room_updated_ms)
+    try:
+        found, screened = read_whole_list(ctx, FILES[task.room_type or "c"], task.room_id)
+    except (PermissionDeniedError, BadRequestError) as exc:
+        yield unreadable_room("uploads", task.room_id, cursor, exc)
+        return
+    docs = [scrub(doc) for doc in found]
+    rejected = [Rejected(scrub(r.raw), r.reason, r.record_id) for r in screened]
+    seen = {doc.get("_id") for doc in docs} | {r.record_id for r in rejected}
+    query = select(UPLOADS.c.id).where(
+        UPLOADS.c.rid == task.room_id, UPLOADS.c.deleted_at.is_(None)
+    )
+    with ctx.engine.connect() as conn:
+        gone: list[tuple[str, datetime | None]] = [
+            (row.id, None) for row in conn.execute(query) if row.id not in seen
+        ]
+    done = Checkpoint("uploads", task.room_id, cursor=cursor, status="complete")
+    yield PageWrite(
+        "uploads",
+        "uploads",
+        docs=docs,
+        deletions=gone,
+        checkpoints=[done],
+        rooms_done=1,
+        rejected=rejected,
+        only_changed=True,
+    )
