@@ -160,7 +160,9 @@ def test_a_daemon_job_waits_for_a_writer_by_hand_then_backs_off(
     settings = _settings(url, refused_url) | {"database": {"url": url, "lock_wait": 1}}
     daemon = daemon_factory(settings, CREDENTIALS)
     daemon.wait_for(lambda d: d.runs("rooms"))  # started; its job fails (no server): transient
-    held = acquire_lock(url, "writer", purpose="rcetl sync by hand")
+    # Like `rcetl sync --wait 60`: the daemon's own run may hold the lock at this moment (its runs
+    # are slow when parallel workers share the cores), so the writer by hand waits for it.
+    held = acquire_lock(url, "writer", purpose="rcetl sync by hand", wait=60)
     try:
 
         def busy_run(d: DaemonProcess) -> list[dict[str, Any]]:
