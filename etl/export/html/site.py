@@ -57,6 +57,7 @@ class HtmlResult:
     rooms: int
     messages: int
     search_records: int | None
+    search_delta: int | None  # messages in the search index's delta (None: a full index or none)
     change_seq: int
     seconds: float
 
@@ -198,6 +199,9 @@ def export_html(
         rooms=len(rooms),
         messages=sum(s[0] for s in signatures.values()),
         search_records=search_info["pages"] if search_info else None,
+        search_delta=search_info["delta_messages"]
+        if search_info and search_info["base_seq"] != seq
+        else None,
         change_seq=seq,
         seconds=time.perf_counter() - started,
     )
