@@ -142,23 +142,18 @@ def update_search_index(
     previous: dict[str, Any] | None,
     titles: dict[str, str],
     seq: int,
-) -> dict[str, Any]:
-    """The delta over the previous run's base when it is small enough, else a new base."""
+) -> tuple[dict[str, Any], bool]:
+    """The delta over the previous run's base when it is small enough, else a new base; and
+    whether the base was rebuilt."""
     base_seq = (previous or {}).get("base_seq")
     same = (previous or {}).get("version") == pagefind_version() and (out / INDEX_DIR).is_dir()
     if isinstance(base_seq, int) and same:
         changed, gone = cache.since_base(base_seq)
         if len(changed) + len(gone) <= DELTA_SHARE * max(cache.count(), 1):
             pages = build_delta_index(out, changed, gone, titles)
-            return {**previous, "delta_pages": pages, "delta_messages": len(changed)}  # type: ignore[dict-item]
+            return {**previous, "delta_pages": pages, "delta_messages": len(changed)}, False  # type: ignore[dict-item]
     pages = build_search_index(out)
     _replace(out, DELTA_DIR, None)
     cache.mark_base()
-    return {
-        "tool": "pagefind",
-        "version": pagefind_version(),
-        "pages": pages,
-        "base_seq": seq,
-        "delta_pages": 0,
-        "delta_messages": 0,
-    }
+    info = {"tool": "pagefind", "version": pagefind_version(), "pages": pages, "base_seq": seq}
+    return {**info, "delta_pages": 0, "delta_messages": 0}, True

@@ -152,13 +152,13 @@ def export_html(
         _write_navigation(
             env, rooms, months, {**page_globals, "generated": generated}, users, write, search
         )
-        search_info = None
+        search_info, rebuilt = None, True
         if search:
             same_rooms = previous is not None and all(
                 previous.get("rooms", {}).get(rid, {}).get("signature") == sig
                 for rid, sig in room_sigs.items()
             )
-            search_info = update_search_index(
+            search_info, rebuilt = update_search_index(
                 root,
                 cache,
                 (previous or {}).get("search") if same_rooms else None,
@@ -170,7 +170,7 @@ def export_html(
         cache.abandon()
         raise
 
-    files = _all_files(root, previous, months, written, search)
+    files = _all_files(root, previous, months, written, search, not rebuilt)
     removed = _remove_stale(root, previous, files)
     manifest = {
         "format": FORMAT,
@@ -199,9 +199,7 @@ def export_html(
         rooms=len(rooms),
         messages=sum(s[0] for s in signatures.values()),
         search_records=search_info["pages"] if search_info else None,
-        search_delta=search_info["delta_messages"]
-        if search_info and search_info["base_seq"] != seq
-        else None,
+        search_delta=None if rebuilt or search_info is None else search_info["delta_messages"],
         change_seq=seq,
         seconds=time.perf_counter() - started,
     )
@@ -270,13 +268,23 @@ def _all_files(
     months: list[dict[str, Any]],
     written: dict[str, dict[str, Any]],
     search: bool,
+    kept_base: bool,
 ) -> dict[str, dict[str, Any]]:
+    """Every file of the site; the full search index's entries come from the previous manifest
+    when this run left that index alone (hashing it again cost more than a small run's pages)."""
     files = dict(written)
     for entry in months:
         for page in entry["pages"]:
             files.setdefault(page["path"], {k: page[k] for k in ("path", "bytes", "sha256")})
     if search:
-        for folder in (INDEX_DIR, DELTA_DIR):
+        folders = [DELTA_DIR]
+        if kept_base:
+            for old in (previous or {}).get("files", []):
+                if old["path"].startswith(INDEX_DIR + "/"):
+                    files[old["path"]] = old
+        else:
+            folders.append(INDEX_DIR)
+        for folder in folders:
             for path in sorted((root / folder).rglob("*")):
                 if path.is_file():
                     relative = path.relative_to(root).as_posix()
