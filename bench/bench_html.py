@@ -9,17 +9,20 @@ normalise + save_records, no HTTP). Then, in this process and in this order:
   children), the Parquet baseline;
 - html full: `export_html` into an empty folder (pages + Pagefind index), as a ratio to the archive;
 - html again: a second run with nothing changed;
-- html 1%: 1% of the messages edited (one write transaction), then `export_html` again, as a ratio
-  to the full run;
+- html 1%: 1% of the messages edited at random (one write transaction), then `export_html` again,
+  as a ratio to the full run;
 - search: `search_messages` over a database of --search-rows synthetic messages (SQLite), the
   median of a few queries (a rare word, a common word, two words, a prefix).
-Only ratios between lines of one run mean anything: the machine is shared and noisy.
+Only ratios between lines of one run mean anything: the machine is shared and noisy. Each line
+gives wall time and CPU time (this process plus its children, i.e. Pagefind): on a machine whose
+other jobs take most of the cores, the CPU ratios are the steadier ones.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import resource
 import statistics
 import tempfile
 import time
@@ -37,13 +40,13 @@ def build_database(url: str, size: str) -> list[dict[str, Any]]:
 
     truth = build_workspace(seed=1, size=size).ground_truth()
     engine = open_database(url)
-    for resource in ("rooms", "users", "messages"):
-        docs = list(truth[resource].values())
+    for kind in ("rooms", "users", "messages"):
+        docs = list(truth[kind].values())
         for start in range(0, len(docs), BATCH):
             records = []
             for doc in docs[start : start + BATCH]:
                 try:
-                    records.append(normalise(resource, doc))
+                    records.append(normalise(kind, doc))
                 except Exception:  # quarantined by a real sync; not part of this measurement
                     continue
             with engine.begin() as conn:
@@ -52,10 +55,26 @@ def build_database(url: str, size: str) -> list[dict[str, Any]]:
     return list(truth["messages"].values())
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (Pagefind)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+CPU: dict[str, float] = {}
+
+
 def timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[float, Any]:
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_seconds()
     result = fn(*args, **kwargs)
+    CPU[getattr(fn, "__name__", "")] = cpu_seconds() - cpu
     return time.perf_counter() - start, result
+
+
+def timed_cpu(fn: Any, *args: Any) -> tuple[float, float, Any]:
+    took, result = timed(fn, *args)
+    return took, CPU[getattr(fn, "__name__", "")], result
 
 
 def edit_one_percent(url: str, docs: list[dict[str, Any]]) -> int:
@@ -120,6 +139,15 @@ def search_latency(url: str) -> dict[str, float]:
     return results
 
 
+def line(name: str, step: Any, base: Any, unit: str) -> None:
+    if base is None:
+        print(f"{name:22} {step[0]:8.2f}s  {unit:17} {step[1]:8.2f}s  {unit}")
+        return
+    ratios = [step[i] / base[i] for i in (0, 1)]
+    text = [f"{r:5.2f}x" if unit == "the archive" else f"{r:6.1%}" for r in ratios]
+    print(f"{name:22} {step[0]:8.2f}s  {text[0]:>7}          {step[1]:8.2f}s  {text[1]:>7} {unit}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="medium")
@@ -138,20 +166,23 @@ def main() -> None:
     engine = open_database(url)
     tables = ("rooms", "users", "messages", "message_reactions", "message_files", "message_urls",
               "message_attachments")  # fmt: skip
-    archive_s, _ = timed(export_archive, engine, str(work / "archive"), ExportFilters(tables))
-    full_s, full = timed(export_html, engine, str(work / "site"))
-    again_s, _ = timed(export_html, engine, str(work / "site"))
+    archive = timed_cpu(export_archive, engine, str(work / "archive"), ExportFilters(tables))
+    full = timed_cpu(export_html, engine, str(work / "site"))
+    again = timed_cpu(export_html, engine, str(work / "site"))
     engine.dispose()
     edited = edit_one_percent(url, docs)
     engine = open_database(url)
-    inc_s, inc = timed(export_html, engine, str(work / "site"))
+    inc = timed_cpu(export_html, engine, str(work / "site"))
     engine.dispose()
-    print(f"parquet archive        {archive_s:8.2f}s  (baseline)")
-    print(f"html full              {full_s:8.2f}s  {full_s / archive_s:5.2f}x the archive "
-          f"({full.pages_written} pages, {full.rooms} rooms)")  # fmt: skip
-    print(f"html, nothing changed  {again_s:8.2f}s  {again_s / full_s:5.1%} of the full export")
-    print(f"html after 1% edited   {inc_s:8.2f}s  {inc_s / full_s:5.1%} of the full export "
-          f"({edited} messages edited, {inc.months_rewritten} room-months rewritten)")  # fmt: skip
+    print("step                    wall        ratio              cpu        ratio")
+    line("parquet archive", archive, None, "baseline")
+    line("html full", full, archive, "the archive")
+    print(f"    ({full[2].pages_written} pages, {full[2].rooms} rooms)")
+    line("html, nothing changed", again, full, "of the full export")
+    line("html after 1% edited", inc, full, "of the full export")
+    done = inc[2]
+    print(f"    ({edited} messages edited, {done.months_rewritten} room-months rewritten, "
+          f"{done.pages_written} pages; search delta {done.search_delta} messages)")  # fmt: skip
     if args.search_rows:
         search_url = f"sqlite:///{work / 'search.db'}"
         took, _ = timed(build_search_database, search_url, args.search_rows)

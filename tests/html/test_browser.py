@@ -7,6 +7,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -37,17 +38,30 @@ if CHROMIUM is None and os.environ.get("CI") != "true":
     )
 
 
-@pytest.fixture
-def served(db_engine: sa.Engine, tmp_path: Path) -> Iterator[str]:
-    seed(db_engine)
-    out = tmp_path / "site"
-    export_html(db_engine, str(out))
+@contextmanager
+def serving(out: Path) -> Iterator[str]:
     server = make_server(out, port=0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def exported(db_engine: sa.Engine, tmp_path: Path) -> Path:
+    seed(db_engine)
+    out = tmp_path / "site"
+    export_html(db_engine, str(out))
+    return out
+
+
+@pytest.fixture
+def served(exported: Path) -> Iterator[str]:
+    with serving(exported) as base:
+        yield base
 
 
 @pytest.fixture
@@ -115,14 +129,36 @@ def test_site_in_chromium(served: str, browser: object, request: pytest.FixtureR
     assert outside == [], outside
 
 
-def test_pages_read_from_disk_without_a_server(
-    db_engine: sa.Engine, tmp_path: Path, browser: object
-) -> None:
-    seed(db_engine)
-    out = tmp_path / "site"
-    export_html(db_engine, str(out))
+def test_pages_read_from_disk_without_a_server(exported: Path, browser: object) -> None:
+    out = exported
     page = browser.new_page()  # type: ignore[attr-defined]
     page.goto((out / page_path("GENERAL", "2024-11", 1)).as_uri())
     assert page.locator("text=general message number 5").is_visible()
     page.goto((out / "search.html").as_uri() + "?q=" + KNOWN_WORD)
     page.wait_for_function("document.getElementById('search-status').textContent.includes('HTTP')")
+
+
+def _results(page: object, base: str, query: str) -> list[str]:
+    page.goto(base + "search.html?q=" + query)  # type: ignore[attr-defined]
+    status = page.locator("#search-status", has_text="message")  # type: ignore[attr-defined]
+    status.wait_for(timeout=20_000)  # "N messages on M pages"
+    links = page.locator("#search-results a.result")  # type: ignore[attr-defined]
+    return [h.rsplit("#m-", 1)[-1] for h in links.evaluate_all("els => els.map(e => e.href)")]
+
+
+def test_search_after_an_incremental_export(
+    db_engine: sa.Engine, exported: Path, browser: object
+) -> None:
+    """The delta index answers for an edited message; the full index's stale answer is dropped."""
+    from tests.export._data import T0, message_doc, save
+
+    out = exported
+    edited = message_doc(REPLIES[0], "GENERAL", T0, "reply 0 kilimanjaro", tmid=PARENT)
+    save(db_engine, "messages", [edited])
+    export_html(db_engine, str(out))
+    assert (out / "pagefind-delta" / "pagefind.js").is_file()
+    with serving(out) as base:
+        page = browser.new_page()  # type: ignore[attr-defined]
+        assert _results(page, base, "kilimanjaro") == [REPLIES[0]]
+        found = _results(page, base, KNOWN_WORD)
+        assert REPLIES[1] in found and REPLIES[0] not in found

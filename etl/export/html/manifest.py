@@ -12,11 +12,12 @@ from typing import Any
 
 import orjson
 
+from etl.export.html.fragments import SIDECAR
 from etl.export.manifest import MANIFEST
 from etl.export.paths import is_temp_name
 
 FORMAT = "rocketchat-etl-html"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: pages without the run date, fragment sidecar, search delta
 
 
 def sha256_of(data: bytes) -> str:
@@ -58,7 +59,7 @@ def site_files(out: Path) -> list[str]:
 def verify_site(out: Path, manifest: dict[str, Any]) -> list[str]:
     """Every difference between the site's files and its manifest (empty: intact)."""
     problems = []
-    listed = {MANIFEST}
+    listed = {MANIFEST}  # and the fragment sidecar, a cache (fragments.py)
     for entry in manifest.get("files", []):
         path = entry["path"]
         listed.add(path)
@@ -72,7 +73,7 @@ def verify_site(out: Path, manifest: dict[str, Any]) -> list[str]:
                 f"{path}: changed (size {len(data)} vs {entry['bytes']}, sha256 differs)"
             )
     for path in site_files(out):
-        if path not in listed:
+        if path not in listed and not path.startswith(SIDECAR):
             kind = "leftover temporary file" if is_temp_name(path) else "extra file"
             problems.append(f"{path}: {kind} not in the manifest")
     return problems

@@ -1,5 +1,7 @@
-"""Render one room's dirty months into pages; each page's first message key goes to the manifest
-so a message id can be found on its page later (search results, `rcetl search`)."""
+"""Render one room's dirty months into pages. A page is its room's chrome around the messages'
+HTML, joined from the fragment cache: only messages whose row changed since they were cached are
+read in full and rendered again. Each page's first message key goes to the manifest so a message
+id can be found on its page later (search results, `rcetl search`)."""
 
 from __future__ import annotations
 
@@ -7,16 +9,20 @@ from collections.abc import Callable
 from typing import Any
 
 from jinja2 import Environment
+from markupsafe import Markup
 from sqlalchemy import Connection
 
 from etl.export.filters import ExportFilters
 from etl.export.html import queries
+from etl.export.html.fragments import FragmentCache, Placed
 from etl.export.html.layout import href, message_key, page_name, page_path, room_index_path
+from etl.export.html.message_html import message_head, message_tail
 from etl.export.html.rooms import with_links
-from etl.export.html.views import arrange, paginate
+from etl.export.html.views import arrange, message_view, paginate, utc_iso
 
 PAGE_ROOT = "../../"
 Writer = Callable[[str, bytes], dict[str, Any]]
+ROOM_READ = 0.5  # share of a room's messages to render above which the whole room is read
 
 
 def _sort_key(row: dict[str, Any]) -> tuple[str, str]:
@@ -26,11 +32,59 @@ def _sort_key(row: dict[str, Any]) -> tuple[str, str]:
     return (ts.isoformat() if ts else "", row["id"])
 
 
-def _link_discussions(messages: list[dict[str, Any]]) -> None:
-    for m in messages:
-        if m["drid"]:
-            m["discussion_href"] = href(room_index_path(m["drid"]), PAGE_ROOT)
-        _link_discussions(m["replies"])
+def _placed_rows(
+    conn: Connection, rid: str, months: list[str], filters: ExportFilters
+) -> dict[str, list[dict[str, Any]]]:
+    """Month -> its top-level messages (light rows, replies attached), in order."""
+    rows = queries.room_messages(conn, rid, months, filters, light=True)
+    rows.sort(key=_sort_key)
+    ids = {r["id"] for r in rows}
+    missing = {r["tmid"] for r in rows if r["tmid"] and r["tmid"] not in ids}
+    present = queries.existing_parents(conn, rid, missing, filters) if missing else set()
+    by_month: dict[str, list[dict[str, Any]]] = {m: [] for m in months}
+    for row in arrange(rows, present):
+        month = queries.month_of(row["ts"])
+        if month in by_month:
+            by_month[month].append(row)
+    return by_month
+
+
+def _heads(
+    conn: Connection,
+    cached: dict[str, Placed],
+    rid: str,
+    shown: dict[str, tuple[dict[str, Any], bool]],
+    versions: bool,
+    room_messages: int,
+) -> dict[str, str]:
+    """Message id -> the head of its article: from the cache when its row is unchanged."""
+    heads: dict[str, str] = {}
+    stale = []
+    for mid, (row, reply) in shown.items():
+        hit = cached.get(mid)
+        if hit is not None and hit.seq == row["change_seq"] and hit.reply == reply:
+            heads[mid] = hit.html
+        else:
+            stale.append(mid)
+    # Most of the room (a first run): one read of the room beats lists of ids.
+    room = rid if len(stale) > ROOM_READ * room_messages else None
+    for full in queries.messages_by_id(conn, stale, versions, room):
+        view = message_view(full)
+        if view["drid"]:
+            view["discussion_href"] = href(room_index_path(view["drid"]), PAGE_ROOT)
+        heads[full["id"]] = message_head(view, shown[full["id"]][1])
+    return heads
+
+
+def _neighbours(month: str, part: int, parts: int, all_months: list[str]) -> tuple[Any, Any]:
+    position = all_months.index(month)
+    prev = page_name(month, part - 1) if part > 1 else None
+    if prev is None and position > 0:
+        prev = page_name(all_months[position - 1], 1)
+    nxt = page_name(month, part + 1) if part < parts else None
+    if nxt is None and position + 1 < len(all_months):
+        nxt = page_name(all_months[position + 1], 1)
+    return (href(prev) if prev else None), (href(nxt) if nxt else None)
 
 
 def render_room(
@@ -43,52 +97,68 @@ def render_room(
     write: Writer,
 ) -> list[dict[str, Any]]:
     """Write the pages of `months` of one room; returns their manifest month entries."""
-    filters: ExportFilters = ctx["filters"]
-    rows = queries.room_messages(conn, room["id"], months, filters, ctx["versions"])
-    rows.sort(key=_sort_key)
-    ids = {r["id"] for r in rows}
-    missing = {r["tmid"] for r in rows if r["tmid"] and r["tmid"] not in ids}
-    present = queries.existing_parents(conn, room["id"], missing, filters) if missing else set()
-    by_month: dict[str, list[dict[str, Any]]] = {m: [] for m in months}
-    for view in arrange(rows, present):
-        month = queries.month_of(view["ts"])
-        if month in by_month:
-            by_month[month].append(view)
+    rid = room["id"]
+    cache: FragmentCache = ctx["cache"]
+    by_month = _placed_rows(conn, rid, months, ctx["filters"])
+    shown: dict[str, tuple[dict[str, Any], bool]] = {}
+    for tops in by_month.values():
+        for top in tops:
+            shown[top["id"]] = (top, False)
+            for reply in top["replies"]:
+                shown[reply["id"]] = (reply, True)
+    before = cache.room(rid, months)
+    heads = _heads(conn, before, rid, shown, ctx["versions"], room["messages"])
     template = env.get_template("room_page.html.j2")
     linked = with_links(room, PAGE_ROOT)
-    entries = []
+    entries: list[dict[str, Any]] = []
+    placed: list[Placed] = []
     for month in months:
         pages = paginate(by_month[month])
-        _link_discussions(by_month[month])
-        position = all_months.index(month)
-        entry: dict[str, Any] = {"room": room["id"], "month": month, "pages": []}
-        for part, messages in enumerate(pages, start=1):
-            prev = page_name(month, part - 1) if part > 1 else None
-            if prev is None and position > 0:
-                prev = page_name(all_months[position - 1], 1)
-            nxt = page_name(month, part + 1) if part < len(pages) else None
-            if nxt is None and position + 1 < len(all_months):
-                nxt = page_name(all_months[position + 1], 1)
-            html = template.render(
+        entry: dict[str, Any] = {"room": rid, "month": month, "pages": []}
+        for part, tops in enumerate(pages, start=1):
+            path = page_path(rid, month, part)
+            html = []
+            for top in tops:
+                replies = [
+                    heads[r["id"]] + message_tail(r["tcount"] or 0, []) for r in top["replies"]
+                ]
+                html.append(heads[top["id"]] + message_tail(top["tcount"] or 0, replies))
+                for row, reply in [(top, False)] + [(r, True) for r in top["replies"]]:
+                    mid = row["id"]
+                    placed.append(
+                        Placed(
+                            mid,
+                            rid,
+                            month,
+                            path,
+                            len(placed),
+                            row["change_seq"],
+                            reply,
+                            row["tcount"] or 0,
+                            heads[mid],
+                        )
+                    )
+            prev, nxt = _neighbours(month, part, len(pages), all_months)
+            page = template.render(
                 **ctx["page_globals"],
                 root=PAGE_ROOT,
                 room=linked,
                 month=month,
                 part=part,
                 parts=len(pages),
-                prev=href(prev) if prev else None,
-                next=href(nxt) if nxt else None,
-                messages=messages,
+                prev=prev,
+                next=nxt,
+                messages_html=Markup("".join(html)),
             )
-            path = page_path(room["id"], month, part)
-            file_entry = write(path, html.encode())
-            first = messages[0]
+            file_entry = write(path, page.encode())
+            first = tops[0]
             entry["pages"].append(
                 {
                     **file_entry,
-                    "first": message_key(first["iso"], first["id"]),
-                    "messages": len(messages),
+                    "first": message_key(utc_iso(first["ts"]), first["id"]),
+                    "messages": len(tops),
                 }
             )
         entries.append(entry)
+    cache.place(before, placed, ctx["seq"])
     return entries

@@ -1,10 +1,12 @@
 """`rcetl export html`: a static, self-contained site of the database, rewritten incrementally.
 
 A run compares each room-month's signature (message count, newest change_seq) and each room's
-signature with the previous run's manifest and rewrites only what differs (plus the months holding
-thread parents of changed replies); the index pages are always rewritten, the search index always
-rebuilt. Pages are written atomically, the manifest last; files the new manifest no longer lists
-are removed after it is written.
+signature with the previous run's manifest and renders only what differs (plus the months holding
+thread parents of changed replies), from the fragment sidecar where a message did not change; the
+index pages are always rendered. A file whose bytes did not change is not written again. The search
+index gets a delta over its base (search_index.py). Pages are written atomically, the sidecar is
+committed before the manifest, the manifest last; files the new manifest no longer lists are
+removed after it is written.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine
 
 from etl.errors import ForeignManifestError
 from etl.export.filters import ExportFilters
 from etl.export.html import queries
+from etl.export.html.fragments import FragmentCache
 from etl.export.html.incremental import dirty_months, record_run
 from etl.export.html.layout import href, room_index_path
 from etl.export.html.manifest import (
@@ -28,13 +32,14 @@ from etl.export.html.manifest import (
     FORMAT_VERSION,
     file_entry,
     read_manifest,
+    sha256_of,
     write_file,
     write_manifest,
 )
 from etl.export.html.pages import render_room
 from etl.export.html.render import STATIC_FILES, environment, static_file
 from etl.export.html.rooms import describe_rooms, grouped, room_signature, with_links
-from etl.export.html.search_index import INDEX_DIR, build_search_index, pagefind_version
+from etl.export.html.search_index import DELTA_DIR, INDEX_DIR, update_search_index
 from etl.export.manifest import now_utc, tool_version
 from etl.export.paths import join_relative
 
@@ -52,6 +57,7 @@ class HtmlResult:
     rooms: int
     messages: int
     search_records: int | None
+    search_delta: int | None  # messages in the search index's delta (None: a full index or none)
     change_seq: int
     seconds: float
 
@@ -88,63 +94,95 @@ def export_html(
     root.mkdir(parents=True, exist_ok=True)
     previous = _previous(root, filters)
     env = environment()
-    page_globals = {"site_title": title, "tool_version": tool_version(), "generated": now_utc()}
+    generated = now_utc()
+    # No run date on the pages themselves: an unchanged page keeps its bytes (index.html has it).
+    page_globals = {"site_title": title, "tool_version": tool_version()}
     written: dict[str, dict[str, Any]] = {}
+    before = {f["path"]: f for f in (previous or {}).get("files", [])}
 
     def write(path: str, data: bytes) -> dict[str, Any]:
-        written[path] = write_file(root, path, data)
-        return written[path]
+        entry = {"path": path, "bytes": len(data), "sha256": sha256_of(data)}
+        old = before.get(path)
+        if old is None or old.get("sha256") != entry["sha256"] or not (root / path).is_file():
+            write_file(root, path, data)
+        written[path] = entry
+        return entry
 
-    with engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            conn = conn.execution_options(isolation_level="REPEATABLE READ")
-        seq = queries.current_change_seq(conn)
-        signatures = queries.month_signatures(conn, filters)
-        rooms = describe_rooms(queries.rooms(conn, filters), signatures)
-        room_sigs = {rid: room_signature(r) for rid, r in rooms.items()}
-        months_of: dict[str, list[str]] = defaultdict(list)
-        for rid, month in sorted(signatures):
-            months_of[rid].append(month)
-        dirty = dirty_months(conn, filters, previous, signatures, room_sigs, months_of)
-        ctx = {
-            "filters": filters,
-            "versions": queries.has_versions(conn),
-            "page_globals": page_globals,
-        }
-        entries = {
-            (e["room"], e["month"]): e
-            for e in (previous or {}).get("months", [])
-            if (e["room"], e["month"]) in signatures
-        }
-        by_room: dict[str, list[str]] = defaultdict(list)
-        for rid, month in sorted(dirty):
-            by_room[rid].append(month)
-        for rid, changed in by_room.items():
-            for entry in render_room(conn, env, rooms[rid], changed, months_of[rid], ctx, write):
-                entries[(rid, entry["month"])] = entry
-        for key, entry in entries.items():
-            entry["signature"] = signatures[key][:2]
-        months = [entries[k] for k in sorted(entries)]
-        _write_navigation(env, rooms, months, page_globals, queries.users(conn), write, search)
-        records = None
+    key = orjson.dumps([FORMAT_VERSION, tool_version(), filters.to_dict()]).decode()
+    cache = FragmentCache(root, key)
+    try:
+        with engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            seq = queries.current_change_seq(conn)
+            if previous is None or "months" not in previous:
+                cache.clear(key)
+            signatures = queries.month_signatures(conn, filters)
+            rooms = describe_rooms(queries.rooms(conn, filters), signatures)
+            room_sigs = {rid: room_signature(r) for rid, r in rooms.items()}
+            months_of: dict[str, list[str]] = defaultdict(list)
+            for rid, month in sorted(signatures):
+                months_of[rid].append(month)
+            dirty = dirty_months(conn, filters, previous, signatures, room_sigs, months_of)
+            ctx = {
+                "filters": filters,
+                "versions": queries.has_versions(conn),
+                "page_globals": page_globals,
+                "cache": cache,
+                "seq": seq,
+            }
+            entries = {
+                (e["room"], e["month"]): e
+                for e in (previous or {}).get("months", [])
+                if (e["room"], e["month"]) in signatures
+            }
+            by_room: dict[str, list[str]] = defaultdict(list)
+            for rid, month in sorted(dirty):
+                by_room[rid].append(month)
+            for rid, changed in by_room.items():
+                for entry in render_room(
+                    conn, env, rooms[rid], changed, months_of[rid], ctx, write
+                ):
+                    entries[(rid, entry["month"])] = entry
+            cache.forget_months(set(signatures))
+            for key_, entry in entries.items():
+                entry["signature"] = signatures[key_][:2]
+            months = [entries[k] for k in sorted(entries)]
+            users = queries.users(conn)
+        _write_navigation(
+            env, rooms, months, {**page_globals, "generated": generated}, users, write, search
+        )
+        search_info, rebuilt = None, True
         if search:
-            records = build_search_index(root)
+            same_rooms = previous is not None and all(
+                previous.get("rooms", {}).get(rid, {}).get("signature") == sig
+                for rid, sig in room_sigs.items()
+            )
+            search_info, rebuilt = update_search_index(
+                root,
+                cache,
+                (previous or {}).get("search") if same_rooms else None,
+                {rid: r["title"] for rid, r in rooms.items()},
+                seq,
+            )
+        cache.commit()
+    except BaseException:
+        cache.abandon()
+        raise
 
-    files = _all_files(root, previous, months, written, search)
+    files = _all_files(root, previous, months, written, search, not rebuilt)
     removed = _remove_stale(root, previous, files)
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "tool_version": tool_version(),
-        "generated_at": page_globals["generated"],
+        "generated_at": generated,
         "filters": filters.to_dict(),
         "change_seq": seq,
         "rooms": {rid: {"signature": sig} for rid, sig in room_sigs.items()},
         "months": months,
         "files": sorted(files.values(), key=lambda f: f["path"]),
-        "search": {"tool": "pagefind", "version": pagefind_version(), "pages": records}
-        if search
-        else None,
+        "search": search_info,
     }
     write_manifest(root, manifest)
     record_run(engine, root, seq)
@@ -160,7 +198,8 @@ def export_html(
         files_removed=removed,
         rooms=len(rooms),
         messages=sum(s[0] for s in signatures.values()),
-        search_records=records,
+        search_records=search_info["pages"] if search_info else None,
+        search_delta=None if rebuilt or search_info is None else search_info["delta_messages"],
         change_seq=seq,
         seconds=time.perf_counter() - started,
     )
@@ -185,6 +224,7 @@ def _write_navigation(
     lasts = [r["last"] for r in rooms.values() if r["last"]]
     span = f"{min(firsts)} to {max(lasts)}" if firsts and lasts else ""
     top = {**page_globals, "root": ""}
+    plain = {k: v for k, v in page_globals.items() if k != "generated"}
     write(
         "index.html",
         env.get_template("index.html.j2")
@@ -197,8 +237,11 @@ def _write_navigation(
         )
         .encode(),
     )
-    write("users.html", env.get_template("users.html.j2").render(**top, users=users).encode())
-    search_page = env.get_template("search.html.j2").render(**top, has_index=search)
+    write(
+        "users.html",
+        env.get_template("users.html.j2").render(**plain, root="", users=users).encode(),
+    )
+    search_page = env.get_template("search.html.j2").render(**plain, root="", has_index=search)
     write("search.html", search_page.encode())
     room_template = env.get_template("room_index.html.j2")
     for rid, room in rooms.items():
@@ -212,7 +255,7 @@ def _write_navigation(
             for e in pages_of.get(rid, [])
         ]
         html = room_template.render(
-            **page_globals, root="../../", room=with_links(room, "../../"), months=listed
+            **plain, root="../../", room=with_links(room, "../../"), months=listed
         )
         write(room_index_path(rid), html.encode())
     for name in STATIC_FILES:
@@ -225,16 +268,27 @@ def _all_files(
     months: list[dict[str, Any]],
     written: dict[str, dict[str, Any]],
     search: bool,
+    kept_base: bool,
 ) -> dict[str, dict[str, Any]]:
+    """Every file of the site; the full search index's entries come from the previous manifest
+    when this run left that index alone (hashing it again cost more than a small run's pages)."""
     files = dict(written)
     for entry in months:
         for page in entry["pages"]:
             files.setdefault(page["path"], {k: page[k] for k in ("path", "bytes", "sha256")})
     if search:
-        for path in sorted((root / INDEX_DIR).rglob("*")):
-            if path.is_file():
-                relative = path.relative_to(root).as_posix()
-                files[relative] = file_entry(root, relative)
+        folders = [DELTA_DIR]
+        if kept_base:
+            for old in (previous or {}).get("files", []):
+                if old["path"].startswith(INDEX_DIR + "/"):
+                    files[old["path"]] = old
+        else:
+            folders.append(INDEX_DIR)
+        for folder in folders:
+            for path in sorted((root / folder).rglob("*")):
+                if path.is_file():
+                    relative = path.relative_to(root).as_posix()
+                    files[relative] = file_entry(root, relative)
     return files
 
 
@@ -245,7 +299,7 @@ def _remove_stale(
     removed = 0
     for entry in (previous or {}).get("files", []):
         path = entry["path"]
-        if path not in files and not path.startswith(INDEX_DIR + "/"):
+        if path not in files and not path.startswith((INDEX_DIR + "/", DELTA_DIR + "/")):
             target = root / join_relative(path)  # a tampered manifest cannot reach outside
             if target.is_file():
                 target.unlink()

@@ -131,19 +131,21 @@ def message_view(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def arrange(rows: Iterable[dict[str, Any]], parents_present: set[str]) -> list[dict[str, Any]]:
-    """Top-level messages in order, replies attached to their parent (kept in order). A reply
-    whose parent is not in the archive stands on its own, so no message is ever lost."""
-    views = [message_view(r) for r in rows]
-    by_id = {v["id"]: v for v in views}
+    """Top-level rows in order, each with its `replies` (kept in order). A reply whose parent is
+    not in the archive stands on its own, so no message is ever lost."""
+    rows = list(rows)
+    by_id = {r["id"]: r for r in rows}
+    for row in rows:
+        row["replies"] = []
     top = []
-    for view in views:
-        parent = by_id.get(view["tmid"]) if view["tmid"] else None
-        if parent is None and view["tmid"] in parents_present:
+    for row in rows:
+        parent = by_id.get(row["tmid"]) if row["tmid"] else None
+        if parent is None and row["tmid"] in parents_present:
             continue  # its parent lives in another month: it is shown there
         if parent is not None:
-            parent["replies"].append(view)
+            parent["replies"].append(row)
         else:
-            top.append(view)
+            top.append(row)
     return top
 
 

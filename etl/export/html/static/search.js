@@ -6,7 +6,33 @@
   const input = document.getElementById("search-input");
   const status = document.getElementById("search-status");
   const list = document.getElementById("search-results");
-  let pagefind = null;
+  let engines = null;
+
+  // The full index (pagefind/) and, after incremental exports, a small one of the messages changed
+  // since (pagefind-delta/): its delta.json names the messages the full index no longer answers for.
+  async function engine(folder) {
+    const pagefind = await import(root + folder + "/pagefind.js");
+    await pagefind.options({ basePath: root + folder + "/", excerptLength: 24 });
+    return pagefind;
+  }
+
+  async function load() {
+    const loaded = { base: await engine("pagefind"), delta: null, superseded: new Set() };
+    const answer = await fetch(root + "pagefind-delta/delta.json").catch(() => null);
+    if (answer && answer.ok) {
+      const delta = await answer.json();
+      loaded.superseded = new Set(delta.superseded);
+      if (delta.index) loaded.delta = await engine("pagefind-delta");
+    }
+    return loaded;
+  }
+
+  function anchorId(url) {
+    const at = url.indexOf("#m-");
+    if (at < 0) return null;
+    const id = url.slice(at + 3);
+    try { return decodeURIComponent(id); } catch (err) { return id; }
+  }
 
   function excerptNodes(excerpt) {
     const doc = new DOMParser().parseFromString("<div>" + excerpt + "</div>", "text/html");
@@ -46,15 +72,18 @@
     }
     status.textContent = "Searching…";
     try {
-      if (!pagefind) {
-        pagefind = await import(root + "pagefind/pagefind.js");
-        await pagefind.options({ basePath: root + "pagefind/", excerptLength: 24 });
-      }
-      const found = await pagefind.search(query);
-      const pages = await Promise.all(found.results.slice(0, 20).map((r) => r.data()));
+      if (!engines) engines = await load();
+      const searches = [engines.base, engines.delta].filter(Boolean).map(async (pagefind) => {
+        const found = await pagefind.search(query);
+        return found.results.map((r) => ({ r, base: pagefind === engines.base }));
+      });
+      const results = (await Promise.all(searches)).flat().sort((a, b) => b.r.score - a.r.score);
+      const found = { results };
+      const pages = await Promise.all(results.slice(0, 20).map(async (x) => ({ x, data: await x.r.data() })));
       let shown = 0;
-      for (const data of pages) {
-        const subs = (data.sub_results || []).filter((s) => /#m-/.test(s.url));
+      for (const { x, data } of pages) {
+        const subs = (data.sub_results || []).filter(
+          (s) => /#m-/.test(s.url) && !(x.base && engines.superseded.has(anchorId(s.url))));
         for (const sub of subs) {
           if (shown >= 100) break;
           list.appendChild(resultItem(data.meta.room || "", sub));

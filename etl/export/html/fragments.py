@@ -1,0 +1,162 @@
+"""The site's sidecar of rendered messages (`.rcetl-fragments.sqlite` in the site folder).
+
+One row per message shown on a page: the head of its `<article>` (message_html.py) with the
+`change_seq` it was rendered from, so a later run re-renders only messages whose row changed and
+rebuilds a page by joining cached strings; where it is shown (month, page, position); and, for
+the search index (search_index.py), the page it had when the full Pagefind index was built and
+the run that last changed it. Messages no longer shown are remembered in `gone` until the next
+full index. The sidecar belongs to one (format, rcetl version, filters) key: any other key empties
+it. It is a cache: deleting it makes the next run render everything again, nothing else.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+SIDECAR = ".rcetl-fragments.sqlite"
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
+    "CREATE TABLE IF NOT EXISTS fragments (id TEXT PRIMARY KEY, rid TEXT NOT NULL, "
+    "seq INTEGER NOT NULL, reply INTEGER NOT NULL, tcount INTEGER NOT NULL, html TEXT NOT NULL, "
+    "month TEXT, page TEXT, pos INTEGER, base_page TEXT, touched INTEGER NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS fragments_rid ON fragments (rid, month)",
+    "CREATE TABLE IF NOT EXISTS gone (id TEXT PRIMARY KEY)",
+)
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A message as shown: which page, where on it, and its head's HTML."""
+
+    id: str
+    rid: str
+    month: str
+    page: str
+    pos: int
+    seq: int
+    reply: bool
+    tcount: int
+    html: str
+
+
+class FragmentCache:
+    def __init__(self, root: Path, key: str) -> None:
+        try:
+            self.db = self._open(root)
+        except sqlite3.DatabaseError:  # unreadable: it is only a cache, start it again
+            (root / SIDECAR).unlink(missing_ok=True)
+            self.db = self._open(root)
+        found = self.db.execute("SELECT value FROM meta WHERE key = 'key'").fetchone()
+        if found is None or found[0] != key:
+            self.clear(key)
+        self.db.execute("BEGIN")
+
+    @staticmethod
+    def _open(root: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(root / SIDECAR, isolation_level=None)
+        for statement in _SCHEMA:
+            db.execute(statement)
+        return db
+
+    def clear(self, key: str) -> None:
+        self.db.execute("DELETE FROM fragments")
+        self.db.execute("DELETE FROM gone")
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('key', ?)", (key,))
+
+    def room(self, rid: str, months: Iterable[str]) -> dict[str, Placed]:
+        """What the cache holds for these months of the room (where each message was shown)."""
+        months = list(months)
+        marks = ",".join("?" * len(months))
+        rows = self.db.execute(
+            "SELECT id, rid, month, page, pos, seq, reply, tcount, html FROM fragments "
+            f"WHERE rid = ? AND month IN ({marks})",
+            (rid, *months),
+        )
+        return {
+            i: Placed(i, r, month, page, pos, seq, bool(reply), tcount, html)
+            for i, r, month, page, pos, seq, reply, tcount, html in rows
+        }
+
+    def place(self, before: dict[str, Placed], placed: list[Placed], touched: int) -> None:
+        """Store the messages now shown in some months of a room (`before`: what those months
+        showed, from `room`); those not shown any more are `gone`. Rows whose HTML or page
+        changed are marked `touched`, for the search index's delta."""
+        now = {p.id for p in placed}
+        gone = [(i,) for i in before if i not in now]
+        self.db.executemany("DELETE FROM fragments WHERE id = ?", gone)
+        self.db.executemany("INSERT OR IGNORE INTO gone VALUES (?)", gone)
+        rows = []
+        for p in placed:
+            old = before.get(p.id)
+            if old == p:
+                continue
+            moved = old is None or old.page != p.page or old.html != p.html
+            rows.append(
+                (
+                    p.id,
+                    p.rid,
+                    p.seq,
+                    int(p.reply),
+                    p.tcount,
+                    p.html,
+                    p.month,
+                    p.page,
+                    p.pos,
+                    touched if moved else None,
+                )
+            )
+        self.db.executemany(
+            "INSERT INTO fragments (id, rid, seq, reply, tcount, html, month, page, pos, touched) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce(?, 0)) ON CONFLICT (id) DO UPDATE SET "
+            "rid = excluded.rid, seq = excluded.seq, reply = excluded.reply, "
+            "tcount = excluded.tcount, html = excluded.html, month = excluded.month, "
+            "page = excluded.page, pos = excluded.pos, "
+            "touched = CASE WHEN ? IS NULL THEN fragments.touched ELSE excluded.touched END",
+            [(*row, row[-1]) for row in rows],
+        )
+
+    def forget_months(self, keep: set[tuple[str, str]]) -> None:
+        """Months no longer in the site: their messages are gone."""
+        stale = [
+            (rid, month)
+            for rid, month in self.db.execute("SELECT DISTINCT rid, month FROM fragments")
+            if (rid, month) not in keep
+        ]
+        for rid, month in stale:
+            ids = self.db.execute(
+                "SELECT id FROM fragments WHERE rid = ? AND month = ?", (rid, month)
+            ).fetchall()
+            self.db.executemany("INSERT OR IGNORE INTO gone VALUES (?)", ids)
+            self.db.execute("DELETE FROM fragments WHERE rid = ? AND month = ?", (rid, month))
+
+    def since_base(self, base_seq: int) -> tuple[list[Placed], list[str]]:
+        """Messages changed or moved since the full search index was built, and those gone."""
+        changed = [
+            Placed(i, rid, month, page, pos, seq, bool(reply), tcount, html)
+            for i, rid, month, page, pos, seq, reply, tcount, html in self.db.execute(
+                "SELECT id, rid, month, page, pos, seq, reply, tcount, html FROM fragments "
+                "WHERE touched > ? OR base_page IS NULL OR base_page != page ORDER BY page, pos",
+                (base_seq,),
+            )
+        ]
+        gone = [i for (i,) in self.db.execute("SELECT id FROM gone")]
+        return changed, gone
+
+    def count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM fragments").fetchone()[0])
+
+    def mark_base(self) -> None:
+        """The full index was just built from the pages as they are now."""
+        self.db.execute("UPDATE fragments SET base_page = page")
+        self.db.execute("DELETE FROM gone")
+
+    def commit(self) -> None:
+        self.db.execute("COMMIT")
+        self.db.close()
+
+    def abandon(self) -> None:
+        self.db.execute("ROLLBACK")
+        self.db.close()

@@ -1,0 +1,129 @@
+"""Incremental HTML exports equal a full export of the same database, page for page and byte for
+byte, after edits, new messages and replies, deletions, a purge and a redaction under a legal hold;
+and the search index's delta answers for what changed."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from etl.export.html import export_html
+from etl.export.html.fragments import SIDECAR
+from etl.export.html.layout import page_path
+from etl.export.html.search_index import DELTA_DIR, DELTA_FILE
+from etl.export.verify import verify_archive
+from etl.load import next_change_seq
+from etl.load.history import apply_deletions
+from etl.load.holds import active_holds, add_hold
+from tests.export._data import T0, delete, message_doc, save
+from tests.html._site_data import KNOWN_WORD, PARENT, REPLIES, seed
+
+
+def pages(out: Path) -> dict[str, bytes]:
+    """Every page of the site (the search index aside); index.html without its run date."""
+    found = {}
+    for path in sorted(out.rglob("*.html")):
+        relative = path.relative_to(out).as_posix()
+        if relative.startswith(("pagefind", ".")):
+            continue
+        data = path.read_bytes()
+        if relative == "index.html":
+            data = data.split(b"<footer>")[0]
+        found[relative] = data
+    return found
+
+
+def _delete(engine: sa.Engine, ids: list[str], policy: str) -> None:
+    with engine.begin() as conn:
+        holds = active_holds(conn)
+        items = [(i, T0 + timedelta(days=31)) for i in ids]
+        when = datetime(2024, 12, 22, tzinfo=UTC)
+        apply_deletions(conn, "messages", items, policy, next_change_seq(conn), holds, when)  # type: ignore[arg-type]
+
+
+def change_everything(engine: sa.Engine, out: Path) -> None:
+    """Edits, new messages (one in a new month), a new reply, then deletions in a second run."""
+    later = T0 + timedelta(days=3)
+    save(
+        engine,
+        "messages",
+        [
+            message_doc("g05", "GENERAL", T0 + timedelta(hours=5), "general message edited"),
+            message_doc("n1", "GENERAL", later, "a new message"),
+            message_doc("n2", "dev", T0 + timedelta(days=90), "a new month in dev"),
+            message_doc("n3", "GENERAL", later, "a third reply", tmid=PARENT),
+            message_doc(
+                REPLIES[1], "GENERAL", T0 + timedelta(days=41), "reply 1 edited", tmid=PARENT
+            ),
+        ],
+    )
+    export_html(engine, str(out))
+    with engine.begin() as conn:
+        add_hold(conn, "room", "GENERAL", target_name="general", created_by="test")
+    _delete(engine, ["g07"], "redact")  # held: kept, shown as deleted with its text
+    _delete(engine, ["p1"], "redact")  # not held: redacted
+    delete(engine, "messages", ["o1"], "purge")  # its room's only month disappears
+    _delete(engine, ["g09"], "keep")
+
+
+def test_incremental_export_equals_a_full_export(db_engine: sa.Engine, tmp_path: Path) -> None:
+    seed(db_engine)
+    inc = tmp_path / "incremental"
+    export_html(db_engine, str(inc))
+    change_everything(db_engine, inc)
+    result = export_html(db_engine, str(inc))
+    assert not result.full and result.months_rewritten > 0
+    full = tmp_path / "full"
+    export_html(db_engine, str(full))
+    assert pages(inc) == pages(full)
+    general = (inc / page_path("GENERAL", "2024-11", 1)).read_text()
+    assert "general message edited" in general and "a third reply" in general
+    assert "message deleted" in general
+    assert verify_archive(str(inc)) == [] and verify_archive(str(full)) == []
+
+
+def test_a_lost_sidecar_only_costs_rendering(db_engine: sa.Engine, tmp_path: Path) -> None:
+    seed(db_engine)
+    out = tmp_path / "site"
+    export_html(db_engine, str(out), search=False)
+    before = pages(out)
+    (out / SIDECAR).write_bytes(b"not a database")
+    save(db_engine, "messages", [message_doc("n1", "dev", T0, "after the loss")])
+    export_html(db_engine, str(out), search=False)
+    after = pages(out)
+    assert "after the loss" in after[page_path("dev", "2024-11", 1)].decode()
+    assert {k: v for k, v in after.items() if "rid=dev" not in k and k != "index.html"} == {
+        k: v for k, v in before.items() if "rid=dev" not in k and k != "index.html"
+    }
+
+
+def test_unchanged_pages_are_not_written_again(db_engine: sa.Engine, tmp_path: Path) -> None:
+    seed(db_engine)
+    out = tmp_path / "site"
+    export_html(db_engine, str(out), search=False)
+    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*.html") if p.name != "index.html"}
+    export_html(db_engine, str(out), search=False)
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
+
+
+def test_search_delta_names_what_changed(db_engine: sa.Engine, tmp_path: Path) -> None:
+    seed(db_engine)
+    out = tmp_path / "site"
+    export_html(db_engine, str(out))
+    base = json.loads((out / "manifest.json").read_text())["search"]
+    assert not (out / DELTA_DIR).exists()
+    edited = message_doc(
+        REPLIES[0], "GENERAL", T0 + timedelta(days=40), "reply 0 kilimanjaro", tmid=PARENT
+    )
+    save(db_engine, "messages", [edited])
+    delete(db_engine, "messages", ["o1"], "purge")
+    export_html(db_engine, str(out))
+    search = json.loads((out / "manifest.json").read_text())["search"]
+    assert search["base_seq"] == base["base_seq"] and search["delta_messages"] == 1
+    delta = json.loads((out / DELTA_DIR / DELTA_FILE).read_text())
+    assert delta == {"index": True, "superseded": sorted([REPLIES[0], "o1"])}
+    assert verify_archive(str(out)) == []
+    assert KNOWN_WORD not in edited["msg"]
