@@ -13,14 +13,16 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, union
 
 from etl.catalogue import FILES
 from etl.errors import BadRequestError, PermissionDeniedError
 from etl.files.step import download_files
 from etl.intake import Rejected
 from etl.normalise.uploads import SECRET_KEYS
-from etl.schema.synced import Room, Upload
+from etl.schema.bookkeeping import SyncState
+from etl.schema.children import MessageFile
+from etl.schema.synced import Message, Room, Upload
 from etl.state import Checkpoint, Cursor
 from etl.sync.context import SyncContext, log
 from etl.sync.members import read_whole_list, unreadable_room
@@ -40,6 +42,9 @@ def sync_uploads(ctx: SyncContext) -> None:
         for task in rooms_to_walk(ctx, "uploads")
         if task.room_type in FILES and task.room_id not in unreadable
     ]
+    tasks, fileless = split_fileless(ctx, tasks)
+    if fileless:
+        write_page(ctx, settled_without_listing(fileless))
     gone = uploads_of_deleted_rooms(ctx)
     if gone:  # deleting a room deletes its files; a deleted room is never listed again
         write_page(ctx, gone)
@@ -50,6 +55,44 @@ def sync_uploads(ctx: SyncContext) -> None:
     )
     if ctx.settings.sync.files.download and not ctx.stopped:
         download_files(ctx)
+
+
+def split_fileless(
+    ctx: SyncContext, tasks: list[RoomTask]
+) -> tuple[list[RoomTask], list[RoomTask]]:
+    """(rooms to list, rooms with nothing to list). Every upload a `*.files` listing shows has its
+    message (`rooms.upload` and `rooms.mediaConfirm` post it; deleting it deletes or hides the
+    upload), so a room the message walk has read completely, where no stored message carries a
+    file and no upload is stored, is settled without a request: a first sync asks `*.files` only
+    of rooms with files."""
+    messages, files, state = Message.__table__, MessageFile.__table__, SyncState.__table__
+    walked = select(state.c.scope).where(
+        state.c.resource == "messages", state.c.status == "complete"
+    )
+    with_files = union(
+        select(messages.c.rid).join(files, files.c.message_id == messages.c.id),
+        select(UPLOADS.c.rid),
+    )
+    with ctx.engine.connect() as conn:
+        read = set(conn.execute(walked).scalars())
+        has_files = set(conn.execute(with_files).scalars())
+    fileless = [t for t in tasks if t.room_id in read and t.room_id not in has_files]
+    skip = {t.room_id for t in fileless}
+    return [t for t in tasks if t.room_id not in skip], fileless
+
+
+def settled_without_listing(tasks: list[RoomTask]) -> PageWrite:
+    """Complete checkpoints for rooms with nothing to list, so the next run asks nothing either."""
+    done = [
+        Checkpoint(
+            "uploads",
+            t.room_id,
+            cursor=Cursor(room_updated_ms=t.room_updated_ms),
+            status="complete",
+        )
+        for t in tasks
+    ]
+    return PageWrite("uploads", "rooms", checkpoints=done, rooms_done=len(done))
 
 
 def uploads_of_deleted_rooms(ctx: SyncContext) -> PageWrite | None:
