@@ -6,8 +6,9 @@ table's own last snapshot to the database's newest marker, then commits ONE Iceb
 drop the rows of the changed keys (see etl/export/changes.py) with position-delete files (see
 etl/export/iceberg_deletes.py: no data file is rewritten, so a run costs what changed), append
 their live rows. Every snapshot it makes records the range in its summary
-(`rcetl.change-seq-from`/`-to`), and the next run starts from there: a run killed before a table's commit leaves that table at its previous snapshot and
-the next run redoes exactly that range; a committed range is never applied twice.
+(`rcetl.change-seq-from`/`-to`), and the next run starts from there: a run killed before a
+table's commit leaves that table at its previous snapshot and the next run redoes exactly that
+range; a committed range is never applied twice.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from etl.export.arrow_schema import arrow_schema
-from etl.export.changes import ChangeTable, change_tables, live, read_keys
+from etl.export.changes import ChangeTable, KeyCache, change_tables, live, read_keys
 from etl.export.iceberg_catalog import IcebergOptions, open_catalog
 from etl.export.iceberg_deletes import positions_to_delete, row_delta, write_position_deletes
 from etl.export.manifest import tool_version
@@ -226,10 +227,11 @@ def export_iceberg(
     version = tool_version()  # reads the installed package's metadata: once per run
     with read_snapshot(engine) as conn:
         result.change_seq = high = max_change_seq(conn)
+        cache: KeyCache = {}  # a parent's changed ids, read once for all its child tables
         for spec in change_tables(schema):
             iceberg, evolved = ensure_table(catalog, options.namespace, spec.table)
             low = table_position(iceberg)
-            keys = read_keys(conn, spec, low, high) if low > 0 else None
+            keys = read_keys(conn, spec, low, high, cache) if low > 0 else None
             if (low >= high or keys == []) and not (evolved and low > 0):
                 continue  # nothing of this table moved: no commit at all
             run = TableRun(spec.name, low, high, evolved=evolved)
