@@ -95,5 +95,22 @@ def live_rows_where(spec: ChangeTable, low: int, high: int) -> sa.ColumnElement[
     return sa.and_(live(spec), spec.table.c[spec.key].in_(sa.select(*keys.c)))
 
 
-def read_keys(conn: sa.Connection, spec: ChangeTable, low: int, high: int) -> list[str]:
-    return [str(row[0]) for row in conn.execute(changed_keys(spec, low, high))]
+KeyCache = dict[tuple[str, int, int], list[str]]
+
+
+def read_keys(
+    conn: sa.Connection, spec: ChangeTable, low: int, high: int, cache: KeyCache | None = None
+) -> list[str]:
+    """`changed_keys` read; with a `cache` (one per read snapshot), a synced table's keys are
+    read once per range and reused for each of its child tables."""
+    if cache is None:
+        return [str(row[0]) for row in conn.execute(changed_keys(spec, low, high))]
+    if spec.parent is None:
+        ident = (spec.name, low, high)
+        if ident not in cache:
+            cache[ident] = read_keys(conn, spec, low, high)
+        return cache[ident]
+    parents = read_keys(conn, ChangeTable(spec.parent, "id", None), low, high, cache)
+    column = spec.table.c[spec.key]
+    own = sa.select(column).where(*_in_range(spec.table, low, high)).distinct()
+    return sorted({*parents, *(str(row[0]) for row in conn.execute(own))})

@@ -3,25 +3,27 @@
 Schemas are the Parquet export's Arrow schemas (`arrow_schema`), rows come from the same reader.
 Each run reads one database snapshot and, per table, takes the `change_seq` range from the
 table's own last snapshot to the database's newest marker, then commits ONE Iceberg transaction:
-delete the changed keys (see etl/export/changes.py), append their live rows. Every snapshot it
-makes records the range in its summary (`rcetl.change-seq-from`/`-to`), and the next run starts
-from there: a run killed before a table's commit leaves that table at its previous snapshot and
-the next run redoes exactly that range; a committed range is never applied twice.
+drop the rows of the changed keys (see etl/export/changes.py) with position-delete files (see
+etl/export/iceberg_deletes.py: no data file is rewritten, so a run costs what changed), append
+their live rows. Every snapshot it makes records the range in its summary
+(`rcetl.change-seq-from`/`-to`), and the next run starts from there: a run killed before a
+table's commit leaves that table at its previous snapshot and the next run redoes exactly that
+range; a committed range is never applied twice.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import sqlalchemy as sa
 
 from etl.export.arrow_schema import arrow_schema
-from etl.export.changes import ChangeTable, change_tables, live_rows_where, read_keys
+from etl.export.changes import ChangeTable, KeyCache, change_tables, live, read_keys
 from etl.export.iceberg_catalog import IcebergOptions, open_catalog
+from etl.export.iceberg_deletes import positions_to_delete, row_delta, write_position_deletes
 from etl.export.manifest import tool_version
 from etl.export.reader import iter_batches, read_snapshot
 from etl.export.snapshot import max_change_seq
@@ -39,6 +41,8 @@ VERSION_PROPERTY = "rcetl.version"
 MONTH_PARTITIONS = {"messages": "ts"}
 # Rows per append inside a table's transaction (bounds memory on a first load).
 APPEND_ROWS = 500_000
+# Keys per query when reading the rows of changed keys.
+KEY_SLICE = 10_000
 # Above this share of the table's rows, a run rewrites the table instead of deleting keys.
 REWRITE_SHARE = 0.5
 
@@ -51,10 +55,10 @@ class TableRun:
     from_change_seq: int
     to_change_seq: int
     deleted_keys: int = 0
+    deleted_rows: int = 0
     appended: int = 0
     rewritten: bool = False
     evolved: list[str] = field(default_factory=list)
-    snapshot_before: int | None = None
 
 
 @dataclass
@@ -118,10 +122,12 @@ def ensure_table(catalog: Catalog, namespace: str, table: sa.Table) -> tuple[Tab
     return iceberg, [f.name for f in missing]
 
 
-def _row_count(snapshot: Snapshot | None) -> int:
+def _live_count(snapshot: Snapshot | None) -> int:
+    """Rows the table holds: its records minus the rows position-delete files drop."""
     if snapshot is None or snapshot.summary is None:
         return 0
-    return int(snapshot.summary.additional_properties.get("total-records", 0))
+    summary = snapshot.summary.additional_properties
+    return int(summary.get("total-records", 0)) - int(summary.get("total-position-deletes", 0))
 
 
 def _chunks(batches: Iterable[pa.RecordBatch], schema: pa.Schema) -> Iterator[pa.Table]:
@@ -137,43 +143,76 @@ def _chunks(batches: Iterable[pa.RecordBatch], schema: pa.Schema) -> Iterator[pa
         yield pa.Table.from_batches(pending, schema)
 
 
+def _live_batches(
+    conn: sa.Connection,
+    spec: ChangeTable,
+    where: sa.ColumnElement[bool],
+    keys: list[str] | None,
+    batch_rows: int,
+) -> Iterator[pa.RecordBatch]:
+    """The live rows to append: for an incremental run, those of the keys already read (by
+    value, in slices under the drivers' bound-parameter limits: cheaper than running the
+    change query again as a subquery); otherwise those `where` selects."""
+    order = list(spec.table.primary_key.columns)
+    if not keys:
+        yield from iter_batches(conn, spec.table, where, order, batch_rows)
+        return
+    column = spec.table.c[spec.key]
+    for start in range(0, len(keys), KEY_SLICE):
+        by_value = sa.and_(live(spec), column.in_(keys[start : start + KEY_SLICE]))
+        yield from iter_batches(conn, spec.table, by_value, order, batch_rows)
+
+
+def _delete_keys(iceberg: Table, tx: Transaction, delta: Any, key: str, keys: list[str]) -> int:
+    """Position deletes for the live rows holding `keys`; returns how many rows they drop."""
+    dropped = 0
+    tasks = iceberg.scan().plan_files()  # the table as the transaction started from it
+    for data_file, positions in positions_to_delete(iceberg.io, tasks, key, keys):
+        delta.append_data_file(write_position_deletes(tx, data_file, positions))
+        dropped += len(positions)
+    return dropped
+
+
 def _apply(
     conn: sa.Connection,
+    iceberg: Table,
     tx: Transaction,
     spec: ChangeTable,
     run: TableRun,
     keys: list[str] | None,
     batch_rows: int,
+    version: str,
 ) -> None:
-    """Delete the changed keys (None on a first load) and append their live rows; or replace
-    every row, when columns were added (the migration may have filled them without moving
-    `change_seq`) or when most of the table changed (one rewrite beats a delete of every id)."""
-    from pyiceberg.expressions import AlwaysTrue, In
+    """Drop the rows of the changed keys (None on a first load) and append their live rows, in
+    one snapshot; or replace every row, when columns were added (the migration may have filled
+    them without moving `change_seq`) or when most of the table changed."""
+    from pyiceberg.expressions import AlwaysTrue
+    from pyiceberg.io.pyarrow import _dataframe_to_data_files
 
     low, high = run.from_change_seq, run.to_change_seq
-    props = {SEQ_FROM: str(low), SEQ_TO: str(high), VERSION_PROPERTY: tool_version()}
-    where = live_rows_where(spec, low, high)
+    props = {SEQ_FROM: str(low), SEQ_TO: str(high), VERSION_PROPERTY: version}
+    where = live(spec)
     if keys is not None:
         run.deleted_keys = len(keys)
-        held = _row_count(tx.table_metadata.current_snapshot())
+        held = _live_count(iceberg.current_snapshot())
         run.rewritten = bool(run.evolved) or (held > 0 and len(keys) > REWRITE_SHARE * held)
         if run.rewritten:
-            where = live_rows_where(spec, 0, high)
             tx.delete(AlwaysTrue(), snapshot_properties=props)
-        elif keys:
-            with warnings.catch_warnings():  # keys of new rows match nothing, as expected
-                warnings.filterwarnings("ignore", "Delete operation did not match")
-                tx.delete(In(term=spec.key, literals=keys), snapshot_properties=props)
     schema = arrow_schema(spec.table)
-    order = list(spec.table.primary_key.columns)
-    batches = iter_batches(conn, spec.table, where, order, batch_rows)
-    for chunk in _chunks(batches, schema):
-        tx.append(chunk, snapshot_properties=props)
-        run.appended += chunk.num_rows
-    if tx.table_metadata.current_snapshot_id == run.snapshot_before:
-        # Nothing deleted or appended (a parent changed that has no children): still record
-        # that the range is done, so the next run does not look at it again.
-        tx.append(pa.Table.from_batches([], schema), snapshot_properties=props)
+    # Always one snapshot, even with nothing to add (a parent changed that has no children):
+    # it records that the range is done, so the next run does not look at it again.
+    with row_delta(tx, props, drop_deletes=run.rewritten) as delta:
+        if keys and not run.rewritten:
+            run.deleted_rows = _delete_keys(iceberg, tx, delta, spec.key, keys)
+        by_key = None if run.rewritten else keys
+        batches = _live_batches(conn, spec, where, by_key, batch_rows)
+        metadata = tx.table_metadata  # a deep copy per access: take it once
+        for chunk in _chunks(batches, schema):
+            for data_file in _dataframe_to_data_files(
+                metadata, chunk, iceberg.io, write_uuid=delta.commit_uuid
+            ):
+                delta.append_data_file(data_file)
+            run.appended += chunk.num_rows
 
 
 def export_iceberg(
@@ -185,20 +224,21 @@ def export_iceberg(
     """Bring every Iceberg table up to the database's current state (see the module doc)."""
     catalog = open_catalog(options)
     result = IcebergResult(options.warehouse, options.namespace, 0)
+    version = tool_version()  # reads the installed package's metadata: once per run
     with read_snapshot(engine) as conn:
         result.change_seq = high = max_change_seq(conn)
+        cache: KeyCache = {}  # a parent's changed ids, read once for all its child tables
         for spec in change_tables(schema):
             iceberg, evolved = ensure_table(catalog, options.namespace, spec.table)
             low = table_position(iceberg)
-            keys = read_keys(conn, spec, low, high) if low > 0 else None
+            keys = read_keys(conn, spec, low, high, cache) if low > 0 else None
             if (low >= high or keys == []) and not (evolved and low > 0):
                 continue  # nothing of this table moved: no commit at all
             run = TableRun(spec.name, low, high, evolved=evolved)
-            run.snapshot_before = iceberg.metadata.current_snapshot_id
             with iceberg.transaction() as tx:
-                if iceberg.properties.get(VERSION_PROPERTY) != tool_version():
-                    tx.set_properties({VERSION_PROPERTY: tool_version()})
-                _apply(conn, tx, spec, run, keys, options.batch_rows)
+                if iceberg.properties.get(VERSION_PROPERTY) != version:
+                    tx.set_properties({VERSION_PROPERTY: version})
+                _apply(conn, iceberg, tx, spec, run, keys, options.batch_rows, version)
             result.tables[spec.name] = run
     return result
 

@@ -1,10 +1,11 @@
 """`rcetl export iceberg --compact`: fewer, larger data files and a bounded snapshot history.
 
-Each run adds small files (its appends, the files its deletes rewrote); a table whose partitions
-hold several files below `small_file_bytes` is rewritten in one transaction that keeps the
-table's `change_seq` position in the snapshot summary. Snapshots older than the retention are
-then expired (the current one always stays). pyiceberg removes no files: the data files only
-expired snapshots referred to stay in the warehouse until an engine's orphan-file removal runs.
+Each run adds small files (its appends) and position-delete files (the rows it replaced, see
+etl/export/iceberg_deletes.py); a table with delete files, or whose partitions hold several files
+below `small_file_bytes`, is rewritten in one transaction that applies the deletes, drops the
+delete files and keeps the table's `change_seq` position in the snapshot summary. Snapshots
+older than the retention are then expired (the current one always stays). pyiceberg removes no
+files: files only expired snapshots referred to stay until an engine's orphan-file removal runs.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from etl.export.iceberg import (
     table_position,
 )
 from etl.export.iceberg_catalog import IcebergOptions, open_catalog
+from etl.export.iceberg_deletes import row_delta
 from etl.export.manifest import tool_version
 
 if TYPE_CHECKING:
@@ -52,20 +54,26 @@ def _needs_rewrite(table: Table, small_file_bytes: int) -> tuple[bool, int]:
         len(sizes) > 1 and sum(1 for s in sizes if s < small_file_bytes) > 1
         for sizes in by_partition.values()
     )
-    return small, len(files)
+    return small or any(task.delete_files for task in files), len(files)
 
 
 def _rewrite(table: Table) -> None:
     from pyiceberg.expressions import AlwaysTrue
+    from pyiceberg.io.pyarrow import _dataframe_to_data_files
 
     position = str(table_position(table))
     props = {SEQ_FROM: position, SEQ_TO: position, VERSION_PROPERTY: tool_version()}
-    rows = table.scan().to_arrow()
+    rows = table.scan().to_arrow()  # position deletes applied
     with table.transaction() as tx:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tx.delete(AlwaysTrue(), snapshot_properties=props)
-        tx.append(rows, snapshot_properties=props)
+        with row_delta(tx, props, drop_deletes=True) as delta:
+            written = _dataframe_to_data_files(
+                tx.table_metadata, rows, table.io, write_uuid=delta.commit_uuid
+            )
+            for data_file in written if rows.num_rows else []:
+                delta.append_data_file(data_file)
 
 
 def _expire(table: Table, older_than: datetime) -> int:

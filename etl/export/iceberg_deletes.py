@@ -1,0 +1,193 @@
+"""Row-level deletes as Iceberg position-delete files (merge-on-read), which pyiceberg reads but
+does not write (its `delete` is copy-on-write: it rewrites every data file a key may be in, and
+with random ids that is every file, so a 1 % change cost almost a full rewrite).
+
+A run finds the rows to drop by reading only the key column of the table's data files, writes
+one small position-delete file per data file that holds such rows (the spec's `file_path`/`pos`
+Parquet file, in that data file's partition, with path bounds so readers pair them at once), and
+commits those delete files with the appended rows in ONE snapshot (`RowDelta`). Data files are
+never rewritten by a run; `rcetl export iceberg --compact` folds the delete files back into the
+data files. Spark, Trino, pyiceberg (and DuckDB through it) apply position deletes; they are part
+of Iceberg format v2, which is what pyiceberg creates.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Iterable
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+if TYPE_CHECKING:
+    from pyiceberg.io import FileIO
+    from pyiceberg.manifest import DataFile, ManifestEntry, ManifestFile, ManifestWriter
+    from pyiceberg.table import FileScanTask, Transaction
+
+# Field ids the Iceberg spec reserves for position-delete files.
+PATH_ID = 2147483546
+POS_ID = 2147483545
+DELETE_SCHEMA = pa.schema(
+    [
+        pa.field("file_path", pa.string(), False, {b"PARQUET:field_id": str(PATH_ID).encode()}),
+        pa.field("pos", pa.int64(), False, {b"PARQUET:field_id": str(POS_ID).encode()}),
+    ]
+)
+
+
+def _deleted_positions(io: FileIO, task: FileScanTask) -> pa.Array:
+    """Positions of `task.file` that earlier delete files already drop."""
+    path = task.file.file_path
+    found = []
+    for delete in task.delete_files:
+        with io.new_input(delete.file_path).open() as f:
+            rows = pq.ParquetFile(f).read(use_threads=False)
+        found.append(rows.filter(pc.equal(rows["file_path"], path))["pos"].combine_chunks())
+    return pa.concat_arrays(found) if found else pa.array([], pa.int64())
+
+
+def positions_to_delete(
+    io: FileIO, tasks: Iterable[FileScanTask], key: str, keys: Collection[str]
+) -> list[tuple[DataFile, pa.Array]]:
+    """For each data file, the positions of its live rows whose `key` is in `keys`: only the key
+    column is read (Parquet column projection), never the rows."""
+    wanted = pa.array(list(keys), pa.string())
+    out = []
+    for task in tasks:
+        with io.new_input(task.file.file_path).open() as f:
+            column = pq.ParquetFile(f).read(columns=[key], use_threads=False)[key]
+        hits = pc.indices_nonzero(pc.is_in(column, value_set=wanted)).cast(pa.int64())
+        if len(hits) and task.delete_files:
+            gone = _deleted_positions(io, task)
+            hits = pc.filter(hits, pc.invert(pc.is_in(hits, value_set=gone)))
+        if len(hits):
+            out.append((task.file, hits))
+    return out
+
+
+def write_position_deletes(tx: Transaction, data_file: DataFile, positions: pa.Array) -> DataFile:
+    """One position-delete file for `positions` of `data_file`, in the data file's partition."""
+    from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
+
+    path = data_file.file_path
+    rows = pa.table([pa.array([path] * len(positions), pa.string()), positions], DELETE_SCHEMA)
+    location = tx._table.location_provider()
+    out_path = location.new_data_location(f"delete-{uuid.uuid4()}.parquet")
+    out = tx._table.io.new_output(out_path)
+    with out.create(overwrite=True) as f:
+        pq.write_table(rows, f, compression="zstd")
+    low, high = pc.min(positions).as_py(), pc.max(positions).as_py()
+    delete = DataFile.from_args(
+        content=DataFileContent.POSITION_DELETES,
+        file_path=out_path,
+        file_format=FileFormat.PARQUET,
+        partition=data_file.partition,
+        record_count=len(positions),
+        file_size_in_bytes=len(out),
+        value_counts={PATH_ID: len(positions), POS_ID: len(positions)},
+        null_value_counts={PATH_ID: 0, POS_ID: 0},
+        lower_bounds={PATH_ID: path.encode(), POS_ID: low.to_bytes(8, "little", signed=True)},
+        upper_bounds={PATH_ID: path.encode(), POS_ID: high.to_bytes(8, "little", signed=True)},
+        sort_order_id=None,
+        equality_ids=None,
+        key_metadata=None,
+    )
+    delete.spec_id = data_file.spec_id  # not a field of the file: set apart, as pyiceberg does
+    return delete
+
+
+def row_delta(tx: Transaction, properties: dict[str, str], *, drop_deletes: bool = False) -> Any:
+    """A snapshot producer adding data files and position-delete files in one snapshot;
+    `drop_deletes` also removes every delete file the table had (after its data files were
+    replaced, they refer to nothing)."""
+    from pyiceberg.manifest import (
+        DataFileContent,
+        ManifestContent,
+        ManifestEntryStatus,
+        ManifestWriterV2,
+    )
+    from pyiceberg.manifest import ManifestEntry as Entry
+    from pyiceberg.table.snapshots import Operation
+    from pyiceberg.table.update.snapshot import _FastAppendFiles
+
+    class DeleteManifestWriter(ManifestWriterV2):
+        def content(self) -> ManifestContent:
+            return ManifestContent.DELETES
+
+        @property
+        def _meta(self) -> dict[str, str]:
+            return {**super()._meta, "content": "deletes"}
+
+    class RowDelta(_FastAppendFiles):
+        def _delete_writer(self, spec_id: int) -> ManifestWriter:
+            return DeleteManifestWriter(
+                self.spec(spec_id),
+                self.schema(),
+                self.new_manifest_output(),
+                self._snapshot_id,
+                self._compression,
+            )
+
+        def _split(self) -> tuple[list[DataFile], list[DataFile]]:
+            data = [f for f in self._added_data_files if f.content == DataFileContent.DATA]
+            return data, [f for f in self._added_data_files if f not in data]
+
+        def _dropped(self) -> list[ManifestFile]:
+            parent = self._transaction.table_metadata.snapshot_by_id(self._parent_snapshot_id or -1)
+            if not drop_deletes or parent is None:
+                return []
+            return [m for m in parent.manifests(self._io) if m.content == ManifestContent.DELETES]
+
+        def _existing_manifests(self) -> list[ManifestFile]:
+            dropped = {m.manifest_path for m in self._dropped()}
+            return [m for m in super()._existing_manifests() if m.manifest_path not in dropped]
+
+        def _manifests(self) -> list[ManifestFile]:
+            everything = self._added_data_files
+            data, deletes = self._split()
+            if not deletes and not self._dropped():
+                self._operation = Operation.APPEND
+            self._added_data_files = data
+            try:
+                manifests = super()._manifests()
+            finally:
+                self._added_data_files = everything
+            entries = [self._added(f) for f in deletes] + self._removed_deletes()
+            by_spec: dict[int, list[ManifestEntry]] = {}
+            for entry in entries:
+                by_spec.setdefault(entry.data_file.spec_id, []).append(entry)
+            for spec_id, group in by_spec.items():
+                with self._delete_writer(spec_id) as writer:
+                    for entry in group:
+                        writer.add_entry(entry)
+                manifests.append(writer.to_manifest_file())
+            return manifests
+
+        def _added(self, f: DataFile) -> ManifestEntry:
+            return Entry.from_args(
+                status=ManifestEntryStatus.ADDED,
+                snapshot_id=self._snapshot_id,
+                sequence_number=None,
+                file_sequence_number=None,
+                data_file=f,
+            )
+
+        def _removed_deletes(self) -> list[ManifestEntry]:
+            removed = []
+            for manifest in self._dropped():
+                for entry in manifest.fetch_manifest_entry(self._io, discard_deleted=True):
+                    self._deleted_data_files.add(entry.data_file)
+                    removed.append(
+                        Entry.from_args(
+                            status=ManifestEntryStatus.DELETED,
+                            snapshot_id=self._snapshot_id,
+                            sequence_number=entry.sequence_number,
+                            file_sequence_number=entry.file_sequence_number,
+                            data_file=entry.data_file,
+                        )
+                    )
+            return removed
+
+    return RowDelta(Operation.OVERWRITE, tx, tx._table.io, snapshot_properties=properties)
