@@ -12,6 +12,20 @@ from typing import Any
 
 FTS_TABLE = "messages_fts"
 FTS_TRIGGERS = ("messages_fts_ai", "messages_fts_ad", "messages_fts_au")
+# The triggers that keep the external-content FTS5 table current (migration 0005 creates them;
+# a first load drops them and rebuilds the index in bulk: etl/fulltext/bulk.py). The loader
+# upserts with ON CONFLICT DO UPDATE, which keeps a row's rowid, so the FTS rows stay attached to
+# their message; the update trigger fires only when the text changed.
+SQLITE_TRIGGERS = (
+    f"CREATE TRIGGER messages_fts_ai AFTER INSERT ON messages BEGIN "
+    f"INSERT INTO {FTS_TABLE}(rowid, msg) VALUES (new.rowid, new.msg); END",
+    f"CREATE TRIGGER messages_fts_ad AFTER DELETE ON messages BEGIN "
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, msg) VALUES ('delete', old.rowid, old.msg); END",
+    f"CREATE TRIGGER messages_fts_au AFTER UPDATE OF msg ON messages "
+    f"WHEN old.msg IS NOT new.msg BEGIN "
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, msg) VALUES ('delete', old.rowid, old.msg); "
+    f"INSERT INTO {FTS_TABLE}(rowid, msg) VALUES (new.rowid, new.msg); END",
+)
 PG_INDEX = "ix_messages_msg_fts"
 PG_CONFIG = "simple"
 # Must be the indexed expression exactly, or PostgreSQL will not use the index.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+from etl.fulltext.bulk import rebuild_with_triggers
 from etl.fulltext.names import FTS_TABLE, PG_INDEX
 
 
@@ -13,6 +14,6 @@ def reindex(engine: Engine) -> str:
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql(f"REINDEX INDEX {PG_INDEX}")
             return f"PostgreSQL GIN index {PG_INDEX}"
-        conn.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
+        rebuild_with_triggers(conn)  # also after a first load that was cut short
         conn.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('optimize')")
         return f"SQLite FTS5 table {FTS_TABLE}"

@@ -30,12 +30,13 @@ from sqlalchemy import Connection, select
 from etl.load import plans
 from etl.load.deletes import Policy, mark_deleted
 from etl.load.holds import Holds
+from etl.load.plans import json_serialiser
 from etl.load.records import insert_children
 from etl.normalise.fields import NormaliseError, parse_date
 from etl.normalise.record import Record
 from etl.schema.history import DELETION_KINDS
 from etl.schema.synced import Message
-from etl.schema.types import unescape_json
+from etl.schema.types import JSONText, unescape_json
 
 CONTENT_KEYS = ("msg", "attachments", "file", "files", "md")
 TARGET_KIND = {"keep": "deleted", "redact": "redacted", "purge": "purged"}
@@ -122,18 +123,25 @@ def _date(value: Any) -> datetime | None:
         return None
 
 
-def _record_content(record: Record, digest: str) -> dict[str, Any]:
-    """The same as `_content`, from the normalised row (already parsed)."""
-    row, doc = record.row, record.row["raw"]
-    return {
+def prepare_version(record: Record, dialect: str) -> None:
+    """A message record's content as a version, and its `raw` serialised ONCE for both rows
+    (the fetch threads call this, so the writer thread neither hashes nor serialises)."""
+    row = record.row
+    doc = row["raw"]
+    if isinstance(doc, JSONText):
+        return  # prepared already
+    text = JSONText(json_serialiser(dialect)(doc))
+    attachments = doc.get("attachments")
+    record.version = {
         "msg": row["msg"],
-        "attachments": doc.get("attachments"),
+        "attachments": attachments,
         "edited_at": row["edited_at"],
         "edited_by_id": row["edited_by_id"],
         "edited_by_username": row["edited_by_username"],
-        "content_hash": digest,
-        "raw": doc,
+        "content_hash": content_hash(doc),
+        "raw": text,
     }
+    row["raw"] = text
 
 
 def save_versions(
@@ -143,8 +151,11 @@ def save_versions(
     states = version_states(conn, [r.id for r in records])
     rows = []
     for record in records:
-        doc = record.row["raw"]
-        digest = content_hash(doc)
+        if record.version is None:
+            prepare_version(record, conn.dialect.name)
+        content = record.version
+        assert content is not None
+        digest = content["content_hash"]
         state = states.get(record.id)
         if state is None:
             kind, version = "created", 1
@@ -154,7 +165,7 @@ def save_versions(
             continue
         else:
             kind, version = "edited", state.top + 1
-        rows.append(_row(record.id, version, kind, observed_at, **_record_content(record, digest)))
+        rows.append(_row(record.id, version, kind, observed_at, **content))
     insert_children(conn, "message_versions", rows, change_seq)
     return len(rows)
 

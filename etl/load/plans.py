@@ -18,7 +18,15 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 
 from etl.schema import metadata
-from etl.schema.types import RawJSON, SafeText, UTCDateTime, dumps_json, escape_text, pg_json_value
+from etl.schema.types import (
+    JSONText,
+    RawJSON,
+    SafeText,
+    UTCDateTime,
+    dumps_json,
+    escape_text,
+    pg_json_value,
+)
 
 DIALECTS = {
     "sqlite": sqlite.dialect(),
@@ -38,15 +46,24 @@ def sqlite_datetime(value: datetime) -> str:
 Converter = Callable[[Any], Any]
 
 
+def sqlite_json(value: Any) -> str:
+    return value if type(value) is JSONText else dumps_json(value)
+
+
+def pg_json(value: Any) -> str:
+    return value if type(value) is JSONText else pg_json_value(value)
+
+
+def json_serialiser(dialect: str) -> Converter:
+    """What a RawJSON column's value becomes for `dialect` (wrap it in JSONText to pass it on)."""
+    return sqlite_json if dialect == "sqlite" else pg_json
+
+
 def _converter(column_type: Any, dialect: str) -> Converter | None:
-    if dialect == "sqlite":
-        if isinstance(column_type, UTCDateTime):
-            return sqlite_datetime
-        if isinstance(column_type, RawJSON):
-            return dumps_json
-        return None
     if isinstance(column_type, RawJSON):
-        return pg_json_value
+        return json_serialiser(dialect)
+    if dialect == "sqlite":
+        return sqlite_datetime if isinstance(column_type, UTCDateTime) else None
     if isinstance(column_type, SafeText):
         return escape_text
     return None

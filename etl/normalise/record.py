@@ -20,6 +20,9 @@ class Record:
     table: str
     row: dict[str, Any]
     children: Mapping[str, Rows] = field(default_factory=dict)
+    # A message's content as a version (etl.load.history.prepare_version), made on the fetch
+    # thread: its content digest and the version row's content columns.
+    version: dict[str, Any] | None = None
 
     @property
     def id(self) -> Any:

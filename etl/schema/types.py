@@ -79,6 +79,14 @@ def unescape_json(value: Any) -> Any:
     return _map_strings(body, unescape_text)
 
 
+class JSONText(str):
+    """A document already serialised for its column (by `dumps_json` on SQLite, `pg_json_value`
+    on PostgreSQL): the loader writes it as it is. The sync serialises a message once, on its
+    fetch thread, for both its `messages.raw` and its first version's `raw`."""
+
+    __slots__ = ()
+
+
 def pg_json_value(value: Any) -> str:
     """Serialize a document for PostgreSQL (JSON text, escaped when needed)."""
     text = dumps_json(value)

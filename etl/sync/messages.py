@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from etl.errors import BadRequestError, NotFoundError, PermissionDeniedError
+from etl.fulltext.bulk import deferred_index
 from etl.load import next_change_seq
 from etl.load.history import apply_deletions, pending_deletions
 from etl.load.holds import active_holds
@@ -45,13 +46,14 @@ def sync_messages(ctx: SyncContext, mode: MessageMode | None = None) -> None:
     ctx.progress.resource_started("messages", total=len(tasks))
     rechecks = sum(task.recheck for task in tasks)
     log.info("messages: %d room(s) to walk, %d of them rechecks", len(tasks), rechecks)
-    run_walks(
-        ctx,
-        tasks,
-        lambda task: walk_room(ctx, task, mode),
-        lambda t: f"room {t.room_id}",
-        "messages",
-    )
+    with deferred_index(ctx.engine):  # a first load builds the full-text index in bulk
+        run_walks(
+            ctx,
+            tasks,
+            lambda task: walk_room(ctx, task, mode),
+            lambda t: f"room {t.room_id}",
+            "messages",
+        )
     if "messages" in ctx.reconcile and not ctx.stopped:
         apply_pending_policy(ctx)
 

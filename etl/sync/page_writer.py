@@ -23,7 +23,7 @@ from etl.load import (
     save_records,
     set_room_readable,
 )
-from etl.load.history import apply_deletions, save_clone_versions, save_versions
+from etl.load.history import apply_deletions, prepare_version, save_clone_versions, save_versions
 from etl.load.holds import Holds, active_holds
 from etl.normalise import NormaliseError, Record, normalise
 from etl.schema import metadata
@@ -112,6 +112,10 @@ def prepare(ctx: SyncContext, page: PageWrite) -> _Prepared:
             prepared.records.append(normalise(page.table, doc))
         except NormaliseError as exc:
             prepared.rejected.append(Rejected(doc, str(exc), doc.get("_id")))
+    if page.table == "messages" and ctx.settings.sync.track_history:
+        dialect = ctx.engine.dialect.name
+        for record in prepared.records:
+            prepare_version(record, dialect)
     for room_id, docs in page.members.items():
         prepared.members[room_id] = []
         for doc in docs:

@@ -9,26 +9,17 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from etl.fulltext.names import FTS_TABLE, PG_INDEX, PG_VECTOR
+from etl.fulltext.names import FTS_TABLE, PG_INDEX, PG_VECTOR, SQLITE_TRIGGERS
 
 revision: str = "0005"
 down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# The loader upserts with ON CONFLICT DO UPDATE, which keeps a row's rowid, so the FTS rows stay
-# attached to their message; the update trigger fires only when the text changed.
 SQLITE_UP = (
     f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(msg, content='messages', "
     "content_rowid='rowid', tokenize='unicode61 remove_diacritics 2')",
-    f"CREATE TRIGGER messages_fts_ai AFTER INSERT ON messages BEGIN "
-    f"INSERT INTO {FTS_TABLE}(rowid, msg) VALUES (new.rowid, new.msg); END",
-    f"CREATE TRIGGER messages_fts_ad AFTER DELETE ON messages BEGIN "
-    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, msg) VALUES ('delete', old.rowid, old.msg); END",
-    f"CREATE TRIGGER messages_fts_au AFTER UPDATE OF msg ON messages "
-    f"WHEN old.msg IS NOT new.msg BEGIN "
-    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, msg) VALUES ('delete', old.rowid, old.msg); "
-    f"INSERT INTO {FTS_TABLE}(rowid, msg) VALUES (new.rowid, new.msg); END",
+    *SQLITE_TRIGGERS,
     f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')",
 )
 SQLITE_DOWN = (

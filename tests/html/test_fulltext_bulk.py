@@ -1,0 +1,73 @@
+"""A first load of messages builds the SQLite FTS5 index in bulk (triggers dropped, one rebuild
+at the end), and a load cut short is resumed and finished by the next one or by reindex."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from etl.db import open_database
+from etl.fulltext import reindex
+from etl.fulltext.bulk import begin_deferred, deferred_index, triggers_missing
+from tests.export._data import T0, message_doc, save
+from tests.html.test_fulltext import find
+
+
+def _engine(tmp_path: Path) -> sa.Engine:
+    return open_database(f"sqlite:///{tmp_path / 'fts.db'}")
+
+
+def _missing(engine: sa.Engine) -> bool:
+    with engine.connect() as conn:
+        return triggers_missing(conn)
+
+
+def test_first_load_indexes_in_bulk_and_restores_the_triggers(tmp_path: Path) -> None:
+    engine = _engine(tmp_path)
+    with deferred_index(engine):
+        assert _missing(engine)  # no row-by-row indexing during the load
+        save(engine, "messages", [message_doc("m1", "r1", T0, "hello bulk world")])
+        assert find(engine, "bulk") == []  # not indexed yet
+    assert not _missing(engine)
+    assert find(engine, "bulk") == ["m1"]
+    save(engine, "messages", [message_doc("m2", "r1", T0, "later bulk text")])  # triggers again
+    assert sorted(find(engine, "bulk")) == ["m1", "m2"]
+    with deferred_index(engine):  # not a first load: triggers stay
+        assert not _missing(engine)
+    engine.dispose()
+
+
+def test_a_load_cut_short_is_resumed_by_the_next_one(tmp_path: Path) -> None:
+    engine = _engine(tmp_path)
+    assert begin_deferred(engine)  # the step starts, then the process dies (no rebuild)
+    save(engine, "messages", [message_doc("m1", "r1", T0, "orphaned words")])
+    engine.dispose()
+    engine = _engine(tmp_path)
+    assert _missing(engine) and find(engine, "orphaned") == []
+    with deferred_index(engine):  # the table is not empty, but the load was never finished
+        save(engine, "messages", [message_doc("m2", "r1", T0, "orphaned again")])
+    assert not _missing(engine)
+    assert sorted(find(engine, "orphaned")) == ["m1", "m2"]
+    engine.dispose()
+
+
+def test_reindex_restores_missing_triggers(tmp_path: Path) -> None:
+    engine = _engine(tmp_path)
+    assert begin_deferred(engine)
+    save(engine, "messages", [message_doc("m1", "r1", T0, "reindexed text")])
+    reindex(engine)
+    assert not _missing(engine) and find(engine, "reindexed") == ["m1"]
+    engine.dispose()
+
+
+def test_a_failed_step_still_rebuilds(tmp_path: Path) -> None:
+    engine = _engine(tmp_path)
+    try:
+        with deferred_index(engine):
+            save(engine, "messages", [message_doc("m1", "r1", T0, "before failure")])
+            raise RuntimeError("walk failed")
+    except RuntimeError:
+        pass
+    assert not _missing(engine) and find(engine, "failure") == ["m1"]
+    engine.dispose()
