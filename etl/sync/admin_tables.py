@@ -24,7 +24,7 @@ from etl.scrub import scrub, scrub_rejected
 from etl.state import Checkpoint, load_checkpoint, save_checkpoints
 from etl.sync.context import SyncContext, log
 from etl.sync.page_writer import PageWrite, write_page
-from etl.sync.server_tables import _listing, _write_scan
+from etl.sync.server_tables import read_listing, stored_count, write_scan
 from etl.timestamps import doc_ms
 from etl.walkers import Doc, Future, bounded_watermark, fetch_offset_pages
 
@@ -53,12 +53,14 @@ def _scrubbed(
 
 def _integrations(ctx: SyncContext) -> tuple[list[Doc], list[Rejected]]:
     with _secret_bodies():
-        return _scrubbed(ctx, _listing(ctx, INTEGRATIONS_LIST))
+        # as few as a page: one page, no confirming request
+        expect = stored_count(ctx, "integrations")
+        return _scrubbed(ctx, read_listing(ctx, INTEGRATIONS_LIST, expect=expect))
 
 
 def sync_integrations(ctx: SyncContext, resource: str) -> None:
     """integrations.list has no delta parameter and no `ts`: list all (a few dozen), diff ids."""
-    _write_scan(ctx, RESOURCES[resource], _integrations(ctx), diff=True)
+    write_scan(ctx, RESOURCES[resource], _integrations(ctx), diff=True)
 
 
 # --- integration history ---------------------------------------------------------------------

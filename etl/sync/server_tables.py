@@ -51,7 +51,7 @@ def _load(ctx: SyncContext, resource: str) -> Checkpoint | None:
         return load_checkpoint(conn, resource)
 
 
-def _stored_count(ctx: SyncContext, table: str) -> int | None:
+def stored_count(ctx: SyncContext, table: str) -> int | None:
     """How many live rows the table holds (None when empty: a first load, size unknown)."""
     columns = metadata.tables[table].c
     query = select(func.count()).select_from(metadata.tables[table])
@@ -59,7 +59,7 @@ def _stored_count(ctx: SyncContext, table: str) -> int | None:
         return conn.execute(query.where(columns.deleted_at.is_(None))).scalar() or None
 
 
-def _listing(
+def read_listing(
     ctx: SyncContext,
     endpoint: Endpoint,
     params: dict[str, Any] | None = None,
@@ -77,7 +77,7 @@ def _listing(
     return delta.update, delta.rejected
 
 
-def _write_scan(
+def write_scan(
     ctx: SyncContext,
     spec: ResourceSpec,
     listing: tuple[list[Doc], list[Rejected]],
@@ -123,7 +123,7 @@ def sync_delta_table(ctx: SyncContext, resource: str) -> None:
         page.only_changed = page.only_live_deletions = True
         write_page(ctx, page)
         return
-    docs, rejected = _listing(ctx, spec.full)
+    docs, rejected = read_listing(ctx, spec.full)
     if spec.delta is not None and not any("_updatedAt" in doc for doc in docs):
         # roles.list projects _updatedAt out: take the dated documents (and with them the
         # watermark) from the delta endpoint asked from the epoch, before writing, so a listing
@@ -134,7 +134,7 @@ def sync_delta_table(ctx: SyncContext, resource: str) -> None:
         docs = [dated.get(doc["_id"], doc) for doc in docs]
         docs += [doc for doc_id, doc in dated.items() if doc_id not in listed]
         rejected = rejected + delta.rejected
-    _write_scan(ctx, spec, (docs, rejected), diff=True)
+    write_scan(ctx, spec, (docs, rejected), diff=True)
 
 
 def sync_scan_table(ctx: SyncContext, resource: str) -> None:
@@ -142,7 +142,7 @@ def sync_scan_table(ctx: SyncContext, resource: str) -> None:
     spec = RESOURCES[resource]
     try:
         # A listing smaller than a page is asked as one page: no `count=0` answer to confirm.
-        listing = _listing(ctx, spec.full, expect=_stored_count(ctx, spec.table))
+        listing = read_listing(ctx, spec.full, expect=stored_count(ctx, spec.table))
     except PermissionDeniedError:
         if resource not in FALLBACKS:
             raise
@@ -150,9 +150,9 @@ def sync_scan_table(ctx: SyncContext, resource: str) -> None:
         log.info("%s: %s not permitted, listing the caller's own", resource, spec.full.name)
         for permission in spec.full.permissions:
             ctx.summary.limit_view(permission)
-        _write_scan(ctx, spec, _listing(ctx, FALLBACKS[resource]), diff=False)
+        write_scan(ctx, spec, read_listing(ctx, FALLBACKS[resource]), diff=False)
         return
-    _write_scan(ctx, spec, listing, diff=True)
+    write_scan(ctx, spec, listing, diff=True)
 
 
 def sync_users(ctx: SyncContext) -> None:
@@ -162,11 +162,11 @@ def sync_users(ctx: SyncContext) -> None:
     spec = RESOURCES["users"]
     old = _load(ctx, "users")
     if ctx.full or "users" in ctx.reconcile or old is None or not old.watermark_ms:
-        _write_scan(ctx, spec, _listing(ctx, USERS_LIST), diff=True)
+        write_scan(ctx, spec, read_listing(ctx, USERS_LIST), diff=True)
         return
     recent, rejected, total = _users_since(ctx, old.watermark_ms)
     if recent is None:  # _updatedAt hidden from this token
-        _write_scan(ctx, spec, _listing(ctx, USERS_LIST), diff=True)
+        write_scan(ctx, spec, read_listing(ctx, USERS_LIST), diff=True)
         return
     checkpoint, future = _checkpoint(ctx, "users", recent, old)
     page = PageWrite("users", spec.table, recent, [], [checkpoint], only_changed=True)
@@ -174,7 +174,7 @@ def sync_users(ctx: SyncContext) -> None:
     write_page(ctx, page)
     if total is not None and total != len(_stored(ctx, spec.table)):
         log.info("users: server total %s differs from the stored count; listing all ids", total)
-        _write_scan(ctx, spec, _listing(ctx, USERS_LIST), diff=True)
+        write_scan(ctx, spec, read_listing(ctx, USERS_LIST), diff=True)
 
 
 def _users_since(
