@@ -11,7 +11,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from etl.catalogue import PROBES
+from etl.catalogue import PROBES, RESOURCES
 from etl.cli.context import AppContext, open_client, pass_app
 from etl.client import RocketChatClient
 from etl.errors import (
@@ -27,6 +27,8 @@ from etl.view_limits import RESOURCE_OF, describe, probe_view_limits
 EXIT_UNREADABLE = 3
 ME_KEY = "GET me"
 
+NOT_FOUND = "endpoint not found"
+
 
 @dataclass(frozen=True)
 class Probe:
@@ -35,6 +37,7 @@ class Probe:
     configured: bool  # listed in sync.resources
     readable: bool
     detail: str
+    available: bool = True  # False: a deprecated route this server no longer has (sync skips it)
 
 
 def probe_resources(client: RocketChatClient, configured: list[str]) -> list[Probe]:
@@ -46,7 +49,12 @@ def probe_resources(client: RocketChatClient, configured: list[str]) -> list[Pro
         if key not in answers:
             answers[key] = _try_read(client, endpoint, params)
         readable, detail = answers[key]
-        probes.append(Probe(resource, endpoint, resource in configured, readable, detail))
+        available = not (RESOURCES[resource].optional and detail.startswith(NOT_FOUND))
+        if not available:
+            detail = "not available on this server (deprecated route): the sync skips it"
+        probes.append(
+            Probe(resource, endpoint, resource in configured, readable, detail, available)
+        )
     return probes
 
 
@@ -56,7 +64,7 @@ def _try_read(client: RocketChatClient, endpoint: str, params: dict[str, Any]) -
     except (PermissionDeniedError, AuthenticationError) as exc:
         return False, f"permission denied (HTTP {exc.status}): {exc.message}"
     except NotFoundError:
-        return False, "endpoint not found: this server version does not have it"
+        return False, f"{NOT_FOUND}: this server version does not have it"
     except BadRequestError as exc:
         # Rocket.Chat reports some missing permissions as 400 error-not-allowed.
         return False, f"refused (HTTP {exc.status}): {exc.message}"
@@ -145,7 +153,7 @@ def check_cmd(app: AppContext, as_json: bool) -> None:
             "view_limits": view_limits,
         }
     probes = mark_partial(probes, view_limits)
-    unreadable = [p.resource for p in probes if p.configured and not p.readable]
+    unreadable = [p.resource for p in probes if p.configured and not p.readable and p.available]
     if as_json:
         click.echo(orjson.dumps({**info, "resources": [asdict(p) for p in probes]}).decode())
     else:

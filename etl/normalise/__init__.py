@@ -18,6 +18,7 @@ from etl.normalise.directory import (
 )
 from etl.normalise.fields import NormaliseError, parse_date
 from etl.normalise.messages import normalise_message
+from etl.normalise.omnichannel import OMNICHANNEL_NORMALISERS
 from etl.normalise.record import Record
 from etl.normalise.rooms import (
     normalise_room,
@@ -38,6 +39,7 @@ NORMALISERS: dict[str, Callable[[dict[str, Any]], Record]] = {
     "teams": normalise_team,
     "settings": normalise_setting,
     "room_members": normalise_room_member,
+    **OMNICHANNEL_NORMALISERS,
 }
 
 # The tables a server document can become rows of (keyed like NORMALISERS).

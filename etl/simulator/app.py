@@ -17,6 +17,7 @@ from etl.simulator import (
     routes_chat,
     routes_directory,
     routes_history,
+    routes_livechat,
     routes_rooms,
     routes_sim,
 )
@@ -35,7 +36,14 @@ PASSED_HEADERS = ("x-auth-token", "x-2fa-code", "x-2fa-method")
 
 def catalogue() -> Registry:
     registry = Registry()
-    for module in (routes_auth, routes_chat, routes_directory, routes_history, routes_rooms):
+    for module in (
+        routes_auth,
+        routes_chat,
+        routes_directory,
+        routes_history,
+        routes_livechat,
+        routes_rooms,
+    ):
         registry.merge(module.routes)
     return registry
 
@@ -100,6 +108,10 @@ class ApiApp:
     async def dispatch(self, request: Request) -> Response:
         name = request.path_params["endpoint"]
         route = self.registry.routes.get((request.method, name))
+        path_id = None
+        if route is None and "/" in name:  # `livechat/department/:_id`: an id in the path
+            head, path_id = name.rsplit("/", 1)
+            route = self.registry.routes.get((request.method, f"{head}/:_id"))
         headers: dict[str, str] = {}
         try:
             if route is None:
@@ -110,6 +122,8 @@ class ApiApp:
             query = request.scope["query_string"].decode("utf-8", "replace")
             pairs = parse_qsl(query, keep_blank_values=True)
             params = dict(pairs)
+            if path_id is not None:
+                params[":_id"] = path_id
             multi: dict[str, list[str]] = {}
             for key, value in pairs:
                 multi.setdefault(key, []).append(value)

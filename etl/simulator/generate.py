@@ -16,6 +16,7 @@ from etl.simulator.clock import SimClock, iso
 from etl.simulator.content import Content
 from etl.simulator.gen_messages import DAY_MS, RoomGenerator, RoomPlan, to_messages
 from etl.simulator.ids import random_id, token
+from etl.simulator.livechat_gen import add_omnichannel
 from etl.simulator.messages import Msg
 from etl.simulator.room_builder import RoomBuilder
 from etl.simulator.trash_gen import add_deleted_objects
@@ -81,6 +82,7 @@ def _build(seed: int, size: str, now_ms: int | None, trash_ttl_days: float) -> W
     generate_messages(ws, rng, cast, plans, now)
     add_deleted_objects(ws, rng, cast, now)
     make_credentials(ws, rng, cast)
+    add_omnichannel(ws, cast, now)
     return ws
 
 

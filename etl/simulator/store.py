@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from etl.simulator.clock import SimClock, iso
+from etl.simulator.livechat_store import LivechatData
 from etl.simulator.messages import MessageStore
 
 # Collections with a trash on a real server (`rocketchat__trash`, `__collection__` = model name).
@@ -51,6 +52,7 @@ class Store:
         default_factory=dict
     )  # teamId -> userId -> doc
     settings: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
+    livechat: LivechatData = field(default_factory=LivechatData)  # omnichannel collections
     messages: MessageStore = field(default_factory=MessageStore)
     trash: dict[str, dict[str, TrashDoc]] = field(default_factory=dict)
     subs_by_user: dict[str, dict[str, str]] = field(default_factory=dict)  # uid -> rid -> sub id
@@ -150,5 +152,6 @@ class Store:
                 "team_members": copy.deepcopy(self.team_members),
                 "subscriptions": copy.deepcopy(self.subscriptions),
                 "settings": copy.deepcopy(self.settings),
+                **self.livechat.truth(self.rooms, self.users),
                 "trash": trash,
             }

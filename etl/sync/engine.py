@@ -34,6 +34,7 @@ from etl.state import (
 from etl.sync.context import NullProgress, SyncContext, SyncProgress, log
 from etl.sync.members import sync_members
 from etl.sync.messages import sync_messages
+from etl.sync.omnichannel import sync_department_agents, sync_optional_scan, sync_visitors
 from etl.sync.page_writer import quarantine_failure
 from etl.sync.rooms import sync_rooms
 from etl.sync.server_tables import sync_delta_table, sync_scan_table, sync_users
@@ -54,6 +55,10 @@ STEPS: dict[str, Callable[[SyncContext, str], None]] = {
     "messages": lambda ctx, _: sync_messages(ctx),
     "threads": lambda ctx, _: sync_threads(ctx),
     "members": lambda ctx, _: sync_members(ctx),
+    "newest_first": sync_users,
+    "optional_scan": sync_optional_scan,
+    "livechat_department_agents": sync_department_agents,
+    "livechat_visitors": sync_visitors,
 }
 ORDER: tuple[str, ...] = tuple(RESOURCES)
 

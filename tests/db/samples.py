@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.db.samples_omnichannel import OMNICHANNEL_DOCS
+
 Doc = dict[str, Any]
 
 
@@ -122,4 +124,5 @@ SMALL_DOCS: dict[str, Doc] = {
               "_updatedAt": "2024-01-01T00:00:00.000Z"},
     "settings": {"_id": "API_Upper_Count_Limit", "value": 100, "type": "int", "public": True,
                  "_updatedAt": "2024-01-01T00:00:00.000Z"},
+    **OMNICHANNEL_DOCS,
 }  # fmt: skip
