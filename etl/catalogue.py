@@ -54,6 +54,8 @@ class ResourceSpec:
     probe: Probe
     delta: Endpoint | None = None
     per_room: bool = False
+    # a route newer servers dropped: its 404/400 means "not available here", not a failure
+    optional: bool = False
 
 
 def _offset(name: str, key: str, sort: str | None = '{"_id":1}', **kw: object) -> Endpoint:
@@ -147,6 +149,37 @@ INTEGRATION_HISTORY = Endpoint(
 # `statistics` answers the newest snapshot at top level (`refresh=true` computes a new one first).
 # Without view-statistics a real server answers 400 error-not-allowed, not 403.
 STATISTICS = Endpoint("statistics", "", "unpaginated", permissions=("view-statistics",))
+# Omnichannel (livechat), server-behaviour §4: every route needs a livechat permission, and a
+# token without it gets a 403 (the resource is skipped). livechat/rooms has no updatedSince but
+# honours `sort`: newest `_updatedAt` first, stopped at the watermark, like users.list.
+LIVECHAT_ROOMS = _offset("livechat/rooms", "rooms", permissions=("view-livechat-rooms",))
+LIVECHAT_ROOMS_BY_UPDATE = Endpoint(
+    "livechat/rooms",
+    "rooms",
+    "offset",
+    permissions=("view-livechat-rooms",),
+    sort='{"_updatedAt":-1,"_id":1}',
+)
+# No list of visitors exists: one visitors.info per visitor id the chats reference.
+LIVECHAT_VISITOR = Endpoint(
+    "livechat/visitors.info", "visitor", "unpaginated", permissions=("view-l-room",)
+)
+LIVECHAT_DEPARTMENTS = _offset(
+    "livechat/department", "departments", permissions=("view-livechat-departments",)
+)
+# `agents` only with view-livechat-departments; `department: null` for an unknown id.
+DEPARTMENT_AGENTS = Endpoint(
+    "livechat/department/{_id}", "agents", "unpaginated", permissions=("view-livechat-departments",)
+)
+# office-hours is deprecated (business hours replaced it): newer servers answer 404 or 400.
+OFFICE_HOURS = Endpoint(
+    "livechat/office-hours",
+    "officeHours",
+    "unpaginated",
+    permissions=("view-livechat-business-hours",),
+)
+_AGENTS_PERMISSIONS = ("manage-livechat-agents", "transfer-livechat-guest")
+_MANAGERS_PERMISSIONS = ("manage-livechat-agents", "view-livechat-manager")
 
 # Probes ask for nothing newer than this: an answer proves access and costs almost nothing.
 _FUTURE: dict[str, object] = {"updatedSince": "2100-01-01T00:00:00.000Z"}
@@ -234,6 +267,53 @@ RESOURCES: dict[str, ResourceSpec] = {
         ),
         # *.files follow each room's read access: the rooms probe says what they can reach
         _resource("uploads", FILES["c"], per_room=True, probe=_ROOMS_PROBE),
+        # Omnichannel. Transfers are messages (`livechat_transfers`, a child of messages).
+        _resource("livechat_departments", LIVECHAT_DEPARTMENTS, step="scan_table"),
+        # reads the departments stored just before; re-read only those whose document changed
+        _resource(
+            "livechat_department_agents",
+            DEPARTMENT_AGENTS,
+            probe=Probe(LIVECHAT_DEPARTMENTS.name, {"count": 1}),
+        ),
+        _resource(
+            "livechat_agents",
+            _offset("livechat/users/agent", "users", permissions=_AGENTS_PERMISSIONS),
+            step="scan_table",
+        ),
+        _resource(
+            "livechat_managers",
+            _offset("livechat/users/manager", "users", permissions=_MANAGERS_PERMISSIONS),
+            step="scan_table",
+        ),
+        _resource(
+            "livechat_custom_fields",
+            _offset("livechat/custom-fields", "customFields", permissions=("view-l-room",)),
+            step="scan_table",
+        ),
+        _resource("livechat_rooms", LIVECHAT_ROOMS, LIVECHAT_ROOMS_BY_UPDATE, step="newest_first"),
+        # the visitors the stored chats reference; custom-fields needs the same view-l-room
+        _resource(
+            "livechat_visitors",
+            LIVECHAT_VISITOR,
+            probe=Probe("livechat/custom-fields", {"count": 1}),
+        ),
+        _resource(
+            "livechat_inquiries",
+            _offset("livechat/inquiries.list", "inquiries", permissions=("view-livechat-manager",)),
+            step="scan_table",
+        ),
+        _resource(
+            "livechat_triggers",
+            _offset("livechat/triggers", "triggers", permissions=("view-livechat-manager",)),
+            step="scan_table",
+        ),
+        _resource(
+            "livechat_office_hours",
+            OFFICE_HOURS,
+            step="optional_scan",
+            probe=Probe(OFFICE_HOURS.name),
+            optional=True,
+        ),
         # last: the snapshot a run takes describes the server as the run found it
         _resource("server_statistics", STATISTICS, probe=Probe(STATISTICS.name, {})),
     )

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from etl.catalogue import PROBES
+from etl.catalogue import PROBES, RESOURCES
 from etl.cli.context import AppContext, echo_json, open_client, pass_app
 from etl.errors import (
     ApiError,
@@ -27,6 +27,8 @@ if TYPE_CHECKING:  # the rest is imported when the command runs (an instant `--h
 EXIT_UNREADABLE = 3
 ME_KEY = "GET me"
 
+NOT_FOUND = "endpoint not found"
+
 
 @dataclass(frozen=True)
 class Probe:
@@ -35,6 +37,7 @@ class Probe:
     configured: bool  # listed in sync.resources
     readable: bool
     detail: str
+    available: bool = True  # False: a deprecated route this server no longer has (sync skips it)
 
 
 def probe_resources(client: RocketChatClient, configured: list[str]) -> list[Probe]:
@@ -48,7 +51,12 @@ def probe_resources(client: RocketChatClient, configured: list[str]) -> list[Pro
         if key not in answers:
             answers[key] = _try_read(client, endpoint, params)
         readable, detail = answers[key]
-        probes.append(Probe(resource, endpoint, resource in configured, readable, detail))
+        available = not (RESOURCES[resource].optional and detail.startswith(NOT_FOUND))
+        if not available:
+            detail = "not available on this server (deprecated route): the sync skips it"
+        probes.append(
+            Probe(resource, endpoint, resource in configured, readable, detail, available)
+        )
     return probes
 
 
@@ -58,7 +66,7 @@ def _try_read(client: RocketChatClient, endpoint: str, params: dict[str, Any]) -
     except (PermissionDeniedError, AuthenticationError) as exc:
         return False, f"permission denied (HTTP {exc.status}): {exc.message}"
     except NotFoundError:
-        return False, "endpoint not found: this server version does not have it"
+        return False, f"{NOT_FOUND}: this server version does not have it"
     except BadRequestError as exc:
         # Rocket.Chat reports some missing permissions as 400 error-not-allowed.
         return False, f"refused (HTTP {exc.status}): {exc.message}"
@@ -155,7 +163,7 @@ def check_cmd(app: AppContext, as_json: bool) -> None:
             "view_limits": view_limits,
         }
     probes = mark_partial(probes, view_limits)
-    unreadable = [p.resource for p in probes if p.configured and not p.readable]
+    unreadable = [p.resource for p in probes if p.configured and not p.readable and p.available]
     if as_json:
         echo_json({**info, "resources": [asdict(p) for p in probes]}, indent=False)
     else:

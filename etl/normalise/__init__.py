@@ -23,6 +23,7 @@ from etl.normalise.directory import (
 )
 from etl.normalise.fields import NormaliseError, parse_date
 from etl.normalise.messages import normalise_message
+from etl.normalise.omnichannel import OMNICHANNEL_NORMALISERS
 from etl.normalise.record import Record
 from etl.normalise.rooms import (
     normalise_room,
@@ -48,6 +49,7 @@ NORMALISERS: dict[str, Callable[[dict[str, Any]], Record]] = {
     "integrations": normalise_integration,
     "integration_history": normalise_integration_history,
     "uploads": normalise_upload,
+    **OMNICHANNEL_NORMALISERS,
 }
 
 # The tables a server document can become rows of (keyed like NORMALISERS).

@@ -19,6 +19,7 @@ from etl.normalise.fields import (
     required_text,
     text,
 )
+from etl.normalise.omnichannel import TRANSFER_TYPE, transfer_rows
 from etl.normalise.record import Record, Rows
 
 
@@ -66,6 +67,8 @@ def normalise_message(doc: dict[str, Any]) -> Record:
         "message_urls": _urls(mid, doc),
         "thread_followers": _followers(mid, doc),
     }
+    if row["t"] == TRANSFER_TYPE:
+        children["livechat_transfers"] = transfer_rows(mid, doc)
     return Record("messages", row, children)
 
 

@@ -6,17 +6,22 @@
 
 from __future__ import annotations
 
-from etl.schema import bookkeeping, children, history, synced
-from etl.schema.base import Base
+from etl.schema import bookkeeping, children, history, omnichannel, synced
+from etl.schema.base import Base, Synced
 
 metadata = Base.metadata
 
-# Every model of `etl.schema.synced`, in the order they are defined there: the schema itself is
-# the list (the catalogue names each resource's table; a test checks they are all here).
+# Every model of `etl.schema.synced` (then `omnichannel`), in the order they are defined there:
+# the schema itself is the list (the catalogue names each resource's table; a test checks they are
+# all here).
 SYNCED_TABLES: tuple[str, ...] = tuple(
     model.__tablename__
-    for model in vars(synced).values()
-    if isinstance(model, type) and issubclass(model, Base) and model.__module__ == synced.__name__
+    for module in (synced, omnichannel)
+    for model in vars(module).values()
+    if isinstance(model, type)
+    and issubclass(model, Base)
+    and model.__module__ == module.__name__
+    and issubclass(model, Synced)
 )
 
 # child table -> (parent table, column holding the parent's id)
@@ -32,6 +37,10 @@ CHILD_TABLES: dict[str, tuple[str, str]] = {
     "user_emails": ("users", "user_id"),
     "permission_roles": ("permissions", "permission_id"),
     "emoji_aliases": ("custom_emoji", "emoji_id"),
+    "livechat_room_tags": ("livechat_rooms", "room_id"),
+    "livechat_room_data": ("livechat_rooms", "room_id"),
+    "livechat_visitor_data": ("livechat_visitors", "visitor_id"),
+    "livechat_transfers": ("messages", "message_id"),
     # Appended by the writer, never replaced with the parent (etl.load.history).
     "message_versions": ("messages", "message_id"),
 }
@@ -56,5 +65,6 @@ __all__ = [
     "children",
     "history",
     "metadata",
+    "omnichannel",
     "synced",
 ]

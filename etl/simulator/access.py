@@ -48,6 +48,11 @@ def _team_allows(ws: Store, uid: str, room: dict[str, Any]) -> bool:
 
 
 def can_access_room(ws: Store, uid: str, room: dict[str, Any], depth: int = 0) -> bool:
+    if room["t"] == "l":  # omnichannel: the livechat permission, or the agent serving it
+        served = (room.get("servedBy") or {}).get("_id")
+        return has_permission(ws, uid, "view-livechat-rooms") or (
+            served == uid and has_permission(ws, uid, "view-l-room")
+        )
     if room["t"] == "c" and has_permission(ws, uid, "view-c-room") and _team_allows(ws, uid, room):
         return True
     if ws.is_subscribed(uid, room["_id"]):

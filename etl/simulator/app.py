@@ -19,6 +19,7 @@ from etl.simulator import (
     routes_directory,
     routes_files,
     routes_history,
+    routes_livechat,
     routes_rooms,
     routes_sim,
 )
@@ -43,6 +44,7 @@ def catalogue() -> Registry:
         routes_directory,
         routes_files,
         routes_history,
+        routes_livechat,
         routes_rooms,
     )
     for module in modules:
@@ -115,6 +117,10 @@ class ApiApp:
     async def dispatch(self, request: Request) -> Response:
         name = request.path_params["endpoint"]
         route = self.registry.routes.get((request.method, name))
+        path_id = None
+        if route is None and "/" in name:  # `livechat/department/:_id`: an id in the path
+            head, path_id = name.rsplit("/", 1)
+            route = self.registry.routes.get((request.method, f"{head}/:_id"))
         headers: dict[str, str] = {}
         try:
             if route is None:
@@ -125,6 +131,8 @@ class ApiApp:
             query = request.scope["query_string"].decode("utf-8", "replace")
             pairs = parse_qsl(query, keep_blank_values=True)
             params = dict(pairs)
+            if path_id is not None:
+                params[":_id"] = path_id
             multi: dict[str, list[str]] = {}
             for key, value in pairs:
                 multi.setdefault(key, []).append(value)

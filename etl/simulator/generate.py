@@ -16,6 +16,7 @@ from etl.simulator.content import Content
 from etl.simulator.gen_admin import add_admin_data
 from etl.simulator.gen_messages import DAY_MS, RoomGenerator, RoomPlan, to_messages
 from etl.simulator.ids import random_id, token
+from etl.simulator.livechat_gen import add_omnichannel
 from etl.simulator.messages import Msg
 from etl.simulator.room_builder import RoomBuilder
 from etl.simulator.sizes import SIZES, Size
@@ -69,6 +70,7 @@ def _build(seed: int, size: str, now_ms: int | None, trash_ttl_days: float) -> W
     add_admin_data(ws, random.Random(f"admin-{seed}"), cast.admin, origin)
     add_generated_uploads(ws, random.Random(f"uploads-{seed}"))
     make_credentials(ws, rng, cast)
+    add_omnichannel(ws, cast, now)
     return ws
 
 

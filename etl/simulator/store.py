@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from etl.simulator.clock import SimClock, iso
+from etl.simulator.livechat_store import LivechatData
 from etl.simulator.messages import MessageStore
 
 # Collections with a trash on a real server (`rocketchat__trash`, `__collection__` = model name).
@@ -56,6 +57,7 @@ class Store:
     integrations: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
     integration_history: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
     statistics: list[dict[str, Any]] = field(default_factory=list)  # snapshots, oldest first
+    livechat: LivechatData = field(default_factory=LivechatData)  # omnichannel collections
     messages: MessageStore = field(default_factory=MessageStore)
     uploads: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
     file_bytes: dict[str, bytes] = field(default_factory=dict)  # upload id -> uploaded bytes
@@ -162,5 +164,6 @@ class Store:
                 "integrations": copy.deepcopy(self.integrations),
                 "integration_history": copy.deepcopy(self.integration_history),
                 "statistics": copy.deepcopy(self.statistics),
+                **self.livechat.truth(self.rooms, self.users),
                 "trash": trash,
             }

@@ -39,6 +39,7 @@ from etl.sync.admin_tables import (
 from etl.sync.context import NullProgress, SyncContext, SyncProgress, log
 from etl.sync.members import sync_members
 from etl.sync.messages import sync_messages
+from etl.sync.omnichannel import sync_department_agents, sync_optional_scan, sync_visitors
 from etl.sync.page_writer import quarantine_failure
 from etl.sync.rooms import sync_rooms
 from etl.sync.server_tables import sync_delta_table, sync_scan_table, sync_users
@@ -64,6 +65,10 @@ STEPS: dict[str, Callable[[SyncContext, str], None]] = {
     "integration_history": sync_integration_history,
     "server_statistics": sync_server_statistics,
     "uploads": lambda ctx, _: sync_uploads(ctx),
+    "newest_first": sync_users,
+    "optional_scan": sync_optional_scan,
+    "livechat_department_agents": sync_department_agents,
+    "livechat_visitors": sync_visitors,
 }
 ORDER: tuple[str, ...] = tuple(RESOURCES)
 

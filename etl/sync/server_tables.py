@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from etl.catalogue import FALLBACKS, RESOURCES, USERS_BY_UPDATE, USERS_LIST, Endpoint, ResourceSpec
+from etl.catalogue import FALLBACKS, RESOURCES, USERS_BY_UPDATE, Endpoint, ResourceSpec
 from etl.errors import PermissionDeniedError
 from etl.intake import Rejected, rejected_ids, watermark_bound
 from etl.schema import metadata
@@ -155,36 +155,39 @@ def sync_scan_table(ctx: SyncContext, resource: str) -> None:
     write_scan(ctx, spec, listing, diff=True)
 
 
-def sync_users(ctx: SyncContext) -> None:
+def sync_users(ctx: SyncContext, resource: str = "users") -> None:
     """users.list has no updatedSince. When the token sees `_updatedAt` (view-full-other-user-info),
     walk newest first and stop at the watermark; a `total` that no longer matches the stored count
-    means users were deleted, which only a full listing can tell."""
-    spec = RESOURCES["users"]
-    old = _load(ctx, "users")
-    if ctx.full or "users" in ctx.reconcile or old is None or not old.watermark_ms:
-        write_scan(ctx, spec, read_listing(ctx, USERS_LIST), diff=True)
+    means users were deleted, which only a full listing can tell. livechat_rooms works the same."""
+    spec = RESOURCES[resource]
+    by_update = spec.delta or spec.full
+    old = _load(ctx, resource)
+    if ctx.full or resource in ctx.reconcile or old is None or not old.watermark_ms:
+        write_scan(ctx, spec, read_listing(ctx, spec.full), diff=True)
         return
-    recent, rejected, total = _users_since(ctx, old.watermark_ms)
+    recent, rejected, total = _users_since(ctx, old.watermark_ms, by_update)
     if recent is None:  # _updatedAt hidden from this token
-        write_scan(ctx, spec, read_listing(ctx, USERS_LIST), diff=True)
+        write_scan(ctx, spec, read_listing(ctx, spec.full), diff=True)
         return
-    checkpoint, future = _checkpoint(ctx, "users", recent, old)
-    page = PageWrite("users", spec.table, recent, [], [checkpoint], only_changed=True)
+    checkpoint, future = _checkpoint(ctx, resource, recent, old)
+    page = PageWrite(resource, spec.table, recent, [], [checkpoint], only_changed=True)
     page.rejected, page.future = rejected, future
     write_page(ctx, page)
     if total is not None and total != len(_stored(ctx, spec.table)):
-        log.info("users: server total %s differs from the stored count; listing all ids", total)
-        write_scan(ctx, spec, read_listing(ctx, USERS_LIST), diff=True)
+        log.info(
+            "%s: server total %s differs from the stored count; listing all ids", resource, total
+        )
+        write_scan(ctx, spec, read_listing(ctx, spec.full), diff=True)
 
 
 def _users_since(
-    ctx: SyncContext, watermark_ms: int
+    ctx: SyncContext, watermark_ms: int, endpoint: Endpoint = USERS_BY_UPDATE
 ) -> tuple[list[Doc] | None, list[Rejected], int | None]:
     recent: list[Doc] = []
     rejected: list[Rejected] = []
     total = None
     size = ctx.settings.sync.page_size
-    pages = fetch_offset_pages(ctx.client, USERS_BY_UPDATE, page_size=size, count_zero=False)
+    pages = fetch_offset_pages(ctx.client, endpoint, page_size=size, count_zero=False)
     for page in pages:
         total = page.total
         rejected.extend(page.rejected)

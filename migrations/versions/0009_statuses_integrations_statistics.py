@@ -3,7 +3,7 @@
 Integrations never hold their webhook token or (by default) their scripts: see etl.scrub.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-11-27 14:00:00.000000
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import etl.schema.types
 
 revision: str = "0009"
-down_revision: str | Sequence[str] | None = "0007"
+down_revision: str | Sequence[str] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.db.samples_omnichannel import OMNICHANNEL_DOCS
+
 Doc = dict[str, Any]
 
 
@@ -145,4 +147,5 @@ SMALL_DOCS: dict[str, Doc] = {
                 "path": "/ufs/GridFS:Uploads/S78TNnvaWGwdYRaCD/images.jpeg",
                 "uploadedAt": "2018-03-08T14:47:37.295Z",
                 "url": "/ufs/GridFS:Uploads/S78TNnvaWGwdYRaCD/images.jpeg"},
+    **OMNICHANNEL_DOCS,
 }  # fmt: skip

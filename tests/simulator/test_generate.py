@@ -65,7 +65,7 @@ def test_messages_have_every_realistic_shape(sim_workspace: Workspace) -> None:
 def test_rooms_teams_and_trash(sim_workspace: Workspace) -> None:
     truth = sim_workspace.ground_truth()
     rooms = list(truth["rooms"].values())
-    assert {"c", "p", "d"} == {r["t"] for r in rooms}
+    assert {"c", "p", "d", "l"} == {r["t"] for r in rooms}
     assert [r for r in rooms if r.get("prid")] and [r for r in rooms if r.get("archived")]
     assert [r for r in rooms if r.get("ro")] and [r for r in rooms if r.get("teamMain")]
     assert [r for r in rooms if r.get("teamId") and not r.get("teamMain")]

@@ -119,12 +119,17 @@ def unreadable_rooms(engine: Engine) -> set[str]:
 
 
 def pick_messages(ws: Any, room_id: str, count: int) -> list[str]:
-    """Plain user messages of a room (no thread parents, no system messages), oldest first."""
+    """Plain user messages of a room (no thread parents, no system messages, no livechat
+    visitor messages: a visitor is not a user), oldest first."""
     truth = ws.ground_truth()["messages"]
     docs = [
         d
         for d in truth.values()
-        if d["rid"] == room_id and not d.get("t") and not d.get("tcount") and not d.get("tmid")
+        if d["rid"] == room_id
+        and not d.get("t")
+        and not d.get("tcount")
+        and not d.get("tmid")
+        and "token" not in d
     ]
     return [d["_id"] for d in sorted(docs, key=lambda d: (d["ts"], d["_id"]))][:count]
 

@@ -22,9 +22,14 @@ from tests.sync.helpers import (
 @pytest.mark.parametrize("kind", ["last_update", "offset"])
 def test_fallback_modes_reach_ground_truth(sqlite_syncer: Any, kind: str) -> None:
     sync = sqlite_syncer()
+    ws = sync.server.ws
+    if kind == "offset":
+        # There is no `*.messages` route for livechat rooms: on a server that old their
+        # messages stay unreadable. This test is about the chat rooms.
+        for rid in [rid for rid, room in ws.rooms.items() if room["t"] == "l"]:
+            del ws.rooms[rid]
     others = [name for name in sync.settings.sync.resources if name != "messages"]
     sync.run(others)
-    ws = sync.server.ws
 
     def messages_only() -> SyncSummary:
         with make_client(sync.server.url, sync.creds) as client:
