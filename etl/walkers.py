@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from etl.catalogue import DELETED_MESSAGES, SYNC_MESSAGES, Endpoint, items_at
 from etl.client import Client
+from etl.endpoints import DELETED_MESSAGES, SYNC_MESSAGES, Endpoint, items_at
 from etl.intake import LenientBody, Rejected, rejected_ids, screen, unique, watermark_bound
 from etl.timestamps import MAX_MS, doc_ms, ms_to_iso
 

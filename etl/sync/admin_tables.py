@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from etl.catalogue import INTEGRATION_HISTORY, INTEGRATIONS_LIST, RESOURCES, STATISTICS
+from etl.catalogue import RESOURCES
+from etl.endpoints import INTEGRATION_HISTORY, INTEGRATIONS_LIST, STATISTICS
 from etl.errors import BadRequestError, PermissionDeniedError, UndecodableBodyError
 from etl.intake import Rejected, rejected_ids, watermark_bound
 from etl.load import next_change_seq, save_quarantine, save_records

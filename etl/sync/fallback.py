@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from datetime import datetime
 
-from etl.catalogue import ROOM_MESSAGES
+from etl.endpoints import ROOM_MESSAGES
 from etl.errors import ApiError, NotFoundError
 from etl.intake import rejected_ids, watermark_bound
 from etl.state import Checkpoint, Cursor

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from sqlalchemy import select
 
-from etl.catalogue import MEMBERS, Endpoint
+from etl.endpoints import MEMBERS, Endpoint
 from etl.errors import BadRequestError, PermissionDeniedError
 from etl.intake import Rejected
 from etl.schema.synced import Room

@@ -12,7 +12,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from etl.catalogue import RESOURCES, items_at
+from etl.catalogue import RESOURCES
+from etl.endpoints import items_at
 from etl.errors import BadRequestError, NotFoundError, PermissionDeniedError
 from etl.intake import Rejected, screen
 from etl.schema import metadata

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from sqlalchemy import select
 
-from etl.catalogue import ADMIN_ROOMS, ROOM_LISTINGS, ROOMS_GET, Endpoint
+from etl.endpoints import ADMIN_ROOMS, ROOM_LISTINGS, ROOMS_GET, Endpoint
 from etl.errors import ApiError, BadRequestError, NotFoundError, PermissionDeniedError
 from etl.intake import Rejected, rejected_ids, screen, unique, watermark_bound
 from etl.schema.synced import Message, Room

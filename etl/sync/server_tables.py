@@ -14,7 +14,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from etl.catalogue import FALLBACKS, RESOURCES, USERS_BY_UPDATE, Endpoint, ResourceSpec
+from etl.catalogue import FALLBACKS, RESOURCES
+from etl.endpoints import USERS_BY_UPDATE, Endpoint, ResourceSpec
 from etl.errors import PermissionDeniedError
 from etl.intake import Rejected, rejected_ids, watermark_bound
 from etl.schema import metadata

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from etl.catalogue import THREADS_LIST, THREADS_SYNC
+from etl.endpoints import THREADS_LIST, THREADS_SYNC
 from etl.errors import BadRequestError, PermissionDeniedError
 from etl.intake import Rejected, watermark_bound
 from etl.schema.synced import Message, Room

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select, union
 
-from etl.catalogue import FILES
+from etl.endpoints import FILES
 from etl.errors import BadRequestError, PermissionDeniedError
 from etl.files.step import download_files
 from etl.intake import Rejected

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from etl.catalogue import ADMIN_ROOMS, USERS_LIST
+from etl.endpoints import ADMIN_ROOMS, USERS_LIST
 from etl.simulator import SimServer
 from etl.walkers import (
     fetch_deleted_message_ids,
