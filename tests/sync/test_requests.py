@@ -10,12 +10,22 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from etl.config import ALL_RESOURCES
 from etl.schema import metadata
 from etl.simulator import SimOptions, SimServer, build_workspace
 from tests.sync.conftest import Syncer
 from tests.sync.helpers import assert_level_with_server, live_rows
 
 THREAD_ENDPOINTS = ("chat.getThreadsList", "chat.syncThreadsList")
+# Server-wide collections with no delta (issue 11): each costs its listing on every run, whatever
+# the number of rooms (integration history: one page per outgoing integration).
+SERVER_WIDE = tuple(
+    name
+    for name in ALL_RESOURCES
+    if name.startswith("livechat_")
+    or name in ("custom_user_statuses", "integrations", "integration_history", "server_statistics")
+)
+CHAT = [name for name in ALL_RESOURCES if name not in SERVER_WIDE]
 
 
 def test_first_sync_one_request_per_message_page_and_member_page(sqlite_syncer: Any) -> None:
@@ -78,10 +88,22 @@ def wide(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Syncer]:
 
 def test_no_op_incremental_of_1000_rooms_makes_at_most_15_requests(wide: Syncer) -> None:
     wide.server.request_log.clear()
-    summary = wide.run()
+    summary = wide.run(CHAT)
     assert summary.status == "ok", summary.errors
     assert summary.requests == wide.server.request_log.count() <= 15
     assert summary.total("upserted") == 0
+
+
+def test_server_wide_collections_add_one_listing_each_whatever_the_rooms(wide: Syncer) -> None:
+    ws = wide.server.ws
+    outgoing = sum(i["type"] == "webhook-outgoing" for i in ws.integrations.values())
+    wide.server.request_log.clear()
+    summary = wide.run(list(SERVER_WIDE))
+    assert summary.status == "ok", summary.errors
+    # one listing per collection (integration history: one page per outgoing integration) plus
+    # the run's `info`; none per room, department or visitor when nothing changed
+    assert summary.requests <= 1 + len(SERVER_WIDE) - 1 + outgoing, wide.server.request_log.counts()
+    assert summary.total("upserted") == 1  # the statistics snapshot each run takes
 
 
 @pytest.mark.parametrize("k", [1, 10, 100])
@@ -93,7 +115,7 @@ def test_changes_in_k_rooms_cost_requests_in_proportion(wide: Syncer, k: int) ->
     ws.clock.advance(5)
     posted = [ws.mutate.post_message(rid, admin, f"change in {k} rooms")["_id"] for rid in changed]
     wide.server.request_log.clear()
-    summary = wide.run()
+    summary = wide.run(CHAT)
     assert summary.status == "ok", summary.errors
     # a fixed part (the no-op run) plus, per changed room: its UPDATED and DELETED pages, its
     # member page, and at most one more walk for the parent room of a discussion that moved
