@@ -86,12 +86,27 @@ def download_files(ctx: SyncContext) -> None:
         finally:
             for future in futures:  # a stop or a run-ending error: what has not started, won't
                 future.cancel()
+    purged = purge_unreferenced(ctx, store)
+    if purged:
+        log.info("files: %d stored file(s) no upload refers to any more removed (purge)", purged)
     if ctx.summary.files.get("forbidden"):
         log.warning(
             "files: %d refused (403): the token's user has not joined their rooms; join them "
             "to fetch these files (uploads.file_status = 'forbidden')",
             ctx.summary.files["forbidden"],
         )
+
+
+def purge_unreferenced(ctx: SyncContext, store: FileStore) -> int:
+    """Purge means purge: under `deletion_policy: purge` the bytes of purged uploads (and the old
+    bytes of changed files) go too, once no upload row points at their digest. A legal hold keeps
+    its uploads' rows, so their bytes stay. keep and redact keep every stored file."""
+    if ctx.policy != "purge" or ctx.stopped:
+        return 0
+    query = select(UPLOADS.c.file_sha256).where(UPLOADS.c.file_sha256.is_not(None))
+    with ctx.engine.connect() as conn:
+        referenced = set(conn.execute(query).scalars())
+    return store.remove_unreferenced(referenced)
 
 
 Outcome = tuple[str, str, str | None, dict[str, object]]  # id, status, reason, columns

@@ -57,3 +57,14 @@ class FileStore:
             shutil.copyfileobj(source, sink, CHUNK)
         part.unlink()
         return relative
+
+    def remove_unreferenced(self, referenced: set[str]) -> int:
+        """Remove the stored files whose digest no upload row points at any more."""
+        gone = [
+            path
+            for path in self.location.list_files("sha256")
+            if path.rsplit("/", 1)[-1] not in referenced
+        ]
+        for path in gone:
+            self.location.delete(path)
+        return len(gone)

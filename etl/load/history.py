@@ -41,7 +41,14 @@ from etl.schema.types import JSONText, unescape_json
 CONTENT_KEYS = ("msg", "attachments", "file", "files", "md")
 TARGET_KIND = {"keep": "deleted", "redact": "redacted", "purge": "purged"}
 # Which policy a table's hold protects, by the columns that name the room and the author.
-HELD_BY = {"messages": ("rid", "u_id"), "rooms": ("id", None), "users": (None, "id")}
+# The room and author columns a legal hold matches, per table (an upload is held with its room or
+# its uploader, so its row, and with it its stored bytes, survives `purge`).
+HELD_BY = {
+    "messages": ("rid", "u_id"),
+    "rooms": ("id", None),
+    "users": (None, "id"),
+    "uploads": ("rid", "user_id"),
+}
 Doc = dict[str, Any]
 
 

@@ -161,3 +161,38 @@ def test_redirect_rules(server: str, target: str, refused: str | None) -> None:
     }
     reason = refusal(server, target, lambda host: table.get(host, []))
     assert (reason is None) if refused is None else (refused in (reason or ""))
+
+
+def test_purge_removes_the_bytes_a_hold_keeps_them(syncer: Any, tmp_path: Path) -> None:
+    from etl.load.holds import add_hold
+    from tests.sync.test_uploads import _message_of
+
+    s = syncer(files=files_settings(tmp_path), deletion_policy="purge")
+    ws, admin = s.server.ws, s.creds["user_id"]
+    rooms = sorted({u["rid"] for u in ws.uploads.values() if ws.is_subscribed(admin, u["rid"])})
+    free_room, held_room = rooms[0], rooms[1]
+    free = ws.mutate.upload_file(free_room, admin, "free.txt", "bytes nobody holds", "text/plain")
+    held = ws.mutate.upload_file(held_room, admin, "held.txt", "bytes under a hold", "text/plain")
+    assert s.run(["messages", "uploads"]).ok
+    before = rows(s.engine)
+    store = tmp_path / "store"
+    free_path, held_path = (store / before[u["_id"]].file_stored_path for u in (free, held))
+    assert free_path.exists() and held_path.exists()
+    with s.engine.begin() as conn:
+        add_hold(conn, "room", held_room, target_name=None, created_by="legal")
+    ws.clock.advance(5)
+    for upload in (free, held):
+        ws.mutate.delete_message(_message_of(ws, upload["_id"]), admin)
+    summary = s.run(["messages", "uploads"])
+    assert summary.ok, summary.errors
+    after = rows(s.engine)
+    with s.engine.connect() as conn:
+        purged = conn.execute(select(UPLOADS.c.id).where(UPLOADS.c.id == free["_id"])).all()
+        kept = conn.execute(select(UPLOADS).where(UPLOADS.c.id == held["_id"])).one()
+    assert purged == [] and free["_id"] not in after  # the row is gone
+    assert not free_path.exists()  # and so are its bytes
+    assert kept.deleted_at is not None and held_path.exists()  # held: recorded, kept
+    # every other stored file is still referenced and still there
+    for row in after.values():
+        if row.file_status == "stored":
+            assert (store / row.file_stored_path).exists()
