@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from etl.endpoints import THREADS_LIST, THREADS_SYNC
 from etl.errors import BadRequestError, PermissionDeniedError
@@ -28,7 +28,7 @@ from etl.sync.room_tasks import (
     split_messages,
     unreadable_reason,
 )
-from etl.timestamps import deletion_time, doc_ms
+from etl.timestamps import deletion_time, doc_ms, dt_to_ms
 from etl.walkers import Doc, Future, bounded_watermark, fetch_delta, fetch_offset_pages
 
 MESSAGES = Message.__table__
@@ -52,12 +52,14 @@ def sync_threads(ctx: SyncContext) -> None:
     in this run costs no request: that walk already wrote its thread parents (every counter change
     moves the parent's `_updatedAt`), so its threads checkpoint takes the walk's watermark."""
     with_threads = _rooms_with_threads(ctx)
+    edited = _last_parent_edits(ctx) if ctx.settings.sync.track_history else {}
     with ctx.engine.connect() as conn:
         walked = load_checkpoints(conn, "messages")
-    tasks, covered = [], []
+    tasks: list[RoomTask] = []
+    covered: list[RoomTask] = []
     for task in rooms_to_walk(ctx, "threads"):
         if _walked_this_run(ctx, walked.get(task.room_id)):
-            covered.append(task)
+            (tasks if _parent_edited(task, edited) else covered).append(task)
         elif task.room_id in with_threads or task.room_id not in walked:
             tasks.append(task)
     _covered_by_messages(ctx, covered, walked)
@@ -70,6 +72,30 @@ def sync_threads(ctx: SyncContext) -> None:
         lambda t: f"threads {t.room_id}",
         "threads",
     )
+
+
+def _last_parent_edits(ctx: SyncContext) -> dict[str, int]:
+    """room id -> epoch ms of the latest edit of one of its thread parents."""
+    last = func.max(MESSAGES.c.edited_at)
+    query = (
+        select(MESSAGES.c.rid, last.label("edited_at"))
+        .where(MESSAGES.c.tcount.is_not(None), MESSAGES.c.edited_at.is_not(None))
+        .group_by(MESSAGES.c.rid)
+    )
+    with ctx.engine.connect() as conn:
+        return {row.rid: dt_to_ms(row.edited_at) or 0 for row in conn.execute(query)}
+
+
+def _parent_edited(task: RoomTask, edited: dict[str, int]) -> bool:
+    """A thread parent of this room was edited since its last thread walk. With KeepHistory on,
+    the edits made between two syncs are only visible as the parent's history clones, which
+    chat.syncThreadsList returns (it has no `_hidden` filter): such a room is asked from its
+    previous threads watermark, one request per room with an edited parent. A room never
+    walked for threads (a first sync) is not: its parents were just written."""
+    cp = task.checkpoint
+    if cp is None or cp.watermark_ms is None or task.reconcile:
+        return False
+    return edited.get(task.room_id, 0) > cp.watermark_ms
 
 
 def _walked_this_run(ctx: SyncContext, cp: Checkpoint | None) -> bool:
