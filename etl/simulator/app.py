@@ -34,22 +34,23 @@ from etl.simulator.workspace import Workspace
 JSON = "application/json"
 BYPASS = "api-bypass-rate-limit"
 PASSED_HEADERS = ("x-auth-token", "x-2fa-code", "x-2fa-method")
+# Every public route; `routes_sim` (the test-only control routes) is served on its own.
+ROUTE_MODULES = (
+    routes_admin,
+    routes_auth,
+    routes_chat,
+    routes_directory,
+    routes_files,
+    routes_history,
+    routes_livechat,
+    routes_rooms,
+)
 
 
 def catalogue() -> Registry:
     registry = Registry()
-    modules = (
-        routes_auth,
-        routes_chat,
-        routes_directory,
-        routes_files,
-        routes_history,
-        routes_livechat,
-        routes_rooms,
-    )
-    for module in modules:
+    for module in ROUTE_MODULES:
         registry.merge(module.routes)
-    registry.merge(routes_admin.routes)
     return registry
 
 
