@@ -72,6 +72,7 @@ def report_step(run: DemoRun) -> None:
         for name in (
             "rooms", "messages", "message_reactions", "users", "room_members", "subscriptions",
             "roles", "permissions", "custom_emoji", "custom_sounds", "teams", "settings", "uploads",
+            "livechat_rooms", "integrations", "server_statistics",
         ):  # fmt: skip
             rows = conn.execute(select(func.count()).select_from(metadata.tables[name]))
             table.add_row(name, str(rows.scalar_one()))
