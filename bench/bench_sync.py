@@ -78,6 +78,8 @@ def raw_walk(info: dict[str, Any], page_size: int) -> dict[str, Any]:
 
 
 def sync_runs(info: dict[str, Any], db_url: str, concurrency: int) -> dict[str, Any]:
+    from pg_cpu import database_backends_cpu
+
     from etl.client import Credentials, RocketChatClient
     from etl.config import load_settings
     from etl.db import open_database
@@ -92,6 +94,7 @@ def sync_runs(info: dict[str, Any], db_url: str, concurrency: int) -> dict[str, 
         full = run_sync(settings, client, engine)
         full_seconds, full_cpu = time.perf_counter() - start, time.process_time() - cpu
         full_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        server_cpu = database_backends_cpu(db_url) if db_url.startswith("postgresql") else 0.0
         by_endpoint = dict(client.stats.by_endpoint)
         start = time.perf_counter()
         again = run_sync(settings, client, engine)
@@ -102,6 +105,7 @@ def sync_runs(info: dict[str, Any], db_url: str, concurrency: int) -> dict[str, 
     engine.dispose()
     return {
         "cpu_seconds": full_cpu,
+        "server_cpu_seconds": server_cpu,
         "full_peak_rss_mb": full_peak,
         "by_endpoint": by_endpoint,
         "no_change_by_endpoint": {k: v for k, v in again_by_endpoint.items() if v},
@@ -270,6 +274,15 @@ def report(name: str, raw: dict, loaded: dict, run: dict) -> None:
         f"({_endpoints(run['no_change_by_endpoint'])}), {run['no_change_seconds']:.2f}s, "
         f"{run['no_change_writes']} rows written"
     )
+    if "server_cpu_seconds" in loaded:
+        sync_total = run["cpu_seconds"] + run["server_cpu_seconds"]
+        load_total = loaded["cpu_seconds"] + loaded["server_cpu_seconds"]
+        print(
+            f"{name}:   with the server's backends: sync {sync_total:.2f}s CPU "
+            f"({run['server_cpu_seconds']:.2f}s server), raw load {load_total:.2f}s "
+            f"({loaded['server_cpu_seconds']:.2f}s server): sync / max(a, b) = "
+            f"{sync_total / max(raw['cpu_seconds'], load_total):.2f}"
+        )
     if run["errors"]:
         print(f"{name}:   errors:", run["errors"])
 

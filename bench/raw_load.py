@@ -108,6 +108,7 @@ def _sqlite(source: str, target: str, bulk_fts: bool) -> dict[str, Any]:
 
 def _postgres(source_url: str, target_url: str) -> dict[str, Any]:
     import psycopg
+    from pg_cpu import backend_cpu
     from sqlalchemy.engine import make_url
 
     def conninfo(url: str) -> str:
@@ -137,9 +138,11 @@ def _postgres(source_url: str, target_url: str) -> dict[str, Any]:
                     dst.commit()
             rows += count
             per_table[table] = count
+        server_cpu = backend_cpu([dst.info.backend_pid])
     return {
         "rows": rows,
         "seconds": watch.seconds,
         "cpu_seconds": watch.cpu_seconds,
+        "server_cpu_seconds": server_cpu,  # the COPYs' backend (its reads of the source: not)
         "tables": per_table,
     }

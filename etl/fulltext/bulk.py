@@ -11,7 +11,10 @@ killed mid-load leaves the triggers absent, so the next messages step (whatever 
 by then) resumes the deferred load and rebuilds at its end; `rcetl db reindex` rebuilds and
 recreates them too. Until then a search sees the index as it was before the load (empty): never
 a wrong hit, since an external-content table reads the texts from `messages` itself.
-PostgreSQL keeps its GIN index itself (and a first load's cost is in the COPY path): nothing here.
+PostgreSQL: the same idea with the GIN index over `to_tsvector(msg)`: a first load drops it and
+CREATE INDEX builds it once at the end (a sorted bulk build instead of a pending-list merge every
+4 MB of inserts); a missing index (a load cut short) is created by the next messages step or by
+`rcetl db reindex`. Until then a search scans the table: slower, never wrong.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine
 
-from etl.fulltext.names import FTS_TABLE, FTS_TRIGGERS, SQLITE_TRIGGERS
+from etl.fulltext.names import FTS_TABLE, FTS_TRIGGERS, PG_INDEX, PG_INDEX_DDL, SQLITE_TRIGGERS
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +38,11 @@ def _has_index(conn: Connection) -> bool:
 
 
 def triggers_missing(conn: Connection) -> bool:
-    """Whether the triggers are gone (a first load in progress, or one that was cut short)."""
+    """Whether the triggers are gone (a first load in progress, or one that was cut short);
+    on PostgreSQL, whether the GIN index is."""
+    if conn.dialect.name == "postgresql":
+        found = conn.exec_driver_sql("SELECT to_regclass(%s)", (PG_INDEX,)).scalar()
+        return found is None
     names = {
         row[0]
         for row in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")
@@ -44,13 +51,20 @@ def triggers_missing(conn: Connection) -> bool:
 
 
 def drop_triggers(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {PG_INDEX}")
+        return
     for name in FTS_TRIGGERS:
         conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
 
 
 def rebuild_with_triggers(conn: Connection) -> None:
     """Rebuild the index from `messages` and (re)create the triggers, in the caller's
-    transaction: the index and the triggers become current together or not at all."""
+    transaction: the index and the triggers become current together or not at all.
+    PostgreSQL: creates the GIN index if it is missing."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(PG_INDEX_DDL)
+        return
     drop_triggers(conn)
     conn.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
     for statement in SQLITE_TRIGGERS:
@@ -60,10 +74,8 @@ def rebuild_with_triggers(conn: Connection) -> None:
 def begin_deferred(engine: Engine) -> bool:
     """Drop the triggers if the messages table is empty; True if the index must be rebuilt
     after the load (also when an earlier first load was cut short)."""
-    if engine.dialect.name != "sqlite":
-        return False
     with engine.begin() as conn:
-        if not _has_index(conn):
+        if engine.dialect.name == "sqlite" and not _has_index(conn):
             return False
         if triggers_missing(conn):
             return True

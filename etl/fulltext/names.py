@@ -30,6 +30,7 @@ PG_INDEX = "ix_messages_msg_fts"
 PG_CONFIG = "simple"
 # Must be the indexed expression exactly, or PostgreSQL will not use the index.
 PG_VECTOR = f"to_tsvector('{PG_CONFIG}'::regconfig, coalesce(msg, ''))"
+PG_INDEX_DDL = f"CREATE INDEX IF NOT EXISTS {PG_INDEX} ON messages USING gin ({PG_VECTOR})"
 _FTS5_SHADOWS = ("_data", "_idx", "_docsize", "_config", "_content")
 
 

@@ -1,28 +1,39 @@
-"""PostgreSQL bulk path: COPY into a session-local staging table, then one INSERT ... SELECT.
+"""PostgreSQL bulk paths: COPY straight into the table for rows that cannot conflict, else COPY into
+a session-local staging table and one INSERT ... SELECT ... ON CONFLICT.
 
-COPY is the fastest way into PostgreSQL, but it cannot resolve conflicts, so rows land in a
-temporary table shaped like the target and are merged with the same ON CONFLICT clause the
-executemany path uses (performance-notes.md measured ~1.7x psycopg executemany).
+COPY is the fastest way into PostgreSQL, but it cannot resolve conflicts. Rows the caller knows to
+be new (a first load: their ids are not stored, their children were just deleted) go straight in,
+as a raw load would; the staging merge wrote every row twice and its INSERT ... SELECT was a
+quarter of the writer's time (py-spy, bench/bench_sync.py --pg). The straight COPY runs under a
+savepoint: should a row exist after all (another process wrote it since the caller looked), the
+COPY is undone and the rows take the merge path, so a wrong guess costs time, never a row.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection
 
 from etl.load.plans import Plan
 
 # Below this many rows the three extra statements cost more than COPY saves.
 COPY_MIN_ROWS = 500
+# A straight COPY costs a savepoint around one COPY: worth it from a few dozen rows.
+DIRECT_MIN_ROWS = 50
+
+
+def _cursor(conn: Connection) -> psycopg.Cursor[Any]:
+    driver = conn.connection.driver_connection
+    return driver.cursor()  # type: ignore[union-attr,no-any-return]
 
 
 def copy_merge(conn: Connection, plan: Plan, params: list[tuple[Any, ...]]) -> None:
     """Write `params` (in `plan.columns` order) with COPY + INSERT ... SELECT ... ON CONFLICT."""
     target = plan.table.name
     stage = f"rcetl_stage_{target}"
-    driver = conn.connection.driver_connection
-    with driver.cursor() as cur:  # type: ignore[union-attr]
+    with _cursor(conn) as cur:
         # ON COMMIT DELETE ROWS keeps the table (and its plan cache) for the pooled connection.
         cur.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {stage} "
@@ -33,3 +44,35 @@ def copy_merge(conn: Connection, plan: Plan, params: list[tuple[Any, ...]]) -> N
             for row in params:
                 copy.write_row(row)
         cur.execute(f"{plan.head} SELECT {plan.quoted} FROM {stage} {plan.conflict}")
+
+
+def copy_new(conn: Connection, plan: Plan, params: list[tuple[Any, ...]]) -> bool:
+    """COPY `params` straight into the table; False (and nothing written) if a row conflicted.
+
+    The caller passes rows it believes new, without duplicate keys among them."""
+    with _cursor(conn) as cur:
+        cur.execute("SAVEPOINT rcetl_copy")
+        try:
+            with cur.copy(f"COPY {plan.table.name} ({plan.quoted}) FROM STDIN") as copy:
+                for row in params:
+                    copy.write_row(row)
+        except psycopg.errors.UniqueViolation:
+            cur.execute("ROLLBACK TO SAVEPOINT rcetl_copy")
+            cur.execute("RELEASE SAVEPOINT rcetl_copy")
+            return False
+        cur.execute("RELEASE SAVEPOINT rcetl_copy")
+    return True
+
+
+def distinct_keys(plan: Plan, params: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The first row of each primary key, as ON CONFLICT DO NOTHING would keep (a server list
+    may repeat an entry, and a straight COPY would fail on the repeat)."""
+    key = [plan.columns.index(c.name) for c in plan.table.primary_key.columns]
+    seen: set[tuple[Any, ...]] = set()
+    out = []
+    for row in params:
+        k = tuple(row[i] for i in key)
+        if k not in seen:
+            seen.add(k)
+            out.append(row)
+    return out

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from etl.load import plans
-from etl.load.pg_copy import COPY_MIN_ROWS, copy_merge
+from etl.load.pg_copy import COPY_MIN_ROWS, DIRECT_MIN_ROWS, copy_merge, copy_new, distinct_keys
 from etl.normalise.record import Record
 from etl.schema import CHILD_TABLES, SYNCED_TABLES
 
@@ -48,8 +48,14 @@ def save_records(
         # Only parents already stored can have child rows to remove: one lookup instead of a
         # DELETE per child table, which matters for first loads and for mostly-new pages.
         with_children = [r.row["id"] for r in batch if r.children]
-        stored = set(existing_ids(conn, table_name, with_children)) if with_children else set()
-        _upsert_parents(conn, table_name, batch, change_seq)
+        looked_up = with_children
+        direct = _direct(conn, table_name, batch)
+        if direct:  # PostgreSQL: rows not stored yet go in by a straight COPY
+            looked_up = [r.row["id"] for r in batch]
+        stored = set(existing_ids(conn, table_name, looked_up)) if looked_up else set()
+        _upsert_parents(conn, table_name, batch, change_seq, stored if direct else None)
+        if direct:
+            stored &= set(with_children)
         if stored:
             # A stored parent whose content did not change kept its old marker: so do its
             # children (same document, same children), and a feed does not carry them again.
@@ -86,25 +92,57 @@ def _dedupe(table_name: str, records: Sequence[Record]) -> list[Record]:
     return list(unique.values()) if len(unique) != len(records) else list(records)
 
 
+def _direct(conn: Connection, table_name: str, batch: list[Record]) -> bool:
+    return (
+        conn.dialect.name == "postgresql"
+        and len(batch) >= DIRECT_MIN_ROWS
+        and tuple(c.name for c in plans.table(table_name).primary_key.columns) == ("id",)
+    )
+
+
 def _upsert_parents(
-    conn: Connection, table_name: str, batch: list[Record], change_seq: int
+    conn: Connection,
+    table_name: str,
+    batch: list[Record],
+    change_seq: int,
+    stored: set[Any] | None = None,
 ) -> None:
+    """The upsert; with `stored` (the ids the table holds), the others are COPYed straight in."""
     if not batch:
         return
+    if stored is not None:
+        new = [r for r in batch if r.row["id"] not in stored]
+        if new and _copy_new(conn, table_name, new, change_seq):
+            batch = [r for r in batch if r.row["id"] in stored]
+        if not batch:
+            return
     dialect = conn.dialect.name
     rows = [r.row for r in batch]
-    extra_names: tuple[str, ...]
-    extra: tuple[int | None, ...]
-    if table_name in SYNCED_TABLES:
-        extra_names, extra = ("deleted_at", "change_seq"), (None, change_seq)
-    else:
-        extra_names, extra = ("change_seq",), (change_seq,)
+    extra_names, extra = _extra(table_name, change_seq)
     plan = plans.upsert_plan(dialect, table_name, tuple(rows[0]), extra_names)
     try:
         params = plan.values(rows, extra)
     except KeyError as exc:
         raise ValueError(f"{table_name}: rows do not all have the same columns ({exc})") from None
     write(conn, plan, params)
+
+
+def _copy_new(conn: Connection, table_name: str, new: list[Record], change_seq: int) -> bool:
+    """COPY parents the table does not hold (False: one existed after all, nothing written)."""
+    rows = [r.row for r in new]
+    plan = plans.upsert_plan("postgresql", table_name, tuple(rows[0]), _extra(table_name)[0])
+    try:
+        params = plan.values(rows, _extra(table_name, change_seq)[1])
+    except KeyError as exc:
+        raise ValueError(f"{table_name}: rows do not all have the same columns ({exc})") from None
+    return copy_new(conn, plan, params)
+
+
+def _extra(table_name: str, change_seq: int = 0) -> tuple[tuple[str, ...], tuple[Any, ...]]:
+    """The columns the writer adds to a parent row, and their values."""
+    if table_name in SYNCED_TABLES:
+        return ("deleted_at", "change_seq"), (None, change_seq)
+    return ("change_seq",), (change_seq,)
 
 
 def _replace_children(
@@ -139,7 +177,13 @@ def insert_children(
     if not rows:
         return
     plan = plans.insert_plan(conn.dialect.name, child_table, tuple(rows[0]), ("change_seq",))
-    write(conn, plan, plan.values(rows, (change_seq,)))
+    params = plan.values(rows, (change_seq,))
+    # Child rows are new but for repeats (their stored siblings were just deleted, a version
+    # number is the next one): COPY them straight in, the merge only if one was not.
+    direct = conn.dialect.name == "postgresql" and len(params) >= DIRECT_MIN_ROWS
+    if direct and copy_new(conn, plan, distinct_keys(plan, params)):
+        return
+    write(conn, plan, params)
 
 
 def write(conn: Connection, plan: plans.Plan, params: list[tuple[Any, ...]]) -> None:

@@ -71,3 +71,28 @@ def test_a_failed_step_still_rebuilds(tmp_path: Path) -> None:
         pass
     assert not _missing(engine) and find(engine, "failure") == ["m1"]
     engine.dispose()
+
+
+def _index_missing(engine: sa.Engine) -> bool:
+    with engine.connect() as conn:
+        return triggers_missing(conn)
+
+
+def test_first_load_defers_the_index_on_both_dialects(db_engine: sa.Engine) -> None:
+    """PostgreSQL drops the GIN index for a first load and creates it after; SQLite its triggers."""
+    with deferred_index(db_engine):
+        assert _index_missing(db_engine)
+        save(db_engine, "messages", [message_doc("m1", "r1", T0, "deferred gin words")])
+    assert not _index_missing(db_engine)
+    assert find(db_engine, "deferred") == ["m1"]
+    with deferred_index(db_engine):  # messages stored: not a first load, the index stays
+        assert not _index_missing(db_engine)
+
+
+def test_a_missing_index_is_restored_by_reindex_on_both_dialects(db_engine: sa.Engine) -> None:
+    assert begin_deferred(db_engine)  # a first load that dies before its end
+    save(db_engine, "messages", [message_doc("m1", "r1", T0, "resumed text")])
+    assert _index_missing(db_engine)
+    reindex(db_engine)
+    assert not _index_missing(db_engine) and find(db_engine, "resumed") == ["m1"]
+    assert begin_deferred(db_engine) is False  # nothing left to finish
