@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from etl.catalogue import PROBES, RESOURCES
 from etl.cli.context import AppContext, echo_json, open_client, pass_app
 from etl.errors import (
     ApiError,
@@ -43,6 +42,8 @@ class Probe:
 def probe_resources(client: RocketChatClient, configured: list[str]) -> list[Probe]:
     """One cheap read per resource (`etl.catalogue.PROBES`); identical reads are made once."""
     import orjson
+
+    from etl.catalogue import PROBES, RESOURCES
 
     answers: dict[bytes, tuple[bool, str]] = {}
     probes = []

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from etl.catalogue import RESOURCES
 from etl.cli.context import (
     AppContext,
     echo_json,
@@ -29,8 +28,33 @@ if TYPE_CHECKING:  # the rest is imported when a command runs (an instant `--hel
 EXIT_PARTIAL = EXIT_FAILURE
 EXIT_STOPPED = EXIT_INTERRUPTED
 
+
+class ResourceName(click.ParamType[str]):
+    """A resource of the registry. Read when a value is checked, not when `--help` is shown (the
+    registry is the slowest import a `--help` would otherwise pay for)."""
+
+    name = "resource"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from etl.catalogue import RESOURCES
+
+        if isinstance(value, str) and value in RESOURCES:
+            return value
+        known = ", ".join(RESOURCES)
+        self.fail(f"{value!r} is not a resource; known: {known}", param, ctx)
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[click.shell_completion.CompletionItem]:
+        from click.shell_completion import CompletionItem
+
+        from etl.catalogue import RESOURCES
+
+        return [CompletionItem(name) for name in RESOURCES if name.startswith(incomplete)]
+
+
 resources_argument = click.argument(
-    "resources", nargs=-1, type=click.Choice(list(RESOURCES)), metavar="[RESOURCE]..."
+    "resources", nargs=-1, type=ResourceName(), metavar="[RESOURCE]..."
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 
