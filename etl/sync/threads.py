@@ -35,15 +35,17 @@ MESSAGES = Message.__table__
 ROOMS = Room.__table__
 
 
-def _rooms_with_threads(ctx: SyncContext) -> set[str]:
+def _rooms_with_threads(ctx: SyncContext) -> dict[str, int]:
+    """Readable rooms with thread parents -> epoch ms of their parents' latest edit (0: none)."""
+    last_edit = func.max(MESSAGES.c.edited_at).label("last_edit")
     query = (
-        select(MESSAGES.c.rid)
+        select(MESSAGES.c.rid, last_edit)
         .join(ROOMS, ROOMS.c.id == MESSAGES.c.rid)
         .where(MESSAGES.c.tcount.is_not(None), ROOMS.c.readable.is_(True))
-        .distinct()
+        .group_by(MESSAGES.c.rid)
     )
     with ctx.engine.connect() as conn:
-        return {row.rid for row in conn.execute(query)}
+        return {row.rid: dt_to_ms(row.last_edit) or 0 for row in conn.execute(query)}
 
 
 def sync_threads(ctx: SyncContext) -> None:
@@ -52,7 +54,7 @@ def sync_threads(ctx: SyncContext) -> None:
     in this run costs no request: that walk already wrote its thread parents (every counter change
     moves the parent's `_updatedAt`), so its threads checkpoint takes the walk's watermark."""
     with_threads = _rooms_with_threads(ctx)
-    edited = _last_parent_edits(ctx) if ctx.settings.sync.track_history else {}
+    edited = with_threads if ctx.settings.sync.track_history else {}
     with ctx.engine.connect() as conn:
         walked = load_checkpoints(conn, "messages")
     tasks: list[RoomTask] = []
@@ -72,18 +74,6 @@ def sync_threads(ctx: SyncContext) -> None:
         lambda t: f"threads {t.room_id}",
         "threads",
     )
-
-
-def _last_parent_edits(ctx: SyncContext) -> dict[str, int]:
-    """room id -> epoch ms of the latest edit of one of its thread parents."""
-    last = func.max(MESSAGES.c.edited_at)
-    query = (
-        select(MESSAGES.c.rid, last.label("edited_at"))
-        .where(MESSAGES.c.tcount.is_not(None), MESSAGES.c.edited_at.is_not(None))
-        .group_by(MESSAGES.c.rid)
-    )
-    with ctx.engine.connect() as conn:
-        return {row.rid: dt_to_ms(row.edited_at) or 0 for row in conn.execute(query)}
 
 
 def _parent_edited(task: RoomTask, edited: dict[str, int]) -> bool:
