@@ -6,30 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import select
-
 from etl.endpoints import MEMBERS, Endpoint
 from etl.errors import BadRequestError, PermissionDeniedError
 from etl.intake import Rejected
-from etl.schema.synced import Room
 from etl.state import Checkpoint, Cursor
 from etl.sync.context import SyncContext, log
 from etl.sync.page_writer import PageWrite
 from etl.sync.pool import run_walks
-from etl.sync.room_tasks import RoomTask, rooms_to_walk
+from etl.sync.room_tasks import RoomTask, readable_rooms_to_walk
 from etl.walkers import Doc, fetch_offset_pages
 
 
 def sync_members(ctx: SyncContext) -> None:
-    rooms = Room.__table__
-    with ctx.engine.connect() as conn:
-        query = select(rooms.c.id).where(rooms.c.readable.is_(False))
-        unreadable = {row.id for row in conn.execute(query)}
-    tasks = [
-        task
-        for task in rooms_to_walk(ctx, "members")
-        if task.room_type in ("c", "p") and task.room_id not in unreadable
-    ]
+    tasks = readable_rooms_to_walk(ctx, "members", ("c", "p"))
     ctx.progress.resource_started("members", total=len(tasks))
     log.info("members: %d room(s) to list", len(tasks))
     run_walks(

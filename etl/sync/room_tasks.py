@@ -8,6 +8,7 @@ sorted the same way by every walk: messages, `t:'rm'` deletions and edit-history
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -81,6 +82,21 @@ def rooms_to_walk(ctx: SyncContext, resource: str = "messages") -> list[RoomTask
     if resource in RECHECKED:
         tasks += walk_parents + due_rechecks(ctx.settings.sync, quiet)
     return tasks
+
+
+def readable_rooms_to_walk(
+    ctx: SyncContext, resource: str, room_types: Collection[str | None]
+) -> list[RoomTask]:
+    """`rooms_to_walk` of the given room types, less the rooms the message walk found
+    unreadable (their member and file lists refuse the token too)."""
+    query = select(ROOMS.c.id).where(ROOMS.c.readable.is_(False))
+    with ctx.engine.connect() as conn:
+        unreadable = set(conn.execute(query).scalars())
+    return [
+        task
+        for task in rooms_to_walk(ctx, resource)
+        if task.room_type in room_types and task.room_id not in unreadable
+    ]
 
 
 def due_rechecks(
