@@ -11,8 +11,15 @@ from etl.normalise.record import Record
 SECRET_KEYS = ("token",)
 
 
+def without_token(item: Any) -> Any:
+    """An upload document without its file access token (rows, raw and quarantine alike)."""
+    if isinstance(item, dict):
+        return {k: v for k, v in item.items() if k not in SECRET_KEYS}
+    return item
+
+
 def normalise_upload(doc: dict[str, Any]) -> Record:
-    raw = {k: v for k, v in doc.items() if k not in SECRET_KEYS}
+    raw = without_token(doc)
     user = obj(doc, "user")
     row = {
         "id": doc_id(doc),

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select, union
 
@@ -19,29 +18,23 @@ from etl.endpoints import FILES
 from etl.errors import BadRequestError, PermissionDeniedError
 from etl.files.step import download_files
 from etl.intake import Rejected
-from etl.normalise.uploads import SECRET_KEYS
+from etl.normalise.uploads import without_token
 from etl.schema.bookkeeping import SyncState
 from etl.schema.children import MessageFile
 from etl.schema.synced import Message, Room, Upload
+from etl.scrub import scrub_rejected
 from etl.state import Checkpoint, Cursor
 from etl.sync.context import SyncContext, log
 from etl.sync.members import read_whole_list, unreadable_room
 from etl.sync.page_writer import PageWrite, write_page
 from etl.sync.pool import run_walks
-from etl.sync.room_tasks import RoomTask, rooms_to_walk
+from etl.sync.room_tasks import RoomTask, readable_rooms_to_walk
 
 UPLOADS = Upload.__table__
 
 
 def sync_uploads(ctx: SyncContext) -> None:
-    rooms = Room.__table__
-    with ctx.engine.connect() as conn:
-        unreadable = {r.id for r in conn.execute(select(rooms.c.id).where(~rooms.c.readable))}
-    tasks = [
-        task
-        for task in rooms_to_walk(ctx, "uploads")
-        if task.room_type in FILES and task.room_id not in unreadable
-    ]
+    tasks = readable_rooms_to_walk(ctx, "uploads", FILES)
     tasks, fileless = split_fileless(ctx, tasks)
     if fileless:
         write_page(ctx, settled_without_listing(fileless))
@@ -65,6 +58,8 @@ def split_fileless(
     upload), so a room the message walk has read completely, where no stored message carries a
     file and no upload is stored, is settled without a request: a first sync asks `*.files` only
     of rooms with files."""
+    if not tasks:  # a no-change run: nothing to look up
+        return [], []
     messages, files, state = Message.__table__, MessageFile.__table__, SyncState.__table__
     walked = select(state.c.scope).where(
         state.c.resource == "messages", state.c.status == "complete"
@@ -106,13 +101,6 @@ def uploads_of_deleted_rooms(ctx: SyncContext) -> PageWrite | None:
     return PageWrite("uploads", "uploads", deletions=[(i, None) for i in ids]) if ids else None
 
 
-def scrub(item: Any) -> Any:
-    """An upload without its file access token (for rows, raw and quarantine alike)."""
-    if isinstance(item, dict):
-        return {k: v for k, v in item.items() if k not in SECRET_KEYS}
-    return item
-
-
 def walk_uploads(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
     cursor = Cursor(room_updated_ms=task.room_updated_ms)
     try:
@@ -120,8 +108,11 @@ def walk_uploads(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
     except (PermissionDeniedError, BadRequestError) as exc:
         yield unreadable_room("uploads", task.room_id, cursor, exc)
         return
-    docs = [scrub(doc) for doc in found]
-    rejected = [Rejected(scrub(r.raw), r.reason, r.record_id) for r in screened]
+    docs = [without_token(doc) for doc in found]
+    # a quarantined item may be JSON text the screen could not parse: scrubbed as text too
+    rejected = scrub_rejected(
+        Rejected(without_token(r.raw), r.reason, r.record_id) for r in screened
+    )
     seen = {doc.get("_id") for doc in docs} | {r.record_id for r in rejected}
     query = select(UPLOADS.c.id).where(
         UPLOADS.c.rid == task.room_id, UPLOADS.c.deleted_at.is_(None)
