@@ -203,14 +203,20 @@ def reindex_cmd(app: AppContext) -> None:
     """Rebuild the full-text index of message texts (SQLite FTS5 / PostgreSQL GIN).
 
     The index is kept current on every write; rebuild it after restoring a database or when
-    `rcetl search` seems to miss messages.
+    `rcetl search` seems to miss messages. Also creates the secondary indexes of the messages
+    tables that a first sync cut short left out (the next sync would create them too).
 
     \b
     Example:
       rcetl db reindex
     """
     from etl.fulltext import reindex
+    from etl.load.indexes import create_missing
 
     with open_writer(app, "rcetl db reindex") as engine:
         what = reindex(engine)
+        with engine.begin() as conn:
+            created = create_missing(conn)
     click.echo(f"rebuilt {what}")
+    if created:
+        click.echo(f"created {created} secondary index(es) a cut-short first sync left out")

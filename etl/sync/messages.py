@@ -17,6 +17,7 @@ from etl.fulltext.bulk import deferred_index
 from etl.load import next_change_seq
 from etl.load.history import apply_deletions, pending_deletions
 from etl.load.holds import active_holds
+from etl.load.indexes import deferred_indexes
 from etl.state import Checkpoint, Cursor
 from etl.sync.context import SyncContext, log
 from etl.sync.fallback import MessageMode, walk_room_fallback
@@ -46,11 +47,12 @@ def sync_messages(ctx: SyncContext, mode: MessageMode | None = None) -> None:
     ctx.progress.resource_started("messages", total=len(tasks))
     rechecks = sum(task.recheck for task in tasks)
     log.info("messages: %d room(s) to walk, %d of them rechecks", len(tasks), rechecks)
-    with deferred_index(ctx.engine):  # a first load builds the full-text index in bulk
+    # A first load builds the full-text index and the secondary indexes in bulk at its end.
+    with deferred_index(ctx.engine), deferred_indexes(ctx.engine) as first_load:
         run_walks(
             ctx,
             tasks,
-            lambda task: walk_room(ctx, task, mode),
+            lambda task: walk_room(ctx, task, mode, first_load),
             lambda t: f"room {t.room_id}",
             "messages",
         )
@@ -77,11 +79,15 @@ def apply_pending_policy(ctx: SyncContext) -> int:
     return len(items)
 
 
-def walk_room(ctx: SyncContext, task: RoomTask, mode: MessageMode) -> Iterator[PageWrite]:
+def walk_room(
+    ctx: SyncContext, task: RoomTask, mode: MessageMode, first_load: bool = False
+) -> Iterator[PageWrite]:
+    """`first_load`: the step started on an empty messages table (a room holds only what its
+    own walk writes, so its stored ids need no lookup)."""
     try:
         if mode.kind == "cursor":
             try:
-                yield from _walk_cursor(ctx, task)
+                yield from _walk_cursor(ctx, task, first_load)
                 return
             except (BadRequestError, NotFoundError) as exc:
                 if unreadable_reason(exc) or not mode.downgrade(exc, "cursor"):
@@ -102,7 +108,7 @@ def _unreadable(task: RoomTask, reason: str) -> PageWrite:
     )
 
 
-def _walk_cursor(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
+def _walk_cursor(ctx: SyncContext, task: RoomTask, first_load: bool) -> Iterator[PageWrite]:
     cp = task.checkpoint
     fresh = cp is None or cp.watermark_ms is None or task.reconcile
     since = 0 if cp is None or task.reconcile else cp.watermark_ms or 0
@@ -133,11 +139,16 @@ def _walk_cursor(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
         yield write
         if ctx.stopped:
             return
-    yield _finish_walk(ctx, task, cursor, watermark, seen)
+    yield _finish_walk(ctx, task, cursor, watermark, seen, first_load)
 
 
 def _finish_walk(
-    ctx: SyncContext, task: RoomTask, cursor: Cursor, watermark: int, seen: set[str]
+    ctx: SyncContext,
+    task: RoomTask,
+    cursor: Cursor,
+    watermark: int,
+    seen: set[str],
+    first_load: bool,
 ) -> PageWrite:
     """The room's deletions since its deletion watermark, and the checkpoint that marks the walk
     complete. Without a deletion watermark yet (first walk, even a resumed one) the whole 30-day
@@ -145,7 +156,8 @@ def _finish_walk(
     full walk did not see."""
     deleted_ms = cursor.deleted_ms
     first = deleted_ms == 0
-    stored = stored_ids(ctx, task.room_id) if first or task.reconcile else set()
+    looked_up = (first and not first_load) or task.reconcile
+    stored = stored_ids(ctx, task.room_id) if looked_up else set()
     if _trash_not_needed(task, first, stored, seen):
         # A first walk of a room we held nothing of: nothing we hold can be in the trash. A
         # message deleted while the walk ran moved the room's `_updatedAt` past the value this

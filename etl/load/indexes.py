@@ -1,0 +1,96 @@
+"""A first load of messages without the per-row upkeep of their secondary indexes (SQLite).
+
+`messages` has five secondary indexes (rid/ts, rid/updated_at, u_id, tmid, change_seq) and each
+of its child tables one to three: every inserted row updates each of them, in random key order,
+which was the largest part of the writer thread's SQLite time in a first sync. Built once from
+the loaded tables (CREATE INDEX sorts), they cost a fraction of that. So a messages step that
+starts on an EMPTY messages table drops them (one committed transaction, before any page), loads,
+and creates them again in ONE transaction at its end. Only the lookups by primary key (which the
+sync makes: existing ids, child rows, versions) remain during the load; the one lookup by room
+(`stored_ids`) is skipped by the caller, since on an empty table a room holds only what its own
+walk wrote.
+
+Crash safety: whether the indexes exist is itself transactional state in the database. A run
+killed mid-load leaves them absent; the next messages step creates them before it writes anything
+(the table is no longer empty, so it loads with them), and `rcetl db reindex` creates them too.
+Until then reads are slower, never wrong: an index only speeds a query up.
+PostgreSQL keeps its indexes (its first load goes through COPY, `etl.load.pg_copy`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine, Index, inspect
+
+from etl.schema import CHILD_TABLES, metadata
+
+log = logging.getLogger(__name__)
+
+TABLES = (
+    "messages",
+    *(child for child, (parent, _) in CHILD_TABLES.items() if parent == "messages"),
+)
+
+
+def secondary_indexes() -> list[Index]:
+    """The non-unique indexes of `messages` and its child tables, as the models declare them."""
+    found = (ix for name in TABLES for ix in metadata.tables[name].indexes if not ix.unique)
+    return sorted(found, key=lambda ix: str(ix.name))
+
+
+def missing_indexes(conn: Connection) -> list[Index]:
+    inspector = inspect(conn)
+    present = {ix["name"] for name in TABLES for ix in inspector.get_indexes(name)}
+    return [ix for ix in secondary_indexes() if ix.name not in present]
+
+
+def create_missing(conn: Connection) -> int:
+    """Create the deferred indexes a first load left out (in the caller's transaction)."""
+    missing = missing_indexes(conn)
+    for ix in missing:
+        ix.create(conn)
+    return len(missing)
+
+
+def begin_load(engine: Engine) -> bool:
+    """Before a messages step: True (indexes dropped) if the messages table is empty; otherwise
+    creates any index a load cut short left out, and returns False."""
+    if engine.dialect.name != "sqlite":
+        return False
+    with engine.begin() as conn:
+        if conn.exec_driver_sql("SELECT 1 FROM messages LIMIT 1").first() is not None:
+            if create_missing(conn):
+                log.info("secondary indexes of messages created (a first load was cut short)")
+            return False
+        for ix in secondary_indexes():
+            ix.drop(conn, checkfirst=True)
+    return True
+
+
+@contextmanager
+def deferred_indexes(engine: Engine) -> Iterator[bool]:
+    """Around a messages step; yields whether it started on an empty messages table (a first
+    load, its secondary indexes dropped). They are created at the end, also after a failure or a
+    stop, so they are back whenever the process lives to say so."""
+    first_load = begin_load(engine)
+    if not first_load:
+        yield False
+        return
+    try:
+        yield True
+    except BaseException:
+        try:
+            _finish(engine)
+        except Exception as exc:  # the step's own error is the one to report
+            log.warning("secondary indexes not created (the next sync does it): %s", exc)
+        raise
+    _finish(engine)
+
+
+def _finish(engine: Engine) -> None:
+    with engine.begin() as conn:
+        create_missing(conn)
+    log.info("secondary indexes of messages built in bulk after a first load")
