@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, Engine
 
 from etl.fulltext.names import FTS_TABLE, FTS_TRIGGERS, PG_INDEX, PG_INDEX_DDL, SQLITE_TRIGGERS
+from etl.load.indexes import built_after
 
 log = logging.getLogger(__name__)
 
@@ -92,15 +93,8 @@ def deferred_index(engine: Engine) -> Iterator[None]:
     if not begin_deferred(engine):
         yield
         return
-    try:
+    with built_after(lambda: _finish(engine), "full-text index"):
         yield
-    except BaseException:
-        try:
-            _finish(engine)
-        except Exception as exc:  # the step's own error is the one to report
-            log.warning("full-text index not rebuilt (the next sync does it): %s", exc)
-        raise
-    _finish(engine)
 
 
 def _finish(engine: Engine) -> None:

@@ -20,7 +20,7 @@ PostgreSQL keeps its indexes (its first load goes through COPY, `etl.load.pg_cop
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine, Index, inspect
@@ -79,15 +79,23 @@ def deferred_indexes(engine: Engine) -> Iterator[bool]:
     if not first_load:
         yield False
         return
-    try:
+    with built_after(lambda: _finish(engine), "secondary indexes"):
         yield True
+
+
+@contextmanager
+def built_after(finish: Callable[[], None], what: str) -> Iterator[None]:
+    """Run the body, then `finish()`: also when the body fails or is stopped (the body's own
+    error is the one raised; a failed `finish` then only logs, the next step redoes it)."""
+    try:
+        yield
     except BaseException:
         try:
-            _finish(engine)
-        except Exception as exc:  # the step's own error is the one to report
-            log.warning("secondary indexes not created (the next sync does it): %s", exc)
+            finish()
+        except Exception as exc:
+            log.warning("%s not built (the next sync does it): %s", what, exc)
         raise
-    _finish(engine)
+    finish()
 
 
 def _finish(engine: Engine) -> None:

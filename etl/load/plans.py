@@ -41,9 +41,9 @@ class SQLiteDateTime(str):
     __slots__ = ()
 
 
-def sqlite_datetime(value: datetime) -> str:
+def sqlite_datetime(value: datetime | SQLiteDateTime) -> str:
     """The text SQLAlchemy's SQLite DateTime stores, so both paths sort and compare alike."""
-    if type(value) is SQLiteDateTime:
+    if isinstance(value, SQLiteDateTime):
         return value
     if value.tzinfo is UTC:
         return value.isoformat(" ", "microseconds")[:26]  # drop the "+00:00"

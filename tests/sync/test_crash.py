@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from etl.load.indexes import missing_indexes
 from etl.schema import metadata
 from tests.sync.helpers import assert_level_with_server, live_activity
 
@@ -74,6 +75,8 @@ def test_killed_sync_resumes_to_ground_truth(syncer: Any) -> None:
     sync.engine.dispose()
     sync.run(["rooms"])  # a fresh engine view (the subprocess wrote the file)
     assert_level_with_server(sync.engine, server.ws, sync.creds, still_live={hidden})
+    with sync.engine.connect() as conn:  # the indexes a killed first load dropped are back
+        assert missing_indexes(conn) == []
 
 
 def test_sigterm_stops_cleanly_with_exit_130(sqlite_syncer: Any) -> None:
