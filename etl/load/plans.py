@@ -34,17 +34,8 @@ DIALECTS = {
 }
 
 
-class SQLiteDateTime(str):
-    """A datetime already turned into the text SQLite stores (by `preconvert`, on a fetch
-    thread): the loader writes it as it is."""
-
-    __slots__ = ()
-
-
-def sqlite_datetime(value: datetime | SQLiteDateTime) -> str:
+def sqlite_datetime(value: datetime) -> str:
     """The text SQLAlchemy's SQLite DateTime stores, so both paths sort and compare alike."""
-    if isinstance(value, SQLiteDateTime):
-        return value
     if value.tzinfo is UTC:
         return value.isoformat(" ", "microseconds")[:26]  # drop the "+00:00"
     if value.tzinfo is not None:
@@ -76,28 +67,6 @@ def _converter(column_type: Any, dialect: str) -> Converter | None:
     if isinstance(column_type, SafeText):
         return escape_text
     return None
-
-
-@lru_cache(maxsize=128)
-def _column_converters(dialect: str, table_name: str) -> tuple[tuple[str, Converter], ...]:
-    t = table(table_name)
-    found = ((c.name, _converter(c.type, dialect)) for c in t.columns)
-    return tuple((name, fn) for name, fn in found if fn is not None)
-
-
-def preconvert(dialect: str, table_name: str, row: dict[str, Any]) -> None:
-    """Turn `row`'s JSON and datetime values into what the SQLite columns store, in place, ahead
-    of the writer: fetch threads call it, so the single writer thread (the bottleneck of a
-    sync) only binds them (`Plan.values` passes `JSONText` and `SQLiteDateTime` through).
-    A no-op on PostgreSQL."""
-    if dialect != "sqlite":
-        return
-    for name, fn in _column_converters(dialect, table_name):
-        value = row.get(name)
-        if value is None or type(value) in (JSONText, SQLiteDateTime):
-            continue
-        text = fn(value)
-        row[name] = SQLiteDateTime(text) if fn is sqlite_datetime else JSONText(text)
 
 
 @dataclass(frozen=True, slots=True)

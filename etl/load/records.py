@@ -66,18 +66,6 @@ def save_records(
     return len(records)
 
 
-def preconvert_record(dialect: str, record: Record) -> None:
-    """`plans.preconvert` for a record, its child rows and its version content (fetch threads)."""
-    if dialect != "sqlite":
-        return
-    plans.preconvert(dialect, record.table, record.row)
-    for child_table, rows in record.children.items():
-        for row in rows:
-            plans.preconvert(dialect, child_table, row)
-    if record.version is not None:
-        plans.preconvert(dialect, "message_versions", record.version)
-
-
 def written_ids(conn: Connection, table_name: str, ids: list[Any], change_seq: int) -> list[Any]:
     """Which of `ids` this transaction wrote (they carry its `change_seq`)."""
     match, param = plans.ids_param(conn.dialect.name, ids)

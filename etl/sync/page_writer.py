@@ -25,7 +25,6 @@ from etl.load import (
 )
 from etl.load.history import apply_deletions, prepare_version, save_clone_versions, save_versions
 from etl.load.holds import Holds, active_holds
-from etl.load.records import preconvert_record
 from etl.normalise import NormaliseError, Record, normalise
 from etl.schema import metadata
 from etl.state import Checkpoint, save_checkpoints
@@ -54,11 +53,6 @@ class PageWrite:
     rejected: list[Rejected] = field(default_factory=list)  # items screened out on entry
     future: Future | None = None  # documents dated after the server's time (kept)
     clones: list[Doc] = field(default_factory=list)  # server history clones (`_hidden`, `parent`)
-    released: int = 0  # how many documents `prepare` normalised and then let go of
-
-    def size(self) -> int:
-        """The page's documents, also once `prepare` has let go of them."""
-        return self.released or len(self.docs)
 
 
 def _unchanged(ctx: SyncContext, table: str, docs: list[Doc]) -> set[str]:
@@ -118,25 +112,18 @@ def prepare(ctx: SyncContext, page: PageWrite) -> _Prepared:
             prepared.records.append(normalise(page.table, doc))
         except NormaliseError as exc:
             prepared.rejected.append(Rejected(doc, str(exc), doc.get("_id")))
-    dialect = ctx.engine.dialect.name
     if page.table == "messages" and ctx.settings.sync.track_history:
+        dialect = ctx.engine.dialect.name
         for record in prepared.records:
             prepare_version(record, dialect)
-    for record in prepared.records:
-        preconvert_record(dialect, record)
     for room_id, docs in page.members.items():
         prepared.members[room_id] = []
         for doc in docs:
             try:
-                member = normalise("room_members", {**doc, "rid": room_id})
-                preconvert_record(dialect, member)
-                prepared.members[room_id].append(member)
+                prepared.members[room_id].append(normalise("room_members", {**doc, "rid": room_id}))
             except NormaliseError as exc:
                 reason = f"room member of {room_id}: {exc}"
                 prepared.rejected.append(Rejected(doc, reason, doc.get("_id")))
-    # The records hold what is written: the documents die here, on the fetch thread, rather
-    # than on the writer thread (the bottleneck) when it drops the page.
-    page.released, page.docs = len(page.docs), []
     return prepared
 
 
@@ -198,7 +185,7 @@ def write_pages(ctx: SyncContext, pages: list[PageWrite]) -> None:
             )  # fmt: skip
         if page.future is not None and page.future.ids:
             _warn_future(ctx, page.resource, page.future)
-        ctx.progress.advance(page.resource, items=page.size(), rooms=page.rooms_done)
+        ctx.progress.advance(page.resource, items=len(page.docs), rooms=page.rooms_done)
 
 
 def _warn_future(ctx: SyncContext, resource: str, future: Future) -> None:

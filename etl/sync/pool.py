@@ -141,7 +141,7 @@ def _take(
             finished.append(item)
         else:
             batch.append(item)
-            docs += item.size()
+            docs += len(item.docs)
         if (
             docs >= GROUP_DOCS
             or len(batch) >= GROUP_PAGES
