@@ -156,7 +156,8 @@ def _finish_walk(
     full walk did not see."""
     deleted_ms = cursor.deleted_ms
     first = deleted_ms == 0
-    looked_up = (first and not first_load) or task.reconcile
+    # On a first load, stored ids are a subset of `seen` (the secondary indexes are gone, too).
+    looked_up = not first_load and (first or task.reconcile)
     stored = stored_ids(ctx, task.room_id) if looked_up else set()
     if _trash_not_needed(task, first, stored, seen):
         # A first walk of a room we held nothing of: nothing we hold can be in the trash. A
