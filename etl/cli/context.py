@@ -13,42 +13,43 @@ Command modules import from here (not from `etl.cli.main`, which imports the com
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from etl.errors import database_error
-
 # Imported where used: `rcetl --help` loads this module, and must not load pydantic, SQLAlchemy
-# or httpx.
+# or httpx (nor logging, dataclasses or our errors: each is a few percent of the start-up).
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from etl.client import RocketChatClient
     from etl.config import Settings
 
-log = logging.getLogger(__name__)
-
 DEFAULT_CONFIG = Path("config.yaml")
 
 
-@dataclass
 class AppContext:
     """`ctx.obj` of every command. Settings are loaded (and validated) on first access, so
     `--help` and `rcetl init` work without a valid config."""
 
-    config_path: Path | None = None
-    overrides: dict[str, object] = field(default_factory=dict)
-    log_format: str = "text"
-    verbosity: int = 0
-    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
-    _settings: Settings | None = None
+    def __init__(
+        self,
+        config_path: Path | None = None,
+        overrides: dict[str, object] | None = None,
+        log_format: str = "text",
+        verbosity: int = 0,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.config_path = config_path
+        self.overrides: dict[str, object] = {} if overrides is None else overrides
+        self.log_format = log_format
+        self.verbosity = verbosity
+        self.environ: Mapping[str, str] = os.environ if environ is None else environ
+        self._settings: Settings | None = None
 
     @property
     def settings(self) -> Settings:
@@ -104,6 +105,7 @@ def open_engine(app: AppContext, *, upgrade: bool = True) -> Iterator[Engine]:
     from sqlalchemy.exc import SQLAlchemyError
 
     from etl.db import create_db_engine, open_database
+    from etl.errors import database_error
 
     url = app.settings.database.url
     try:
@@ -122,6 +124,8 @@ def open_engine(app: AppContext, *, upgrade: bool = True) -> Iterator[Engine]:
 def open_writer(app: AppContext, purpose: str) -> Iterator[Engine]:
     """The database, upgraded, with its writer lock held (waiting up to database.lock_wait for
     another rcetl writer); runs left "running" by a killed process are marked interrupted."""
+    import logging
+
     from etl.lock import writer_lock
     from etl.state import mark_interrupted_runs
 
@@ -129,7 +133,9 @@ def open_writer(app: AppContext, purpose: str) -> Iterator[Engine]:
     lock = writer_lock(settings.database.url, purpose=purpose, wait=settings.database.lock_wait)
     with lock, open_engine(app) as engine:
         if interrupted := mark_interrupted_runs(engine):
-            log.warning("%d earlier run(s) had been killed; marked interrupted", interrupted)
+            logging.getLogger(__name__).warning(
+                "%d earlier run(s) had been killed; marked interrupted", interrupted
+            )
         yield engine
 
 

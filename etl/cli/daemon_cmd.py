@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
-import threading
 
 import click
 
 from etl.cli.context import AppContext, pass_app
-from etl.errors import RcetlError
-from jobs.signals import install_signal_handlers
 
 
 @click.command("daemon")
@@ -42,7 +38,11 @@ def daemon_cmd(app: AppContext, health_port: int | None, health_host: str | None
       curl -s 127.0.0.1:9108/healthz; curl -s 127.0.0.1:9108/metrics
     """
     # First thing: a SIGTERM while the daemon starts (imports, lock, schema upgrade) must stop it
-    # cleanly (exit 0), not kill it (143).
+    # cleanly (exit 0), not kill it (143). (Imported here: `rcetl daemon --help` needs neither.)
+    import threading
+
+    from jobs.signals import install_signal_handlers
+
     stop_event = threading.Event()
     install_signal_handlers(stop_event)
     if health_port is not None:
@@ -55,8 +55,12 @@ def daemon_cmd(app: AppContext, health_port: int | None, health_host: str | None
     if not result.drained:
         # A job thread is still inside a request; waiting for it would break the bounded stop.
         # Its last page is committed with its checkpoint, so leaving now loses nothing.
+        import logging
+
         logging.shutdown()
         sys.stderr.flush()
         os._exit(1 if result.lock_lost else 0)  # exit codes as in etl.cli.main
     if result.lock_lost:
+        from etl.errors import RcetlError
+
         raise RcetlError("the daemon lost its lock on the database and stopped; start it again")

@@ -6,7 +6,6 @@ import click
 
 from etl.cli.context import AppContext, open_engine, pass_app, wait_option
 from etl.cli.lazy import Lazy, LazyGroup
-from etl.errors import safe_url
 
 # SQLAlchemy, Alembic and the schema are imported when a command runs (an instant `--help`).
 
@@ -47,6 +46,7 @@ def upgrade_cmd(app: AppContext, revision: str) -> None:
       rcetl --database-url sqlite:///data/rc.db db upgrade
     """
     from etl.db import current_revision, upgrade
+    from etl.errors import safe_url
     from etl.lock import writer_lock
 
     url = app.settings.database.url

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +10,6 @@ import click
 
 from etl.cli.context import AppContext, open_writer, pass_app, wait_option
 from etl.cli.lazy import Lazy, LazyGroup
-from etl.errors import FilterError
 
 # pyarrow and the exporters are imported when a command runs (an instant `--help`).
 if TYPE_CHECKING:
@@ -68,6 +66,7 @@ def _files_summary(section: dict[str, Any]) -> str:
 def _filters(
     tables: tuple[str, ...], rooms: tuple[str, ...], since: Any, until: Any
 ) -> ExportFilters:
+    from etl.errors import FilterError
     from etl.export.filters import ExportFilters
 
     try:
@@ -267,6 +266,8 @@ def iceberg_cmd(app: AppContext, warehouse: str | None, compact: bool) -> None:
     settings = app.settings
     options = IcebergOptions.from_settings(settings)
     if warehouse:
+        from dataclasses import replace
+
         options = replace(options, warehouse=warehouse)
     with open_writer(app, "rcetl export iceberg") as engine:
         try:

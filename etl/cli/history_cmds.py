@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +21,8 @@ def _target(room: str | None, user: str | None) -> tuple[str, str]:
 
 
 def _who(by: str | None) -> str:
+    import getpass
+
     return by or getpass.getuser()
 
 

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import click
 
-from etl.errors import ConfigError
-
 
 def config_template() -> str:
     """The commented example config shipped with the package (the repo's config.yaml is a copy)."""
@@ -33,6 +31,8 @@ def init_cmd(path: Path, force: bool) -> None:
       rcetl init                      # ./config.yaml
       rcetl init /etc/rcetl.yaml --force
     """
+    from etl.errors import ConfigError
+
     if path.exists() and not force:
         raise ConfigError(f"{path} already exists; pass --force to overwrite it")
     try:

@@ -9,24 +9,17 @@ helpers from `etl.cli.context`.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from etl.cli.context import AppContext
 from etl.cli.lazy import Lazy, LazyGroup
-from etl.errors import (
-    EXIT_INTERRUPTED,
-    ConfigError,
-    RcetlError,
-    database_error,
-    is_database_error,
-    outcome,
-)
 
-log = logging.getLogger(__name__)
+# Imported where an error is handled: `rcetl --help` imports neither the errors nor logging.
+if TYPE_CHECKING:
+    from etl.errors import RcetlError
 
 # Every command of `rcetl`, by name: where it lives ("module:attribute") and the first paragraph
 # of its help (what `rcetl --help` lists without importing it; tests/cli/test_startup.py keeps the
@@ -93,23 +86,45 @@ COMMANDS: dict[str, Lazy] = {
 
 def exit_code_for(exc: BaseException) -> int:
     """The documented exit code of an error (README "Exit codes"; the table is `etl.errors`)."""
+    from etl.errors import outcome
+
     return outcome(exc).exit_code
+
+
+# Where the group's callback leaves whether the command only shows its help (ctx.meta).
+HELP_ONLY = "rcetl.help_only"
 
 
 class RcetlGroup(LazyGroup):
     """Turns our errors into one clear line on stderr and a documented exit code."""
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        # `rcetl COMMAND --help` shows help and exits: the callback then sets up no logging
+        # (importing logging is a fifth of the start-up). An option VALUE spelt "--help" would
+        # run its command with Python's default logging (warnings and errors, unformatted).
+        ctx.meta[HELP_ONLY] = any(arg in ctx.help_option_names for arg in rest)
+        return name, command, rest
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (RcetlError, OSError) as exc:
-            # OSError: files and object storage (an export's disk or bucket) refusing a read or
-            # write; one line with the path, exit code 1 (its row in etl.errors.OUTCOMES).
-            _fail(ctx, exc)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise  # click's own: `--help` and usage errors, handled by click
         except KeyboardInterrupt:
+            from etl.errors import EXIT_INTERRUPTED
+
             click.echo("interrupted", err=True)
             ctx.exit(EXIT_INTERRUPTED)
         except Exception as exc:
+            from etl.errors import RcetlError, database_error, is_database_error
+
+            if isinstance(exc, (RcetlError, OSError)):
+                # OSError: files and object storage (an export's disk or bucket) refusing a read
+                # or write; one line with the path, exit code 1 (its row in etl.errors.OUTCOMES).
+                _fail(ctx, exc)
             if not is_database_error(exc):
                 raise
             # A database error no command turned into a DatabaseError: still one line, the
@@ -117,13 +132,17 @@ class RcetlGroup(LazyGroup):
             _fail(ctx, database_error(_database_url(ctx), exc))
 
 
-def _fail(ctx: click.Context, exc: RcetlError | OSError) -> None:
-    log.debug("command failed", exc_info=True)
+def _fail(ctx: click.Context, exc: RcetlError | OSError) -> NoReturn:
+    import logging
+
+    logging.getLogger(__name__).debug("command failed", exc_info=True)
     click.secho(f"error: {exc}", err=True, fg="red")
     ctx.exit(exit_code_for(exc))
 
 
 def _database_url(ctx: click.Context) -> str | None:
+    from etl.errors import RcetlError
+
     app = ctx.obj
     try:
         return app.settings.database.url if isinstance(app, AppContext) else None
@@ -196,15 +215,18 @@ def cli(
       rcetl check                   # can we connect, and what may this token read?
       rcetl --set sync.concurrency=2 --log-format json check
     """
-    from etl.logs import level_for, setup_logging
+    if not ctx.meta.get(HELP_ONLY):
+        from etl.logs import level_for, setup_logging
 
-    setup_logging(log_format, level_for(verbose), verbose)  # type: ignore[arg-type]
+        setup_logging(log_format, level_for(verbose), verbose)  # type: ignore[arg-type]
     overrides = _parse_set(set_values)
     if server_url is not None:
         overrides["server.url"] = server_url
     if database_url is not None:
         overrides["database.url"] = database_url
     if config_path is not None and not config_path.is_file():
+        from etl.errors import ConfigError
+
         raise ConfigError(f"config file not found: {config_path} (create one with: rcetl init)")
     ctx.obj = AppContext(
         config_path=config_path, overrides=overrides, log_format=log_format, verbosity=verbose

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import gc
-import signal
-import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -102,6 +100,9 @@ def simulate_cmd(
     except RuntimeError as exc:
         raise click.ClickException(f"{exc} (is the port already in use? try --port 0)") from None
     _announce(server, built)
+    import signal
+    import threading
+
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

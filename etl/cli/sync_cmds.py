@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -20,13 +18,11 @@ from etl.cli.context import (
     pass_app,
     wait_option,
 )
-from etl.errors import EXIT_FAILURE, EXIT_INTERRUPTED
 
 if TYPE_CHECKING:  # the rest is imported when a command runs (an instant `--help`)
-    from etl.sync import SyncSummary
+    import threading
 
-EXIT_PARTIAL = EXIT_FAILURE
-EXIT_STOPPED = EXIT_INTERRUPTED
+    from etl.sync import SyncSummary
 
 
 class ResourceName(click.ParamType[str]):
@@ -62,6 +58,9 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print the su
 @contextmanager
 def stop_on_signals() -> Iterator[threading.Event]:
     """First Ctrl-C/SIGTERM: finish the pages in flight, commit them, stop. Second: abort."""
+    import signal
+    import threading
+
     stop = threading.Event()
 
     def handler(signum: int, _frame: Any) -> None:
@@ -93,10 +92,11 @@ def _run(
         else:
             summary = job(settings, client, engine, list(resources) or None, stop, LogProgress())
     _report(summary, as_json)
-    if summary.status == "stopped":
-        sys.exit(EXIT_STOPPED)
-    if summary.errors:
-        sys.exit(EXIT_PARTIAL)
+    if summary.status == "stopped" or summary.errors:
+        from etl.errors import EXIT_FAILURE, EXIT_INTERRUPTED
+
+        # stopped: as an interrupted command; partial (some resource or room failed): a failure
+        sys.exit(EXIT_INTERRUPTED if summary.status == "stopped" else EXIT_FAILURE)
 
 
 def _report(summary: SyncSummary, as_json: bool) -> None:

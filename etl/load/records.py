@@ -16,6 +16,8 @@ BATCH_SIZE = 5000
 # Child tables also written without their parent (a channel's member listing may arrive before
 # the room): their rows can exist for parents not stored yet, so they are always cleared.
 WRITTEN_ALONE = frozenset({"room_members"})
+# Connection.info key: whether the last batch of a table on this connection was all new.
+GUESS_NEW = "rcetl.guess_new"
 
 
 def next_change_seq(conn: Connection) -> int:
@@ -45,6 +47,9 @@ def save_records(
     records = _dedupe(table_name, records)
     for start in range(0, len(records), BATCH_SIZE):
         batch = records[start : start + BATCH_SIZE]
+        if _all_new(conn, table_name, batch, change_seq):
+            _replace_children(conn, batch, set(), change_seq)
+            continue
         # Only parents already stored can have child rows to remove: one lookup instead of a
         # DELETE per child table, which matters for first loads and for mostly-new pages.
         with_children = [r.row["id"] for r in batch if r.children]
@@ -53,6 +58,8 @@ def save_records(
         if direct:  # PostgreSQL: rows not stored yet go in by a straight COPY
             looked_up = [r.row["id"] for r in batch]
         stored = set(existing_ids(conn, table_name, looked_up)) if looked_up else set()
+        if direct:
+            conn.info[(GUESS_NEW, table_name)] = not stored
         _upsert_parents(conn, table_name, batch, change_seq, stored if direct else None)
         if direct:
             stored &= set(with_children)
@@ -98,6 +105,19 @@ def _direct(conn: Connection, table_name: str, batch: list[Record]) -> bool:
         and len(batch) >= DIRECT_MIN_ROWS
         and tuple(c.name for c in plans.table(table_name).primary_key.columns) == ("id",)
     )
+
+
+def _all_new(conn: Connection, table_name: str, batch: list[Record], change_seq: int) -> bool:
+    """PostgreSQL: COPY the whole batch straight in without looking its ids up first, when the
+    last batch of this table on this connection was all new (a first load); True if it was (no
+    row stored, so no stored children to replace either). A conflict undoes the COPY, and the
+    batch and the next ones take the lookup until one finds nothing stored again."""
+    if not (_direct(conn, table_name, batch) and conn.info.get((GUESS_NEW, table_name), True)):
+        return False
+    if _copy_new(conn, table_name, batch, change_seq):
+        return True
+    conn.info[(GUESS_NEW, table_name)] = False
+    return False
 
 
 def _upsert_parents(

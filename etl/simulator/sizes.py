@@ -3,11 +3,10 @@ lists them without importing the generator)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Size:
+class Size(NamedTuple):  # not a dataclass: `rcetl simulate --help` would import dataclasses
     rooms: int
     users: int
     messages: int

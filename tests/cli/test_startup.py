@@ -16,6 +16,11 @@ from etl.cli.main import COMMANDS
 
 HEAVY = ("pyarrow", "sqlalchemy", "httpx", "starlette", "uvicorn")
 ALSO_AT_HELP = ("pydantic", "rich", "alembic", "etl.simulator.server", "etl.export")
+# Lighter, but each a tenth to a fifth of the start-up: `--help` sets up no logging, and click's
+# help width is found without shutil (which imports the compression modules).
+LIGHT = ("logging", "shutil")
+# The group's own help needs neither our errors nor dataclasses.
+LIGHT_AT_GROUP_HELP = ("etl.errors", "dataclasses")
 
 PROBE = """
 import json, sys
@@ -47,7 +52,7 @@ def test_importing_the_cli_imports_no_heavy_library() -> None:
     code = "import sys, etl.cli.main; print(' '.join(sorted(sys.modules)))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     modules = set(done.stdout.split())
-    assert _loaded(modules, HEAVY + ALSO_AT_HELP) == []
+    assert _loaded(modules, HEAVY + ALSO_AT_HELP + LIGHT + LIGHT_AT_GROUP_HELP) == []
 
 
 def _help_invocations() -> list[tuple[str, ...]]:
@@ -68,7 +73,29 @@ def _help_invocations() -> list[tuple[str, ...]]:
 def test_help_imports_no_heavy_library(args: tuple[str, ...]) -> None:
     code, modules = _run(*args)
     assert code == 0
-    assert _loaded(modules, HEAVY + ALSO_AT_HELP) == []
+    assert _loaded(modules, HEAVY + ALSO_AT_HELP + LIGHT) == []
+    if args == ("--help",):
+        assert _loaded(modules, LIGHT_AT_GROUP_HELP) == []
+
+
+@pytest.mark.parametrize("columns", ["60", "100"])
+def test_help_is_as_wide_as_clicks_own(columns: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The width found without shutil is the one click finds with it."""
+    import click
+
+    from etl.cli.main import cli
+
+    monkeypatch.setenv("COLUMNS", columns)
+    for args in (["--help"], ["export", "archive", "--help"]):
+        done = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True)
+        ours = done.stdout.rsplit("\n", 2)[0]
+        command: click.Command = cli
+        # click's own Context: the width from shutil at format time
+        ctx = click.Context(cli, info_name="rcetl", **cli.context_settings)
+        for name in args[:-1]:
+            command = command.get_command(ctx, name)  # type: ignore[attr-defined]
+            ctx = click.Context(command, info_name=name, parent=ctx)
+        assert ours == command.get_help(ctx), args
 
 
 def test_every_registered_command_loads_and_its_summary_is_its_help() -> None:
