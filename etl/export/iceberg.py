@@ -23,7 +23,13 @@ import sqlalchemy as sa
 from etl.export.arrow_schema import arrow_schema
 from etl.export.changes import ChangeTable, KeyCache, change_tables, live, read_keys
 from etl.export.iceberg_catalog import IcebergOptions, open_catalog
-from etl.export.iceberg_deletes import positions_to_delete, row_delta, write_position_deletes
+from etl.export.iceberg_deletes import (
+    positions_to_delete,
+    row_delta,
+    transaction,
+    write_position_deletes,
+)
+from etl.export.iceberg_state import fingerprint, read_hints, save_hints
 from etl.export.manifest import tool_version
 from etl.export.reader import iter_batches, read_snapshot
 from etl.export.snapshot import max_change_seq
@@ -116,9 +122,8 @@ def ensure_table(catalog: Catalog, namespace: str, table: sa.Table) -> tuple[Tab
     known = set(iceberg.schema().column_names)
     missing = [f.with_nullable(True) for f in schema if f.name not in known]
     if missing:
-        with iceberg.update_schema() as update:
+        with iceberg.update_schema() as update:  # the commit updates `iceberg` in place
             update.union_by_name(pa.schema(missing))
-        iceberg = catalog.load_table(ident)
     return iceberg, [f.name for f in missing]
 
 
@@ -206,7 +211,7 @@ def _apply(
             run.deleted_rows = _delete_keys(iceberg, tx, delta, spec.key, keys)
         by_key = None if run.rewritten else keys
         batches = _live_batches(conn, spec, where, by_key, batch_rows)
-        metadata = tx.table_metadata  # a deep copy per access: take it once
+        metadata = tx.table_metadata
         for chunk in _chunks(batches, schema):
             for data_file in _dataframe_to_data_files(
                 metadata, chunk, iceberg.io, write_uuid=delta.commit_uuid
@@ -221,26 +226,49 @@ def export_iceberg(
     *,
     schema: sa.MetaData = metadata,
 ) -> IcebergResult:
-    """Bring every Iceberg table up to the database's current state (see the module doc)."""
+    """Bring every Iceberg table up to the database's current state (see the module doc);
+    tables the hints show untouched are not even opened (see etl/export/iceberg_state.py)."""
     catalog = open_catalog(options)
     result = IcebergResult(options.warehouse, options.namespace, 0)
     version = tool_version()  # reads the installed package's metadata: once per run
+    specs = change_tables(schema)
     with read_snapshot(engine) as conn:
         result.change_seq = high = max_change_seq(conn)
+        hints = read_hints(catalog, options.namespace, conn, specs)
         cache: KeyCache = {}  # a parent's changed ids, read once for all its child tables
-        for spec in change_tables(schema):
-            iceberg, evolved = ensure_table(catalog, options.namespace, spec.table)
-            low = table_position(iceberg)
-            keys = read_keys(conn, spec, low, high, cache) if low > 0 else None
-            if (low >= high or keys == []) and not (evolved and low > 0):
-                continue  # nothing of this table moved: no commit at all
-            run = TableRun(spec.name, low, high, evolved=evolved)
-            with iceberg.transaction() as tx:
-                if iceberg.properties.get(VERSION_PROPERTY) != version:
-                    tx.set_properties({VERSION_PROPERTY: version})
-                _apply(conn, iceberg, tx, spec, run, keys, options.batch_rows, version)
-            result.tables[spec.name] = run
+        for spec in specs:
+            columns = fingerprint(arrow_schema(spec.table))
+            if not hints.skip(spec, columns):
+                run = _run_table(conn, catalog, options, spec, high, cache, version)
+                if run is not None:
+                    result.tables[spec.name] = run
+            hints.holds(spec.name, high, columns)
+    save_hints(catalog, options.namespace, hints)
     return result
+
+
+def _run_table(
+    conn: sa.Connection,
+    catalog: Catalog,
+    options: IcebergOptions,
+    spec: ChangeTable,
+    high: int,
+    cache: KeyCache,
+    version: str,
+) -> TableRun | None:
+    """Open (create, evolve) one table and commit what moved since its last snapshot, in one
+    transaction; None when nothing did."""
+    iceberg, evolved = ensure_table(catalog, options.namespace, spec.table)
+    low = table_position(iceberg)
+    keys = read_keys(conn, spec, low, high, cache) if low > 0 else None
+    if (low >= high or keys == []) and not (evolved and low > 0):
+        return None  # nothing of this table moved: no commit at all
+    run = TableRun(spec.name, low, high, evolved=evolved)
+    with transaction(iceberg) as tx:
+        if iceberg.properties.get(VERSION_PROPERTY) != version:
+            tx.set_properties({VERSION_PROPERTY: version})
+        _apply(conn, iceberg, tx, spec, run, keys, options.batch_rows, version)
+    return run
 
 
 def iceberg_table_names(schema: sa.MetaData = metadata) -> list[str]:

@@ -17,6 +17,7 @@ from etl.db import open_database
 from etl.export.iceberg import SEQ_TO, export_iceberg, table_position
 from etl.export.iceberg_catalog import IcebergOptions, open_catalog
 from etl.export.iceberg_compact import compact_iceberg
+from etl.export.iceberg_state import HINT_PREFIX
 from etl.export.snapshot import max_change_seq
 from etl.schema import metadata
 from jobs.schedule import build_job_specs
@@ -125,6 +126,29 @@ def test_a_migration_that_adds_a_column_evolves_the_table(sqlite_url: str, tmp_p
     held = {r["id"]: r["region"] for r in rooms.scan().to_arrow().to_pylist()}
     assert held["dev"] == "eu" and held["GENERAL"] is None
     assert arrow_rows(rooms.scan().to_arrow(), "rooms") == live_db_rows(engine, "rooms")
+
+
+def test_hints_skip_only_tables_that_certainly_hold_everything(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    engine = open_database(sqlite_url)
+    seed_workspace(engine, per_room=3)
+    opts = options(engine, tmp_path / "wh")
+    export_iceberg(engine, opts)
+    catalog = open_catalog(opts)
+    with engine.connect() as conn:
+        high = max_change_seq(conn)
+    held = catalog.load_namespace_properties("rocketchat")
+    assert held[f"{HINT_PREFIX}messages"].split(" ")[0] == str(high)
+    # A hint behind the table (as a run killed after a commit leaves it) only costs a look.
+    catalog.update_namespace_properties("rocketchat", updates={f"{HINT_PREFIX}users": "1 x"})
+    assert export_iceberg(engine, opts).tables == {}
+    # A table the catalog lost is made again, whatever its hint says.
+    catalog.drop_table(("rocketchat", "message_reactions"))
+    result = export_iceberg(engine, opts)
+    assert list(result.tables) == ["message_reactions"]
+    assert result.tables["message_reactions"].from_change_seq == 0
+    assert_equal(engine, opts)
 
 
 def test_s3_warehouse(s3: str, sqlite_url: str) -> None:  # noqa: F811
