@@ -17,7 +17,7 @@ from etl.export.html import queries
 from etl.export.html.fragments import FragmentCache, Placed
 from etl.export.html.layout import href, message_key, page_name, page_path, room_index_path
 from etl.export.html.message_html import message_head, message_tail
-from etl.export.html.placement import placed_rows
+from etl.export.html.placement import Changes, placed_rows
 from etl.export.html.rooms import with_links
 from etl.export.html.views import message_view, paginate, utc_iso
 
@@ -31,7 +31,7 @@ def _heads(
     cached: dict[str, Placed],
     rid: str,
     shown: dict[str, tuple[dict[str, Any], bool]],
-    versions: bool,
+    ctx: dict[str, Any],
     room_messages: int,
 ) -> dict[str, str]:
     """Message id -> the head of its article: from the cache when its row is unchanged."""
@@ -44,8 +44,14 @@ def _heads(
         else:
             stale.append(mid)
     # Most of the room (a first run): one read of the room beats lists of ids.
+    changes: Changes | None = ctx["changes"]
+    ready = changes.full if changes is not None else {}
+    rows = [ready[mid] for mid in stale if mid in ready]
+    stale = [mid for mid in stale if mid not in ready]
     room = rid if len(stale) > ROOM_READ * room_messages else None
-    for full in queries.messages_by_id(conn, stale, versions, room):
+    if stale:
+        rows += queries.messages_by_id(conn, stale, ctx["versions"], room)
+    for full in rows:
         view = message_view(full)
         if view["drid"]:
             view["discussion_href"] = href(room_index_path(view["drid"]), PAGE_ROOT)
@@ -88,7 +94,7 @@ def render_room(
             for reply in top["replies"]:
                 shown[reply["id"]] = (reply, True)
     before = cache.room(rid, months)
-    heads = _heads(conn, before, rid, shown, ctx["versions"], room["messages"])
+    heads = _heads(conn, before, rid, shown, ctx, room["messages"])
     template = env.get_template("room_page.html.j2")
     linked = with_links(room, PAGE_ROOT)
     entries: list[dict[str, Any]] = []

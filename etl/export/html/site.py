@@ -110,7 +110,7 @@ def export_html(
         written[path] = entry
         return entry
 
-    key = orjson.dumps([FORMAT_VERSION, tool_version(), filters.to_dict()]).decode()
+    key = orjson.dumps([FORMAT_VERSION, page_globals["tool_version"], filters.to_dict()]).decode()
     cache = FragmentCache(root, key)
     try:
         with engine.connect() as conn:
@@ -126,14 +126,15 @@ def export_html(
             for rid, month in sorted(signatures):
                 months_of[rid].append(month)
             dirty = dirty_months(conn, filters, previous, signatures, room_sigs, months_of)
+            versions = queries.has_versions(conn)
             ctx: dict[str, Any] = {
                 "filters": filters,
-                "versions": queries.has_versions(conn),
+                "versions": versions,
                 "page_globals": page_globals,
                 "cache": cache,
                 "seq": seq,
                 "signatures": signatures,
-                "changes": changes_since(conn, filters, cache, signatures),
+                "changes": changes_since(conn, filters, cache, signatures, versions),
                 "from_sidecar": 0,  # rooms whose dirty months were placed from the sidecar
             }
             entries = {
@@ -180,7 +181,7 @@ def export_html(
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "tool_version": tool_version(),
+        "tool_version": page_globals["tool_version"],  # importlib.metadata: slow, read once
         "generated_at": generated,
         "filters": filters.to_dict(),
         "change_seq": seq,
