@@ -182,7 +182,8 @@ def main() -> None:
     line("html after 1% edited", inc, full, "of the full export")
     done = inc[2]
     print(f"    ({edited} messages edited, {done.months_rewritten} room-months rewritten, "
-          f"{done.pages_written} pages; search delta {done.search_delta} messages)")  # fmt: skip
+          f"{done.pages_written} pages, {done.rooms_placed_from_sidecar} rooms placed from the "
+          f"sidecar; search delta {done.search_delta} messages)")  # fmt: skip
     if args.search_rows:
         search_url = f"sqlite:///{work / 'search.db'}"
         took, _ = timed(build_search_database, search_url, args.search_rows)

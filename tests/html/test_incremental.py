@@ -76,6 +76,7 @@ def test_incremental_export_equals_a_full_export(db_engine: sa.Engine, tmp_path:
     change_everything(db_engine, inc)
     result = export_html(db_engine, str(inc))
     assert not result.full and result.months_rewritten > 0
+    assert result.rooms_placed_from_sidecar > 0  # pages placed without reading their months
     full = tmp_path / "full"
     export_html(db_engine, str(full))
     assert pages(inc) == pages(full)

@@ -66,6 +66,7 @@ def test_hostile_text_is_escaped_everywhere(site: tuple[sa.Engine, Path]) -> Non
         assert "<script>alert" not in text and "<img src=x" not in text, path
     html = page(out, "GENERAL", "2024-11")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;p&gt;" not in html  # a plain paragraph's own markup is markup, not text
     assert 'http-equiv="Content-Security-Policy"' in html and "default-src &#39;none&#39;" in html
     assert "https://" not in html.split("<main>")[0]  # no CDN, no external font
 

@@ -5,8 +5,11 @@ One row per message shown on a page: the head of its `<article>` (message_html.p
 rebuilds a page by joining cached strings; where it is shown (month, page, position); and, for
 the search index (search_index.py), the page it had when the full Pagefind index was built and
 the run that last changed it. Messages no longer shown are remembered in `gone` until the next
-full index. The sidecar belongs to one (format, rcetl version, filters) key: any other key empties
-it. It is a cache: deleting it makes the next run render everything again, nothing else.
+full index. With each message it keeps what places it on a page (ts, tmid, whether it heads a
+thread) and the `change_seq` the whole sidecar reflects (`meta.seq`), so a later run places a page's
+messages from here and reads from the database only the rows changed since (placement.py). The
+sidecar belongs to one (format, rcetl version, filters) key: any other key empties it. It is a
+cache: deleting it makes the next run render everything again, nothing else.
 """
 
 from __future__ import annotations
@@ -15,16 +18,22 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 SIDECAR = ".rcetl-fragments.sqlite"
+_LAYOUT = 2  # PRAGMA user_version: a sidecar of another layout is dropped and started again
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
     "CREATE TABLE IF NOT EXISTS fragments (id TEXT PRIMARY KEY, rid TEXT NOT NULL, "
     "seq INTEGER NOT NULL, reply INTEGER NOT NULL, tcount INTEGER NOT NULL, html TEXT NOT NULL, "
-    "month TEXT, page TEXT, pos INTEGER, base_page TEXT, touched INTEGER NOT NULL)",
+    "month TEXT, page TEXT, pos INTEGER, base_page TEXT, touched INTEGER NOT NULL, "
+    "ts TEXT, ts_month TEXT, tmid TEXT, tlm INTEGER NOT NULL DEFAULT 0)",
     "CREATE INDEX IF NOT EXISTS fragments_rid ON fragments (rid, month)",
+    "CREATE INDEX IF NOT EXISTS fragments_ts_month ON fragments (rid, ts_month)",
+    "CREATE INDEX IF NOT EXISTS fragments_tmid ON fragments (tmid)",
     "CREATE TABLE IF NOT EXISTS gone (id TEXT PRIMARY KEY)",
 )
+_COLUMNS = "id, rid, month, page, pos, seq, reply, tcount, html, ts, ts_month, tmid, tlm"
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,17 @@ class Placed:
     reply: bool
     tcount: int
     html: str
+    ts: str | None  # the database's ts, isoformat (its order and month place the message)
+    ts_month: str
+    tmid: str | None
+    tlm: bool  # heads a thread (its replies are looked for)
+
+
+def _placed(row: tuple[Any, ...]) -> Placed:
+    i, rid, month, page, pos, seq, reply, tcount, html, ts, ts_month, tmid, tlm = row
+    return Placed(
+        i, rid, month, page, pos, seq, bool(reply), tcount, html, ts, ts_month, tmid, bool(tlm)
+    )
 
 
 class FragmentCache:
@@ -57,6 +77,10 @@ class FragmentCache:
     @staticmethod
     def _open(root: Path) -> sqlite3.Connection:
         db = sqlite3.connect(root / SIDECAR, isolation_level=None)
+        if db.execute("PRAGMA user_version").fetchone()[0] != _LAYOUT:
+            for table in ("meta", "fragments", "gone"):
+                db.execute(f"DROP TABLE IF EXISTS {table}")
+            db.execute(f"PRAGMA user_version = {_LAYOUT}")
         for statement in _SCHEMA:
             db.execute(statement)
         return db
@@ -64,21 +88,50 @@ class FragmentCache:
     def clear(self, key: str) -> None:
         self.db.execute("DELETE FROM fragments")
         self.db.execute("DELETE FROM gone")
+        self.db.execute("DELETE FROM meta WHERE key = 'seq'")
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('key', ?)", (key,))
+
+    def seq(self) -> int | None:
+        """The change_seq every row reflects (the last run that committed), None: unknown."""
+        found = self.db.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()
+        return int(found[0]) if found else None
 
     def room(self, rid: str, months: Iterable[str]) -> dict[str, Placed]:
         """What the cache holds for these months of the room (where each message was shown)."""
         months = list(months)
         marks = ",".join("?" * len(months))
         rows = self.db.execute(
-            "SELECT id, rid, month, page, pos, seq, reply, tcount, html FROM fragments "
-            f"WHERE rid = ? AND month IN ({marks})",
+            f"SELECT {_COLUMNS} FROM fragments WHERE rid = ? AND month IN ({marks})",
             (rid, *months),
         )
-        return {
-            i: Placed(i, r, month, page, pos, seq, bool(reply), tcount, html)
-            for i, r, month, page, pos, seq, reply, tcount, html in rows
-        }
+        return {row[0]: _placed(row) for row in rows}
+
+    def placing(self, rid: str, column: str, values: Iterable[str]) -> list[tuple[Any, ...]]:
+        """(id, ts, ts_month, tmid, tcount, tlm, seq) of the room's messages whose `column`
+        (ts_month, tmid or id) is one of `values`: what places them, without their HTML."""
+        assert column in ("ts_month", "tmid", "id")
+        values = list(values)
+        found: list[tuple[Any, ...]] = []
+        for start in range(0, len(values), 900):
+            chunk = values[start : start + 900]
+            marks = ",".join("?" * len(chunk))
+            found += self.db.execute(
+                "SELECT id, ts, ts_month, tmid, tcount, tlm, seq FROM fragments "
+                f"WHERE rid = ? AND {column} IN ({marks})",
+                (rid, *chunk),
+            ).fetchall()
+        return found
+
+    def count_of(self, ids: Iterable[str]) -> int:
+        """How many of these messages the sidecar holds."""
+        ids = list(ids)
+        total = 0
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT count(*) FROM fragments WHERE id IN ({marks})"
+            total += self.db.execute(query, chunk).fetchone()[0]
+        return total
 
     def place(self, before: dict[str, Placed], placed: list[Placed], touched: int) -> None:
         """Store the messages now shown in some months of a room (`before`: what those months
@@ -105,15 +158,22 @@ class FragmentCache:
                     p.month,
                     p.page,
                     p.pos,
+                    p.ts,
+                    p.ts_month,
+                    p.tmid,
+                    int(p.tlm),
                     touched if moved else None,
                 )
             )
         self.db.executemany(
-            "INSERT INTO fragments (id, rid, seq, reply, tcount, html, month, page, pos, touched) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce(?, 0)) ON CONFLICT (id) DO UPDATE SET "
+            "INSERT INTO fragments (id, rid, seq, reply, tcount, html, month, page, pos, ts, "
+            "ts_month, tmid, tlm, touched) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce(?, 0)) "
+            "ON CONFLICT (id) DO UPDATE SET "
             "rid = excluded.rid, seq = excluded.seq, reply = excluded.reply, "
             "tcount = excluded.tcount, html = excluded.html, month = excluded.month, "
-            "page = excluded.page, pos = excluded.pos, "
+            "page = excluded.page, pos = excluded.pos, ts = excluded.ts, "
+            "ts_month = excluded.ts_month, tmid = excluded.tmid, tlm = excluded.tlm, "
             "touched = CASE WHEN ? IS NULL THEN fragments.touched ELSE excluded.touched END",
             [(*row, row[-1]) for row in rows],
         )
@@ -135,9 +195,9 @@ class FragmentCache:
     def since_base(self, base_seq: int) -> tuple[list[Placed], list[str]]:
         """Messages changed or moved since the full search index was built, and those gone."""
         changed = [
-            Placed(i, rid, month, page, pos, seq, bool(reply), tcount, html)
-            for i, rid, month, page, pos, seq, reply, tcount, html in self.db.execute(
-                "SELECT id, rid, month, page, pos, seq, reply, tcount, html FROM fragments "
+            _placed(row)
+            for row in self.db.execute(
+                f"SELECT {_COLUMNS} FROM fragments "
                 "WHERE touched > ? OR base_page IS NULL OR base_page != page ORDER BY page, pos",
                 (base_seq,),
             )
@@ -153,7 +213,9 @@ class FragmentCache:
         self.db.execute("UPDATE fragments SET base_page = page")
         self.db.execute("DELETE FROM gone")
 
-    def commit(self) -> None:
+    def commit(self, seq: int) -> None:
+        """Keep this run's rows, which reflect the database at change_seq `seq`."""
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('seq', ?)", (str(seq),))
         self.db.execute("COMMIT")
         self.db.close()
 

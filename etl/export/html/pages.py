@@ -6,47 +6,24 @@ id can be found on its page later (search results, `rcetl search`)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from jinja2 import Environment
 from markupsafe import Markup
 from sqlalchemy import Connection
 
-from etl.export.filters import ExportFilters
 from etl.export.html import queries
 from etl.export.html.fragments import FragmentCache, Placed
 from etl.export.html.layout import href, message_key, page_name, page_path, room_index_path
 from etl.export.html.message_html import message_head, message_tail
+from etl.export.html.placement import Changes, placed_rows
 from etl.export.html.rooms import with_links
-from etl.export.html.views import arrange, message_view, paginate, utc_iso
+from etl.export.html.views import message_view, paginate, utc_iso
 
 PAGE_ROOT = "../../"
 Writer = Callable[[str, bytes], dict[str, Any]]
 ROOM_READ = 0.5  # share of a room's messages to render above which the whole room is read
-
-
-def _sort_key(row: dict[str, Any]) -> tuple[str, str]:
-    # Python's order, not the database collation's: PostgreSQL may sort ids case-insensitively,
-    # and page boundaries must be found again with the same comparison.
-    ts = row.get("ts")
-    return (ts.isoformat() if ts else "", row["id"])
-
-
-def _placed_rows(
-    conn: Connection, rid: str, months: list[str], filters: ExportFilters
-) -> dict[str, list[dict[str, Any]]]:
-    """Month -> its top-level messages (light rows, replies attached), in order."""
-    rows = queries.room_messages(conn, rid, months, filters, light=True)
-    rows.sort(key=_sort_key)
-    ids = {r["id"] for r in rows}
-    missing = {r["tmid"] for r in rows if r["tmid"] and r["tmid"] not in ids}
-    present = queries.existing_parents(conn, rid, missing, filters) if missing else set()
-    by_month: dict[str, list[dict[str, Any]]] = {m: [] for m in months}
-    for row in arrange(rows, present):
-        month = queries.month_of(row["ts"])
-        if month in by_month:
-            by_month[month].append(row)
-    return by_month
 
 
 def _heads(
@@ -54,7 +31,7 @@ def _heads(
     cached: dict[str, Placed],
     rid: str,
     shown: dict[str, tuple[dict[str, Any], bool]],
-    versions: bool,
+    ctx: dict[str, Any],
     room_messages: int,
 ) -> dict[str, str]:
     """Message id -> the head of its article: from the cache when its row is unchanged."""
@@ -67,13 +44,23 @@ def _heads(
         else:
             stale.append(mid)
     # Most of the room (a first run): one read of the room beats lists of ids.
+    changes: Changes | None = ctx["changes"]
+    ready = changes.full if changes is not None else {}
+    rows = [ready[mid] for mid in stale if mid in ready]
+    stale = [mid for mid in stale if mid not in ready]
     room = rid if len(stale) > ROOM_READ * room_messages else None
-    for full in queries.messages_by_id(conn, stale, versions, room):
+    if stale:
+        rows += queries.messages_by_id(conn, stale, ctx["versions"], room)
+    for full in rows:
         view = message_view(full)
         if view["drid"]:
             view["discussion_href"] = href(room_index_path(view["drid"]), PAGE_ROOT)
         heads[full["id"]] = message_head(view, shown[full["id"]][1])
     return heads
+
+
+def _ts(row: dict[str, Any]) -> datetime | None:
+    return datetime.fromisoformat(row["ts_iso"]) if row["ts_iso"] else None
 
 
 def _neighbours(month: str, part: int, parts: int, all_months: list[str]) -> tuple[Any, Any]:
@@ -99,7 +86,7 @@ def render_room(
     """Write the pages of `months` of one room; returns their manifest month entries."""
     rid = room["id"]
     cache: FragmentCache = ctx["cache"]
-    by_month = _placed_rows(conn, rid, months, ctx["filters"])
+    by_month = placed_rows(conn, rid, months, ctx)
     shown: dict[str, tuple[dict[str, Any], bool]] = {}
     for tops in by_month.values():
         for top in tops:
@@ -107,7 +94,7 @@ def render_room(
             for reply in top["replies"]:
                 shown[reply["id"]] = (reply, True)
     before = cache.room(rid, months)
-    heads = _heads(conn, before, rid, shown, ctx["versions"], room["messages"])
+    heads = _heads(conn, before, rid, shown, ctx, room["messages"])
     template = env.get_template("room_page.html.j2")
     linked = with_links(room, PAGE_ROOT)
     entries: list[dict[str, Any]] = []
@@ -136,6 +123,10 @@ def render_room(
                             reply,
                             row["tcount"] or 0,
                             heads[mid],
+                            row["ts_iso"] or None,
+                            row["ts_month"],
+                            row["tmid"],
+                            bool(row["tlm"]),
                         )
                     )
             prev, nxt = _neighbours(month, part, len(pages), all_months)
@@ -155,7 +146,7 @@ def render_room(
             entry["pages"].append(
                 {
                     **file_entry,
-                    "first": message_key(utc_iso(first["ts"]), first["id"]),
+                    "first": message_key(utc_iso(_ts(first)), first["id"]),
                     "messages": len(tops),
                 }
             )

@@ -198,6 +198,26 @@ def room_messages(
     return rows
 
 
+def changed_or_purged_ids(conn: Connection, since_seq: int) -> set[str]:
+    """Messages changed (in any room, inside the filters or not) or purged since `since_seq`."""
+    tombstones = metadata.tables["tombstones"]
+    changed = sa.select(MESSAGES.c.id).where(MESSAGES.c.change_seq > since_seq)
+    purged = sa.select(tombstones.c.id).where(
+        tombstones.c.table_name == "messages", tombstones.c.change_seq > since_seq
+    )
+    return {i for query in (changed, purged) for i in conn.execute(query).scalars()}
+
+
+def changed_light_rows(
+    conn: Connection, filters: ExportFilters, since_seq: int
+) -> list[dict[str, Any]]:
+    """Light rows (and their room) of the messages inside the filters changed since `since_seq`."""
+    where = sa.and_(MESSAGES.c.change_seq > since_seq, message_where(filters))
+    result = conn.execute(sa.select(MESSAGES.c.rid, *(MESSAGES.c[c] for c in LIGHT)).where(where))
+    keys = list(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result]
+
+
 def messages_by_id(
     conn: Connection, ids: list[str], versions: bool, room: str | None = None
 ) -> list[dict[str, Any]]:

@@ -37,6 +37,7 @@ from etl.export.html.manifest import (
     write_manifest,
 )
 from etl.export.html.pages import render_room
+from etl.export.html.placement import changes_since
 from etl.export.html.render import STATIC_FILES, environment, static_file
 from etl.export.html.rooms import describe_rooms, grouped, room_signature, with_links
 from etl.export.html.search_index import DELTA_DIR, INDEX_DIR, update_search_index
@@ -51,6 +52,7 @@ class HtmlResult:
     out: str
     full: bool
     months_rewritten: int
+    rooms_placed_from_sidecar: int
     pages_written: int
     pages_kept: int
     files_removed: int
@@ -108,7 +110,7 @@ def export_html(
         written[path] = entry
         return entry
 
-    key = orjson.dumps([FORMAT_VERSION, tool_version(), filters.to_dict()]).decode()
+    key = orjson.dumps([FORMAT_VERSION, page_globals["tool_version"], filters.to_dict()]).decode()
     cache = FragmentCache(root, key)
     try:
         with engine.connect() as conn:
@@ -124,12 +126,16 @@ def export_html(
             for rid, month in sorted(signatures):
                 months_of[rid].append(month)
             dirty = dirty_months(conn, filters, previous, signatures, room_sigs, months_of)
-            ctx = {
+            versions = queries.has_versions(conn)
+            ctx: dict[str, Any] = {
                 "filters": filters,
-                "versions": queries.has_versions(conn),
+                "versions": versions,
                 "page_globals": page_globals,
                 "cache": cache,
                 "seq": seq,
+                "signatures": signatures,
+                "changes": changes_since(conn, filters, cache, signatures, versions),
+                "from_sidecar": 0,  # rooms whose dirty months were placed from the sidecar
             }
             entries = {
                 (e["room"], e["month"]): e
@@ -165,7 +171,7 @@ def export_html(
                 {rid: r["title"] for rid, r in rooms.items()},
                 seq,
             )
-        cache.commit()
+        cache.commit(seq)
     except BaseException:
         cache.abandon()
         raise
@@ -175,7 +181,7 @@ def export_html(
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "tool_version": tool_version(),
+        "tool_version": page_globals["tool_version"],  # importlib.metadata: slow, read once
         "generated_at": generated,
         "filters": filters.to_dict(),
         "change_seq": seq,
@@ -193,6 +199,7 @@ def export_html(
         out=str(root),
         full=previous is None or "months" not in previous,
         months_rewritten=rewritten,
+        rooms_placed_from_sidecar=ctx["from_sidecar"],
         pages_written=pages_written,
         pages_kept=page_count - pages_written,
         files_removed=removed,

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from etl.export.html.markup import render_md, render_text
 from etl.export.html.system import system_sentence
@@ -43,7 +43,7 @@ def _body(row: dict[str, Any], raw: dict[str, Any]) -> Markup:
     if md:
         text = _only_text(md)
         if text is not None:
-            return Markup("<p>" + escape(text) + "</p>")
+            return Markup("<p>%s</p>") % text  # not "<p>" + escape(…): Markup escapes the str
         return render_md(md)
     text = row.get("msg") or ""
     return render_text(text) if text else Markup("")
