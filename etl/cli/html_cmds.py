@@ -203,14 +203,19 @@ def reindex_cmd(app: AppContext) -> None:
     """Rebuild the full-text index of message texts (SQLite FTS5 / PostgreSQL GIN).
 
     The index is kept current on every write; rebuild it after restoring a database or when
-    `rcetl search` seems to miss messages.
+    `rcetl search` seems to miss messages. Also writes the first message versions of a first
+    load that was cut short (the next sync's messages step does it too).
 
     \b
     Example:
       rcetl db reindex
     """
     from etl.fulltext import reindex
+    from etl.load.history_pending import finish_pending
 
     with open_writer(app, "rcetl db reindex") as engine:
         what = reindex(engine)
+        versions = finish_pending(engine)  # a first load's versions pass that a kill cut short
     click.echo(f"rebuilt {what}")
+    if versions:
+        click.echo(f"wrote {versions} first message version(s) a cut-short first load left")

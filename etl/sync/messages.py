@@ -15,7 +15,8 @@ from dataclasses import replace
 from etl.errors import BadRequestError, NotFoundError, PermissionDeniedError
 from etl.fulltext.bulk import deferred_index
 from etl.load import next_change_seq
-from etl.load.history import apply_deletions, pending_deletions
+from etl.load.history_deletes import apply_deletions, pending_deletions
+from etl.load.history_pending import deferred_versions
 from etl.load.holds import active_holds
 from etl.state import Checkpoint, Cursor
 from etl.sync.context import SyncContext, log
@@ -46,14 +47,20 @@ def sync_messages(ctx: SyncContext, mode: MessageMode | None = None) -> None:
     ctx.progress.resource_started("messages", total=len(tasks))
     rechecks = sum(task.recheck for task in tasks)
     log.info("messages: %d room(s) to walk, %d of them rechecks", len(tasks), rechecks)
-    with deferred_index(ctx.engine):  # a first load builds the full-text index in bulk
-        run_walks(
-            ctx,
-            tasks,
-            lambda task: walk_room(ctx, task, mode),
-            lambda t: f"room {t.room_id}",
-            "messages",
-        )
+    history = ctx.settings.sync.track_history
+    # A first load builds the full-text index in bulk, and writes versions 1 in one pass.
+    with deferred_index(ctx.engine), deferred_versions(ctx.engine, history) as deferred:
+        ctx.defer_versions = deferred
+        try:
+            run_walks(
+                ctx,
+                tasks,
+                lambda task: walk_room(ctx, task, mode),
+                lambda t: f"room {t.room_id}",
+                "messages",
+            )
+        finally:
+            ctx.defer_versions = False
     if "messages" in ctx.reconcile and not ctx.stopped:
         apply_pending_policy(ctx)
 

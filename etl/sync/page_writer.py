@@ -23,7 +23,8 @@ from etl.load import (
     save_records,
     set_room_readable,
 )
-from etl.load.history import apply_deletions, prepare_version, save_clone_versions, save_versions
+from etl.load.history import prepare_version, save_clone_versions, save_versions
+from etl.load.history_deletes import apply_deletions
 from etl.load.holds import Holds, active_holds
 from etl.normalise import NormaliseError, Record, normalise
 from etl.schema import metadata
@@ -154,7 +155,8 @@ def write_pages(ctx: SyncContext, pages: list[PageWrite]) -> None:
             observed = ctx.server_now()
             for table, records in upserts.items():
                 if table == "messages" and history:
-                    save_versions(conn, list(records.values()), observed, seq)
+                    batch = list(records.values())
+                    save_versions(conn, batch, observed, seq, ctx.defer_versions)
                 save_records(conn, table, list(records.values()), seq)
             if clones and history:
                 save_clone_versions(conn, clones, observed, seq)
