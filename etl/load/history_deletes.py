@@ -5,15 +5,15 @@ etl.load.history); reconciliation applies the policy to deletions a hold or a mi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, null, select
 
 from etl.load import plans
-from etl.load.deletes import Policy, mark_deleted
+from etl.load.deletes import REDACT, Policy, mark_deleted
 from etl.load.history import (
     TARGET_KIND,
     VersionState,
@@ -25,7 +25,7 @@ from etl.load.history import (
 )
 from etl.load.holds import Holds
 from etl.load.records import insert_children
-from etl.schema.synced import Message
+from etl.schema import metadata
 from etl.schema.types import unescape_json
 
 # The room and author columns a legal hold matches, per table (an upload is held with its room or
@@ -48,16 +48,18 @@ def apply_deletions(
     holds: Holds,
     observed_at: datetime,
     track_history: bool = True,
+    deleted_by: Mapping[str, Doc] | None = None,
 ) -> int:
     """`mark_deleted` with legal holds (held rows are kept whatever the policy) and, for
-    messages, the deletion's version."""
+    messages, the deletion's version (with who deleted it, when the server said so:
+    `deleted_by`, the `editedBy` of `t:'rm'` messages)."""
     held = _held(conn, table, [i for i, _ in items], holds) if policy != "keep" else set()
     groups: dict[str, list[tuple[str, datetime | None]]] = {}
     for item in items:
         groups.setdefault("keep" if item[0] in held else policy, []).append(item)
     for effective, group in groups.items():
         if table == "messages" and track_history:
-            _delete_messages(conn, group, effective, change_seq, observed_at)  # type: ignore[arg-type]
+            _delete_messages(conn, group, effective, change_seq, observed_at, deleted_by or {})  # type: ignore[arg-type]
         else:
             mark_deleted(conn, table, group, effective, change_seq)  # type: ignore[arg-type]
     return len(items)
@@ -81,6 +83,7 @@ def _delete_messages(
     policy: Policy,
     change_seq: int,
     observed_at: datetime,
+    deleted_by: Mapping[str, Doc],
 ) -> None:
     ids = [i for i, _ in items]
     when = dict(items)
@@ -111,12 +114,12 @@ def _delete_messages(
     insert_children(conn, "message_versions", rows, change_seq)
 
 
-def _stored_docs(conn: Connection, ids: list[str]) -> dict[str, Doc]:
+def _stored_docs(conn: Connection, ids: list[str], table: str = "messages") -> dict[str, Doc]:
     if not ids:
         return {}
     dialect = conn.dialect.name
     match, param = plans.ids_param(dialect, ids)
-    rows = conn.exec_driver_sql(f"SELECT id, raw FROM messages WHERE id {match}", (param,))
+    rows = conn.exec_driver_sql(f"SELECT id, raw FROM {table} WHERE id {match}", (param,))
     docs = {}
     for row_id, raw in rows:
         value = orjson.loads(raw) if isinstance(raw, (str, bytes)) else raw
@@ -140,25 +143,36 @@ def _blank_versions(conn: Connection, ids: list[str], change_seq: int) -> None:
 
 
 def pending_deletions(
-    conn: Connection, policy: Policy, holds: Holds, track_history: bool = True
+    conn: Connection, table: str, policy: Policy, holds: Holds, track_history: bool = True
 ) -> list[tuple[str, datetime | None]]:
-    """Deleted messages not held whose stored state is milder than `policy`: kept by a hold that
-    has since ended (or expired), or deleted under an earlier, milder policy. Reconciliation
-    applies the policy to them; removing a hold never purges by itself."""
-    if policy == "keep" or (policy == "redact" and not track_history):
+    """Deleted rows of a table a hold protects (HELD_BY), not held now, whose stored state is
+    milder than `policy`: kept by a hold that has since ended (or expired), or deleted under an
+    earlier, milder policy. Reconciliation applies the policy to them (an upload purged then
+    loses its stored bytes too); removing a hold never purges by itself."""
+    if policy == "keep" or table not in HELD_BY:
         return []
-    table = Message.__table__
-    query = select(table.c.id, table.c.rid, table.c.u_id, table.c.deleted_at).where(
-        table.c.deleted_at.is_not(None)
-    )
-    items = [
-        (row.id, row.deleted_at)
-        for row in conn.execute(query)
-        if not holds.covers(row.rid, row.u_id)
-    ]
-    if policy == "redact":
+    if table == "messages" and policy == "redact" and not track_history:
+        return []
+    t = metadata.tables[table]
+    room, user = (t.c[c] if c else null() for c in HELD_BY[table])
+    query = select(t.c.id, t.c.deleted_at, room, user).where(t.c.deleted_at.is_not(None))
+    items = [(i, when) for i, when, r, u in conn.execute(query) if not holds.covers(r, u)]
+    if policy == "redact" and table == "messages":
         states = version_states(conn, [i for i, _ in items])
-        items = [
-            (i, when) for i, when in items if getattr(states.get(i), "kind", None) != "redacted"
-        ]
+        return [(i, w) for i, w in items if getattr(states.get(i), "kind", None) != "redacted"]
+    if policy == "redact":
+        blank = _not_blank(conn, table, [i for i, _ in items])
+        return [(i, w) for i, w in items if i in blank]
     return items
+
+
+def _not_blank(conn: Connection, table: str, ids: list[str]) -> set[str]:
+    """Rows still holding something `redact` blanks (a table without REDACT: none)."""
+    columns, raw_keys, _children = REDACT.get(table, ((), (), ()))
+    if not ids or not (columns or raw_keys):
+        return set()
+    t = metadata.tables[table]
+    query = select(t.c.id, *(t.c[c] for c in columns)).where(t.c.id.in_(ids))
+    found = {row[0] for row in conn.execute(query) if any(v is not None for v in row[1:])}
+    docs = _stored_docs(conn, [i for i in ids if i not in found], table)
+    return found | {i for i, doc in docs.items() if any(k in doc for k in raw_keys)}

@@ -14,17 +14,16 @@ from dataclasses import replace
 
 from etl.errors import BadRequestError, NotFoundError, PermissionDeniedError
 from etl.fulltext.bulk import deferred_index
-from etl.load import next_change_seq
-from etl.load.history_deletes import apply_deletions, pending_deletions
 from etl.load.history_pending import deferred_versions
-from etl.load.holds import active_holds
 from etl.state import Checkpoint, Cursor
 from etl.sync.context import SyncContext, log
 from etl.sync.fallback import MessageMode, walk_room_fallback
 from etl.sync.page_writer import PageWrite
+from etl.sync.pending_policy import apply_pending_policy
 from etl.sync.pool import run_walks
 from etl.sync.room_tasks import (
     RoomTask,
+    deleters,
     history_clones,
     rooms_to_walk,
     split_messages,
@@ -62,26 +61,7 @@ def sync_messages(ctx: SyncContext, mode: MessageMode | None = None) -> None:
         finally:
             ctx.defer_versions = False
     if "messages" in ctx.reconcile and not ctx.stopped:
-        apply_pending_policy(ctx)
-
-
-def apply_pending_policy(ctx: SyncContext) -> int:
-    """Reconciliation applies `deletion_policy` to deleted messages a hold kept (a hold removed
-    or expired since), or that an earlier, milder policy left: one transaction."""
-    with ctx.engine.begin() as conn:
-        observed = ctx.server_now()
-        holds = active_holds(conn, observed)
-        history = ctx.settings.sync.track_history
-        items = pending_deletions(conn, ctx.policy, holds, history)
-        if items:
-            seq = next_change_seq(conn)
-            apply_deletions(conn, "messages", items, ctx.policy, seq, holds, observed, history)
-    if items:
-        log.info(
-            "messages: %s applied to %d deleted message(s) no longer held", ctx.policy, len(items)
-        )
-        ctx.summary.add("messages", deleted=len(items))
-    return len(items)
+        apply_pending_policy(ctx, "messages")
 
 
 def walk_room(ctx: SyncContext, task: RoomTask, mode: MessageMode) -> Iterator[PageWrite]:
@@ -137,6 +117,7 @@ def _walk_cursor(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
         write = PageWrite("messages", "messages", upserts, deletions, [checkpoint])
         write.rejected, write.future = page.rejected, page.future
         write.clones = history_clones(page.items)
+        write.deleted_by = deleters(page.items)
         yield write
         if ctx.stopped:
             return

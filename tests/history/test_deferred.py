@@ -37,7 +37,7 @@ def _pending(engine: Engine) -> int:
     return _count(engine, "SELECT count(*) FROM message_versions_pending")
 
 
-def _kill_when_pending(proc: Any, engine: Engine, pages: int, timeout: float = 60) -> None:
+def _kill_when_pending(proc: Any, engine: Engine, pages: int, timeout: float = 240) -> None:
     """SIGKILL the sync once `pages` write transactions have deferred versions."""
     deadline = time.monotonic() + timeout
     while proc.poll() is None and time.monotonic() < deadline:
