@@ -203,20 +203,25 @@ def reindex_cmd(app: AppContext) -> None:
     """Rebuild the full-text index of message texts (SQLite FTS5 / PostgreSQL GIN).
 
     The index is kept current on every write; rebuild it after restoring a database or when
-    `rcetl search` seems to miss messages. Also creates the secondary indexes of the messages
-    tables that a first sync cut short left out (the next sync would create them too).
+    `rcetl search` seems to miss messages. Also finishes what a first sync cut short left
+    undone: the first message versions written in one pass, and the secondary indexes of the
+    messages tables (the next sync's messages step does both too).
 
     \b
     Example:
       rcetl db reindex
     """
     from etl.fulltext import reindex
+    from etl.load.history_pending import finish_pending
     from etl.load.indexes import create_missing
 
     with open_writer(app, "rcetl db reindex") as engine:
         what = reindex(engine)
+        versions = finish_pending(engine)  # before the indexes: the pass is faster without them
         with engine.begin() as conn:
             created = create_missing(conn)
     click.echo(f"rebuilt {what}")
+    if versions:
+        click.echo(f"wrote {versions} first message version(s) a cut-short first load left")
     if created:
         click.echo(f"created {created} secondary index(es) a cut-short first sync left out")

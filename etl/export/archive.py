@@ -42,7 +42,7 @@ from etl.load.holds import active_hold_summaries
 from etl.schema import metadata
 
 # Internal state of this tool, meaningless in an archive.
-NOT_ARCHIVED = ("counters", "export_state", "job_runs")
+NOT_ARCHIVED = ("counters", "export_state", "job_runs", "message_versions_pending")
 PARTITIONS = {"messages": Partitioning(column="rid", month_of="ts")}
 
 

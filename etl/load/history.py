@@ -13,6 +13,10 @@ version commits with its page and checkpoint or not at all. The rules:
   (origin `server_history`) unless a version already has that content.
 
 "Current" is the newest version the sync made itself (origin `sync`): clones carry older text.
+Its digest is also stored with the message (`messages.content_digest`), so an edit is found by
+comparing the page with the stored rows, and only changed ids have their versions looked up. A
+first load writes its versions 1 in one pass at the end of the step (etl.load.history_pending).
+Deletions and their holds: etl.load.history_deletes.
 """
 
 from __future__ import annotations
@@ -25,30 +29,19 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from etl.load import plans
-from etl.load.deletes import Policy, mark_deleted
-from etl.load.holds import Holds
+from etl.load.history_pending import has_pending, materialise, note_pending
 from etl.load.plans import json_serialiser
 from etl.load.records import insert_children
 from etl.normalise.fields import NormaliseError, parse_date
 from etl.normalise.record import Record
 from etl.schema.history import DELETION_KINDS
-from etl.schema.synced import Message
-from etl.schema.types import JSONText, unescape_json
+from etl.schema.types import JSONText
 
 CONTENT_KEYS = ("msg", "attachments", "file", "files", "md")
 TARGET_KIND = {"keep": "deleted", "redact": "redacted", "purge": "purged"}
-# Which policy a table's hold protects, by the columns that name the room and the author.
-# The room and author columns a legal hold matches, per table (an upload is held with its room or
-# its uploader, so its row, and with it its stored bytes, survives `purge`).
-HELD_BY = {
-    "messages": ("rid", "u_id"),
-    "rooms": ("id", None),
-    "users": (None, "id"),
-    "uploads": ("rid", "user_id"),
-}
 Doc = dict[str, Any]
 
 
@@ -89,7 +82,9 @@ def version_states(conn: Connection, ids: Sequence[str]) -> dict[str, VersionSta
     return states
 
 
-def _row(message_id: str, version: int, kind: str, observed_at: datetime, **values: Any) -> Doc:
+def version_row(
+    message_id: str, version: int, kind: str, observed_at: datetime, **values: Any
+) -> Doc:
     row = {
         "message_id": message_id,
         "version": version,
@@ -108,7 +103,7 @@ def _row(message_id: str, version: int, kind: str, observed_at: datetime, **valu
     return row
 
 
-def _content(doc: Doc, digest: str) -> dict[str, Any]:
+def content_of(doc: Doc, digest: str) -> dict[str, Any]:
     edited = doc.get("editedBy")
     edited_by: Mapping[str, Any] = edited if isinstance(edited, dict) else {}
     msg = doc.get("msg")
@@ -149,32 +144,77 @@ def prepare_version(record: Record, dialect: str) -> None:
         "raw": text,
     }
     row["raw"] = text
+    row["content_digest"] = record.version["content_hash"]
 
 
 def save_versions(
-    conn: Connection, records: Sequence[Record], observed_at: datetime, change_seq: int
+    conn: Connection,
+    records: Sequence[Record],
+    observed_at: datetime,
+    change_seq: int,
+    deferred: bool = False,
 ) -> int:
-    """Versions for message records about to be upserted; returns how many were added."""
-    states = version_states(conn, [r.id for r in records])
-    rows = []
+    """Versions for message records about to be upserted; returns how many were added.
+
+    An edit shows as a stored row whose `content_digest` differs: only those ids, ids never
+    stored and deleted ones have their versions looked up. With `deferred` (a first load), an
+    id never stored gets its version 1 from the end-of-step pass (etl.load.history_pending)."""
     for record in records:
         if record.version is None:
             prepare_version(record, conn.dialect.name)
-        content = record.version
-        assert content is not None
-        digest = content["content_hash"]
+    stored = _stored_digests(conn, [r.row["id"] for r in records])
+    pending = materialise_pending(conn, change_seq, list(stored), deferred)
+    # (row and version are read directly: this runs for every message of a first load)
+    changed = [r for r in records if stored.get(r.row["id"], _UNKNOWN) != r.row["content_digest"]]
+    states = version_states(conn, [r.id for r in changed])
+    rows, later = [], False
+    for record in changed:
         state = states.get(record.id)
         if state is None:
+            if pending and record.id not in stored:
+                later = True  # version 1 comes from the pass
+                continue
             kind, version = "created", 1
         elif state.kind in DELETION_KINDS:  # restored, or an id used again
             kind, version = "created", state.top + 1
-        elif state.hash == digest:
+        elif state.hash == _digest(record):
             continue
         else:
             kind, version = "edited", state.top + 1
-        rows.append(_row(record.id, version, kind, observed_at, **content))
+        rows.append(version_row(record.id, version, kind, observed_at, **(record.version or {})))
+    if later:
+        note_pending(conn, change_seq, observed_at)
     insert_children(conn, "message_versions", rows, change_seq)
     return len(rows)
+
+
+_UNKNOWN = object()  # not stored, deleted, or stored without a digest: look the versions up
+
+
+def _digest(record: Record) -> Any:
+    return (record.version or {}).get("content_hash")
+
+
+def _stored_digests(conn: Connection, ids: list[str]) -> dict[str, Any]:
+    """Stored messages among `ids`: their content digest, or _UNKNOWN for a deleted one."""
+    if not ids:
+        return {}
+    match, param = plans.ids_param(conn.dialect.name, ids)
+    rows = conn.exec_driver_sql(
+        f"SELECT id, content_digest, deleted_at FROM messages WHERE id {match}", (param,)
+    )
+    return {row_id: _UNKNOWN if deleted else digest for row_id, digest, deleted in rows}
+
+
+def materialise_pending(
+    conn: Connection, change_seq: int, ids: list[str], deferred: bool = False
+) -> bool:
+    """While a deferred pass is due, the pending version 1 of `ids` first (before their row or
+    their versions change); returns whether the pass is due (or `deferred`)."""
+    if not deferred and not has_pending(conn):
+        return False
+    materialise(conn, change_seq, ids)
+    return True
 
 
 def save_clone_versions(
@@ -187,6 +227,7 @@ def save_clone_versions(
         if isinstance(clone.get("parent"), str):
             by_parent.setdefault(clone["parent"], []).append(clone)
     parents = set(_existing(conn, "messages", list(by_parent)))
+    materialise_pending(conn, change_seq, sorted(parents))
     states = version_states(conn, sorted(parents))
     rows, touched = [], []
     for parent in sorted(parents):
@@ -200,111 +241,16 @@ def save_clone_versions(
                 continue
             state.top += 1
             state.hashes.add(digest)
-            content = _content(clone, digest)
+            content = content_of(clone, digest)
             rows.append(
-                _row(parent, state.top, "edited", observed_at, origin="server_history", **content)
+                version_row(
+                    parent, state.top, "edited", observed_at, origin="server_history", **content
+                )
             )
             touched.append(parent)
     insert_children(conn, "message_versions", rows, change_seq)
     _stamp(conn, "messages", touched, change_seq)
     return len(rows)
-
-
-def apply_deletions(
-    conn: Connection,
-    table: str,
-    items: Sequence[tuple[str, datetime | None]],
-    policy: Policy,
-    change_seq: int,
-    holds: Holds,
-    observed_at: datetime,
-    track_history: bool = True,
-) -> int:
-    """`mark_deleted` with legal holds (held rows are kept whatever the policy) and, for
-    messages, the deletion's version."""
-    held = _held(conn, table, [i for i, _ in items], holds) if policy != "keep" else set()
-    groups: dict[str, list[tuple[str, datetime | None]]] = {}
-    for item in items:
-        groups.setdefault("keep" if item[0] in held else policy, []).append(item)
-    for effective, group in groups.items():
-        if table == "messages" and track_history:
-            _delete_messages(conn, group, effective, change_seq, observed_at)  # type: ignore[arg-type]
-        else:
-            mark_deleted(conn, table, group, effective, change_seq)  # type: ignore[arg-type]
-    return len(items)
-
-
-def _held(conn: Connection, table: str, ids: list[str], holds: Holds) -> set[str]:
-    if not holds or table not in HELD_BY or not ids:
-        return set()
-    room_column, user_column = HELD_BY[table]
-    columns = [room_column or "NULL", user_column or "NULL"]
-    match, param = plans.ids_param(conn.dialect.name, ids)
-    rows = conn.exec_driver_sql(
-        f"SELECT id, {columns[0]}, {columns[1]} FROM {table} WHERE id {match}", (param,)
-    )
-    return {row_id for row_id, room, user in rows if holds.covers(room, user)}
-
-
-def _delete_messages(
-    conn: Connection,
-    items: list[tuple[str, datetime | None]],
-    policy: Policy,
-    change_seq: int,
-    observed_at: datetime,
-) -> None:
-    ids = [i for i, _ in items]
-    when = dict(items)
-    docs = _stored_docs(conn, ids)
-    states = version_states(conn, list(docs))
-    target = TARGET_KIND[policy]
-    rows, blank = [], []
-    for message_id, doc in docs.items():
-        state = states.get(message_id) or VersionState()
-        if (
-            state.kind == target
-            or state.kind == "purged"
-            or (state.kind == "redacted" and target == "deleted")
-        ):
-            continue  # already applied (a repeat), or content that is gone for good
-        row = _row(message_id, state.top + 1, target, observed_at, edited_at=when[message_id])
-        if target == "deleted":
-            row.update(_content(doc, content_hash(doc)), edited_at=when[message_id])
-            row.update(edited_by_id=None, edited_by_username=None)
-        elif target == "redacted":
-            blank.append(message_id)
-        rows.append(row)
-    _blank_versions(conn, blank, change_seq)
-    mark_deleted(conn, "messages", items, policy, change_seq)  # purge drops every version
-    insert_children(conn, "message_versions", rows, change_seq)
-
-
-def _stored_docs(conn: Connection, ids: list[str]) -> dict[str, Doc]:
-    if not ids:
-        return {}
-    dialect = conn.dialect.name
-    match, param = plans.ids_param(dialect, ids)
-    rows = conn.exec_driver_sql(f"SELECT id, raw FROM messages WHERE id {match}", (param,))
-    docs = {}
-    for row_id, raw in rows:
-        value = orjson.loads(raw) if isinstance(raw, (str, bytes)) else raw
-        docs[row_id] = unescape_json(value) if dialect == "postgresql" else value
-    return docs
-
-
-def _blank_versions(conn: Connection, ids: list[str], change_seq: int) -> None:
-    """Redaction reaches the history too: text, attachments and documents of every version go;
-    who edited when stays."""
-    if not ids:
-        return
-    dialect = conn.dialect.name
-    match, param = plans.ids_param(dialect, ids)
-    ph = plans.placeholder(dialect)
-    conn.exec_driver_sql(
-        "UPDATE message_versions SET msg = NULL, attachments = NULL, raw = NULL, "
-        f"content_hash = NULL, change_seq = {ph} WHERE message_id {match}",
-        (change_seq, param),
-    )
 
 
 def _existing(conn: Connection, table: str, ids: list[str]) -> list[str]:
@@ -327,28 +273,3 @@ def _stamp(conn: Connection, table: str, ids: list[str], change_seq: int) -> Non
     conn.exec_driver_sql(
         f"UPDATE {table} SET change_seq = {ph} WHERE id {match}", (change_seq, param)
     )
-
-
-def pending_deletions(
-    conn: Connection, policy: Policy, holds: Holds, track_history: bool = True
-) -> list[tuple[str, datetime | None]]:
-    """Deleted messages not held whose stored state is milder than `policy`: kept by a hold that
-    has since ended (or expired), or deleted under an earlier, milder policy. Reconciliation
-    applies the policy to them; removing a hold never purges by itself."""
-    if policy == "keep" or (policy == "redact" and not track_history):
-        return []
-    table = Message.__table__
-    query = select(table.c.id, table.c.rid, table.c.u_id, table.c.deleted_at).where(
-        table.c.deleted_at.is_not(None)
-    )
-    items = [
-        (row.id, row.deleted_at)
-        for row in conn.execute(query)
-        if not holds.covers(row.rid, row.u_id)
-    ]
-    if policy == "redact":
-        states = version_states(conn, [i for i, _ in items])
-        items = [
-            (i, when) for i, when in items if getattr(states.get(i), "kind", None) != "redacted"
-        ]
-    return items

@@ -56,6 +56,7 @@ def normalise_message(doc: dict[str, Any]) -> Record:
         "groupable": boolean(doc, "groupable"),
         "emoji": text(doc, "emoji"),
         "avatar": text(doc, "avatar"),
+        "content_digest": None,  # set by etl.load.history.prepare_version when tracking
         "updated_at": date(doc, "_updatedAt"),
         "raw": doc,
     }

@@ -42,6 +42,17 @@ class MessageVersion(Child, Base):
     raw: Mapped[Any | None] = mapped_column(RawJSON)
 
 
+class PendingVersions(Base):
+    """The tool's own bookkeeping, not exported: while a first load defers its first versions,
+    each write transaction that stored messages, with the server's time it saw them. A message
+    without versions whose `change_seq` is listed here still needs its version 1."""
+
+    __tablename__ = "message_versions_pending"
+
+    change_seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    observed_at: Mapped[datetime]
+
+
 class LegalHold(Base):
     """A room or a user exempt from redaction and purge while the hold is active."""
 

@@ -77,6 +77,10 @@ class Message(Synced, Base):
     groupable: Mapped[bool | None]
     emoji: Mapped[str | None]
     avatar: Mapped[str | None]
+    # Digest of the content a version keeps (etl.load.history.content_hash), written with the row
+    # when history is tracked: an edit is found by comparing it, and a first load's versions are
+    # made from the rows in one statement (etl.load.history_pending).
+    content_digest: Mapped[str | None]
 
 
 class User(Synced, Base):

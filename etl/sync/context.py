@@ -50,6 +50,9 @@ class SyncContext:
     progress: SyncProgress = field(default_factory=NullProgress)
     # resources whose server ids must be compared with the database ids in this run
     reconcile: set[str] = field(default_factory=set)
+    # a first load's messages step: its versions 1 come from one pass at its end
+    # (etl.load.history_pending)
+    defer_versions: bool = False
 
     @property
     def stopped(self) -> bool:

@@ -19,7 +19,13 @@ from etl.intake import rejected_ids, watermark_bound
 from etl.state import Checkpoint, Cursor
 from etl.sync.context import SyncContext, log
 from etl.sync.page_writer import PageWrite
-from etl.sync.room_tasks import RoomTask, history_clones, split_messages, stored_ids
+from etl.sync.room_tasks import (
+    RoomTask,
+    deleters,
+    history_clones,
+    split_messages,
+    stored_ids,
+)
 from etl.timestamps import deletion_time, doc_ms
 from etl.walkers import (
     Doc,
@@ -73,6 +79,7 @@ def walk_room_fallback(
             final = _final(task, changes.watermark_ms or None, upserts, removed)
             final.rejected, final.future = changes.rejected, changes.future
             final.clones = history_clones(changes.updated)
+            final.deleted_by = deleters(changes.updated)
             yield final
             return
     yield from _walk_offset(ctx, task)
@@ -97,6 +104,7 @@ def _walk_offset(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
         )
         # Servers older than the `_hidden` filter of *.messages leak history clones here.
         write.clones = history_clones(page.items)
+        write.deleted_by = deleters(page.items)
         yield write
         if ctx.stopped:
             return

@@ -14,17 +14,17 @@ from dataclasses import replace
 
 from etl.errors import BadRequestError, NotFoundError, PermissionDeniedError
 from etl.fulltext.bulk import deferred_index
-from etl.load import next_change_seq
-from etl.load.history import apply_deletions, pending_deletions
-from etl.load.holds import active_holds
+from etl.load.history_pending import deferred_versions
 from etl.load.indexes import deferred_indexes
 from etl.state import Checkpoint, Cursor
 from etl.sync.context import SyncContext, log
 from etl.sync.fallback import MessageMode, walk_room_fallback
 from etl.sync.page_writer import PageWrite
+from etl.sync.pending_policy import apply_pending_policy
 from etl.sync.pool import run_walks
 from etl.sync.room_tasks import (
     RoomTask,
+    deleters,
     history_clones,
     rooms_to_walk,
     split_messages,
@@ -47,36 +47,27 @@ def sync_messages(ctx: SyncContext, mode: MessageMode | None = None) -> None:
     ctx.progress.resource_started("messages", total=len(tasks))
     rechecks = sum(task.recheck for task in tasks)
     log.info("messages: %d room(s) to walk, %d of them rechecks", len(tasks), rechecks)
-    # A first load builds the full-text index and the secondary indexes in bulk at its end.
-    with deferred_index(ctx.engine), deferred_indexes(ctx.engine) as first_load:
-        run_walks(
-            ctx,
-            tasks,
-            lambda task: walk_room(ctx, task, mode, first_load),
-            lambda t: f"room {t.room_id}",
-            "messages",
-        )
+    history = ctx.settings.sync.track_history
+    # A first load builds the full-text index and the secondary indexes in bulk at its end, and
+    # writes versions 1 in one pass (before the indexes are built: exits run innermost first).
+    with (
+        deferred_index(ctx.engine),
+        deferred_indexes(ctx.engine) as first_load,
+        deferred_versions(ctx.engine, history) as deferred,
+    ):
+        ctx.defer_versions = deferred
+        try:
+            run_walks(
+                ctx,
+                tasks,
+                lambda task: walk_room(ctx, task, mode, first_load),
+                lambda t: f"room {t.room_id}",
+                "messages",
+            )
+        finally:
+            ctx.defer_versions = False
     if "messages" in ctx.reconcile and not ctx.stopped:
-        apply_pending_policy(ctx)
-
-
-def apply_pending_policy(ctx: SyncContext) -> int:
-    """Reconciliation applies `deletion_policy` to deleted messages a hold kept (a hold removed
-    or expired since), or that an earlier, milder policy left: one transaction."""
-    with ctx.engine.begin() as conn:
-        observed = ctx.server_now()
-        holds = active_holds(conn, observed)
-        history = ctx.settings.sync.track_history
-        items = pending_deletions(conn, ctx.policy, holds, history)
-        if items:
-            seq = next_change_seq(conn)
-            apply_deletions(conn, "messages", items, ctx.policy, seq, holds, observed, history)
-    if items:
-        log.info(
-            "messages: %s applied to %d deleted message(s) no longer held", ctx.policy, len(items)
-        )
-        ctx.summary.add("messages", deleted=len(items))
-    return len(items)
+        apply_pending_policy(ctx, "messages")
 
 
 def walk_room(
@@ -136,6 +127,7 @@ def _walk_cursor(ctx: SyncContext, task: RoomTask, first_load: bool) -> Iterator
         write = PageWrite("messages", "messages", upserts, deletions, [checkpoint])
         write.rejected, write.future = page.rejected, page.future
         write.clones = history_clones(page.items)
+        write.deleted_by = deleters(page.items)
         yield write
         if ctx.stopped:
             return

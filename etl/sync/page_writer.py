@@ -23,7 +23,8 @@ from etl.load import (
     save_records,
     set_room_readable,
 )
-from etl.load.history import apply_deletions, prepare_version, save_clone_versions, save_versions
+from etl.load.history import prepare_version, save_clone_versions, save_versions
+from etl.load.history_deletes import apply_deletions
 from etl.load.holds import Holds, active_holds
 from etl.normalise import NormaliseError, Record, normalise
 from etl.schema import metadata
@@ -53,6 +54,7 @@ class PageWrite:
     rejected: list[Rejected] = field(default_factory=list)  # items screened out on entry
     future: Future | None = None  # documents dated after the server's time (kept)
     clones: list[Doc] = field(default_factory=list)  # server history clones (`_hidden`, `parent`)
+    deleted_by: dict[str, Doc] = field(default_factory=dict)  # `t:'rm'` id -> editedBy (deleter)
 
 
 def _unchanged(ctx: SyncContext, table: str, docs: list[Doc]) -> set[str]:
@@ -147,6 +149,7 @@ def write_pages(ctx: SyncContext, pages: list[PageWrite]) -> None:
             written[page.resource].add((record.table, record.id))
         deletions[page.table].update(page.deletions)
     clones = [clone for page in pages for clone in page.clones]
+    deleted_by = {key: who for page in pages for key, who in page.deleted_by.items()}
     history = ctx.settings.sync.track_history
     with ctx.engine.begin() as conn:
         if any(item.changes(page) for page, item in prepared):
@@ -154,7 +157,8 @@ def write_pages(ctx: SyncContext, pages: list[PageWrite]) -> None:
             observed = ctx.server_now()
             for table, records in upserts.items():
                 if table == "messages" and history:
-                    save_versions(conn, list(records.values()), observed, seq)
+                    batch = list(records.values())
+                    save_versions(conn, batch, observed, seq, ctx.defer_versions)
                 save_records(conn, table, list(records.values()), seq)
             if clones and history:
                 save_clone_versions(conn, clones, observed, seq)
@@ -162,7 +166,9 @@ def write_pages(ctx: SyncContext, pages: list[PageWrite]) -> None:
             for table, removed in deletions.items():
                 if removed:
                     items = list(removed.items())
-                    apply_deletions(conn, table, items, ctx.policy, seq, holds, observed, history)
+                    apply_deletions(
+                        conn, table, items, ctx.policy, seq, holds, observed, history, deleted_by
+                    )
             for page, item in prepared:
                 _apply_side_writes(ctx, conn, page, item, seq)
         save_checkpoints(conn, [cp for page in pages for cp in page.checkpoints])

@@ -139,6 +139,20 @@ def split_messages(docs: list[Doc]) -> tuple[list[Doc], list[tuple[str, datetime
     return upserts, deletions
 
 
+def deleters(docs: list[Doc]) -> dict[str, Doc]:
+    """Who deleted each `t:'rm'` message (ShowDeletedStatus on): Rocket.Chat's
+    `setAsDeletedByIdAndUser` stamps the deletion like an edit, `editedBy` = the deleting user.
+    A trashed or `_hidden` deletion names nobody (the trash entry is `{_id, _deletedAt}`)."""
+    return {
+        doc["_id"]: doc["editedBy"]
+        for doc in docs
+        if doc.get("t") == "rm"
+        and not doc.get("_hidden")
+        and not doc.get("parent")
+        and isinstance(doc.get("editedBy"), dict)
+    }
+
+
 def history_clones(docs: list[Doc]) -> list[Doc]:
     """Edit-history clones (KeepHistory): `_hidden` copies of an older version with `parent`.
     Not messages; they become versions of their parent (etl.load.history)."""

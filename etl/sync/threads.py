@@ -23,6 +23,7 @@ from etl.sync.page_writer import PageWrite, write_page
 from etl.sync.pool import run_walks
 from etl.sync.room_tasks import (
     RoomTask,
+    deleters,
     history_clones,
     rooms_to_walk,
     split_messages,
@@ -164,4 +165,5 @@ def walk_threads(ctx: SyncContext, task: RoomTask) -> Iterator[PageWrite]:
     write.rejected, write.future = rejected, future
     # syncThreadsList has no `_hidden` filter: thread parents' history clones come with it.
     write.clones = history_clones(parents)
+    write.deleted_by = deleters(parents)
     yield write

@@ -27,6 +27,7 @@ from etl.state import Checkpoint, Cursor
 from etl.sync.context import SyncContext, log
 from etl.sync.members import read_whole_list, unreadable_room
 from etl.sync.page_writer import PageWrite, write_page
+from etl.sync.pending_policy import apply_pending_policy
 from etl.sync.pool import run_walks
 from etl.sync.room_tasks import RoomTask, readable_rooms_to_walk
 
@@ -46,6 +47,8 @@ def sync_uploads(ctx: SyncContext) -> None:
     run_walks(
         ctx, tasks, lambda t: walk_uploads(ctx, t), lambda t: f"uploads {t.room_id}", "uploads"
     )
+    if "uploads" in ctx.reconcile and not ctx.stopped:
+        apply_pending_policy(ctx, "uploads")  # before the bytes no upload row points at go
     if ctx.settings.sync.files.download and not ctx.stopped:
         download_files(ctx)
 

@@ -17,9 +17,9 @@ from tests.sync.helpers import make_client
 KEPT = ["created", "edited", "deleted"]
 
 
-def _tombstoned(engine: Any, message_id: str) -> bool:
+def _tombstoned(engine: Any, message_id: str, table: str = "messages") -> bool:
     tomb = metadata.tables["tombstones"]
-    query = select(tomb.c.id).where(tomb.c.table_name == "messages", tomb.c.id == message_id)
+    query = select(tomb.c.id).where(tomb.c.table_name == table, tomb.c.id == message_id)
     with engine.connect() as conn:
         return conn.execute(query).first() is not None
 
@@ -78,7 +78,6 @@ def test_deletion_under_each_policy_with_and_without_holds(syncer: Any, policy: 
         m.delete_message(mid, admin, keep_history=False, show_deleted_status=name == "shown")
     assert sync.run().status == "ok"
     sync.run()  # the same deletions seen again add nothing
-
     _assert_kept(sync.engine, ids["in_held_room"], "in_held_room v2")
     _assert_kept(sync.engine, ids["by_held_user"], "by_held_user v2")
     for name in ("free", "shown"):
@@ -104,3 +103,29 @@ def test_deletion_under_each_policy_with_and_without_holds(syncer: Any, policy: 
     else:
         _assert_purged(sync.engine, released, 4)
     _assert_kept(sync.engine, ids["by_held_user"], "by_held_user v2")  # still held
+
+
+def test_reconcile_applies_the_policy_to_a_room_a_removed_hold_kept(syncer: Any) -> None:
+    """A held room deleted on the server is kept under `purge`; once the hold is removed, the
+    next reconcile purges the room like any other (a plain sync still does not)."""
+    sync = syncer(deletion_policy="purge")
+    ws = sync.server.ws
+    (room,) = readable_channels(ws, 1)
+    sync.run()
+    hold(sync.engine, "room", room)
+    ws.mutate.delete_room(room)
+    assert sync.run().status == "ok"
+    rooms = metadata.tables["rooms"]
+    query = select(rooms.c.deleted_at).where(rooms.c.id == room)
+    with sync.engine.connect() as conn:
+        assert conn.execute(query).scalar_one() is not None  # recorded, kept
+    with sync.engine.begin() as conn:
+        assert remove_holds(conn, "room", room, removed_by="tester")
+    sync.run()
+    with sync.engine.connect() as conn:
+        assert conn.execute(query).first() is not None
+    with make_client(sync.server.url, sync.creds) as client:
+        assert reconcile(sync.settings, client, sync.engine).status == "ok"
+    with sync.engine.connect() as conn:
+        assert conn.execute(query).first() is None
+    assert _tombstoned(sync.engine, room, "rooms")

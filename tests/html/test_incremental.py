@@ -16,7 +16,7 @@ from etl.export.html.layout import page_path
 from etl.export.html.search_index import DELTA_DIR, DELTA_FILE
 from etl.export.verify import verify_archive
 from etl.load import next_change_seq
-from etl.load.history import apply_deletions
+from etl.load.history_deletes import apply_deletions
 from etl.load.holds import active_holds, add_hold
 from tests.export._data import T0, delete, message_doc, save
 from tests.html._site_data import KNOWN_WORD, PARENT, REPLIES, seed

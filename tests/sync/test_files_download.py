@@ -164,7 +164,9 @@ def test_redirect_rules(server: str, target: str, refused: str | None) -> None:
 
 
 def test_purge_removes_the_bytes_a_hold_keeps_them(syncer: Any, tmp_path: Path) -> None:
-    from etl.load.holds import add_hold
+    from etl.load.holds import add_hold, remove_holds
+    from etl.sync import reconcile
+    from tests.sync.helpers import make_client
     from tests.sync.test_uploads import _message_of
 
     s = syncer(files=files_settings(tmp_path), deletion_policy="purge")
@@ -196,3 +198,16 @@ def test_purge_removes_the_bytes_a_hold_keeps_them(syncer: Any, tmp_path: Path) 
     for row in after.values():
         if row.file_status == "stored":
             assert (store / row.file_stored_path).exists()
+    # Removing the hold purges nothing by itself; the next reconcile applies the policy to
+    # everything the hold kept: the upload's row, then its bytes.
+    with s.engine.begin() as conn:
+        assert remove_holds(conn, "room", held_room, removed_by="legal")
+    assert s.run(["messages", "uploads"]).ok
+    with s.engine.connect() as conn:
+        assert conn.execute(select(UPLOADS.c.id).where(UPLOADS.c.id == held["_id"])).all()
+    assert held_path.exists()
+    with make_client(s.server.url, s.creds) as client:
+        assert reconcile(s.settings, client, s.engine, ["messages", "uploads"]).ok
+    with s.engine.connect() as conn:
+        assert conn.execute(select(UPLOADS.c.id).where(UPLOADS.c.id == held["_id"])).all() == []
+    assert not held_path.exists()
