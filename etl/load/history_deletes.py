@@ -105,9 +105,12 @@ def _delete_messages(
         )
         if target == "deleted":
             row.update(content_of(doc, content_hash(doc)), edited_at=when[message_id])
-            row.update(edited_by_id=None, edited_by_username=None)
         elif target == "redacted":
             blank.append(message_id)
+        # Only a `t:'rm'` deletion names its deleter; a purge tombstone keeps no name at all
+        # (the deleter is often the author, whose deletion purge exists to honour).
+        who = deleted_by.get(message_id, {}) if target != "purged" else {}
+        row.update(edited_by_id=who.get("_id"), edited_by_username=who.get("username"))
         rows.append(row)
     _blank_versions(conn, blank, change_seq)
     mark_deleted(conn, "messages", items, policy, change_seq)  # purge drops every version

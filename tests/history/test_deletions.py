@@ -78,6 +78,13 @@ def test_deletion_under_each_policy_with_and_without_holds(syncer: Any, policy: 
         m.delete_message(mid, admin, keep_history=False, show_deleted_status=name == "shown")
     assert sync.run().status == "ok"
     sync.run()  # the same deletions seen again add nothing
+    # A `t:'rm'` deletion names its deleter (editedBy); the trash names nobody; a purge keeps
+    # no name at all.
+    deleter = (admin, ws.users[admin]["username"]) if policy != "purge" else (None, None)
+    for name, who in (("shown", deleter), ("free", (None, None))):
+        last = versions(sync.engine, ids[name])[-1]
+        assert (last["edited_by_id"], last["edited_by_username"]) == who, name
+
     _assert_kept(sync.engine, ids["in_held_room"], "in_held_room v2")
     _assert_kept(sync.engine, ids["by_held_user"], "by_held_user v2")
     for name in ("free", "shown"):
