@@ -315,8 +315,8 @@ def test_a_stop_is_bounded_even_when_a_request_hangs(
     sim_server: Callable[..., SimServer],
     tmp_path: Path,
 ) -> None:
-    # Every message page takes 4 s; the daemon may wait only 1 s for the running job.
-    server = sim_server(faults="slow=1.0@chat.syncMessages", slow_seconds=4.0)
+    # Every message page takes 8 s; the daemon may wait only 1 s for the running job.
+    server = sim_server(faults="slow=1.0@chat.syncMessages", slow_seconds=8.0)
     settings = daemon_settings(
         server,
         f"sqlite:///{tmp_path / 'rc.db'}",
@@ -326,8 +326,10 @@ def test_a_stop_is_bounded_even_when_a_request_hangs(
     )
     daemon = daemon_factory(settings, token_env(server))
     daemon.wait_for(lambda d: any("room(s) to walk" in line["message"] for line in d.lines()))
-    time.sleep(0.3)  # the first message pages are in flight
+    # The step sets up its first load (full-text triggers, indexes, versions) after that line
+    # and before its first page: 2 s lets the pages leave even under load, well inside 8 s.
+    time.sleep(2.0)
     clock = time.monotonic()
     assert daemon.stop() == 0
-    assert time.monotonic() - clock < 3.5  # the page in flight would take 4 s
+    assert time.monotonic() - clock < 3.5  # the page in flight would take 8 s
     assert "still running after 1s; exiting anyway" in daemon.text()
