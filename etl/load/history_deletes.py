@@ -54,14 +54,14 @@ def apply_deletions(
     messages, the deletion's version (with who deleted it, when the server said so:
     `deleted_by`, the `editedBy` of `t:'rm'` messages)."""
     held = _held(conn, table, [i for i, _ in items], holds) if policy != "keep" else set()
-    groups: dict[str, list[tuple[str, datetime | None]]] = {}
+    groups: dict[Policy, list[tuple[str, datetime | None]]] = {}
     for item in items:
         groups.setdefault("keep" if item[0] in held else policy, []).append(item)
     for effective, group in groups.items():
         if table == "messages" and track_history:
-            _delete_messages(conn, group, effective, change_seq, observed_at, deleted_by or {})  # type: ignore[arg-type]
+            _delete_messages(conn, group, effective, change_seq, observed_at, deleted_by or {})
         else:
-            mark_deleted(conn, table, group, effective, change_seq)  # type: ignore[arg-type]
+            mark_deleted(conn, table, group, effective, change_seq)
     return len(items)
 
 
