@@ -16,6 +16,7 @@ not expect) undoes the binary attempt and the rows go again as text, as they did
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 import psycopg
@@ -111,11 +112,13 @@ def column_types(conn: Connection, plan: Plan) -> list[int]:
 def distinct_keys(plan: Plan, params: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """The first row of each primary key, as ON CONFLICT DO NOTHING would keep (a server list
     may repeat an entry, and a straight COPY would fail on the repeat)."""
-    key = [plan.columns.index(c.name) for c in plan.table.primary_key.columns]
-    seen: set[tuple[Any, ...]] = set()
+    key = itemgetter(*[plan.columns.index(c.name) for c in plan.table.primary_key.columns])
+    keys = list(map(key, params))
+    if len(set(keys)) == len(keys):  # the usual case, checked in C
+        return params
+    seen: set[Any] = set()
     out = []
-    for row in params:
-        k = tuple(row[i] for i in key)
+    for k, row in zip(keys, params, strict=True):
         if k not in seen:
             seen.add(k)
             out.append(row)

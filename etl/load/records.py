@@ -168,16 +168,27 @@ def _extra(table_name: str, change_seq: int = 0) -> tuple[tuple[str, ...], tuple
 def _replace_children(
     conn: Connection, batch: list[Record], stored: set[Any], change_seq: int
 ) -> None:
-    tables: dict[str, list[Record]] = {}
+    """Per child table: delete the rows of the stored parents (of every parent for a table
+    written alone), then insert the batch's rows. A new parent without rows of a table has
+    nothing to do there: most messages list six empty child tables."""
+    tables: dict[str, tuple[list[Any], list[dict[str, Any]]]] = {}
     for r in batch:
-        for child_table in r.children:
-            tables.setdefault(child_table, []).append(r)
-    for child_table, parents in tables.items():
-        ids = [r.row["id"] for r in parents]
-        if child_table not in WRITTEN_ALONE:
-            ids = [i for i in ids if i in stored]
+        if not r.children:
+            continue
+        parent_id = r.row["id"]
+        held = parent_id in stored
+        for child_table, rows in r.children.items():
+            clear = held or child_table in WRITTEN_ALONE
+            if not (rows or clear):
+                continue
+            entry = tables.get(child_table)
+            if entry is None:
+                entry = tables[child_table] = ([], [])
+            if clear:
+                entry[0].append(parent_id)
+            entry[1].extend(rows)
+    for child_table, (ids, rows) in tables.items():
         delete_children(conn, child_table, ids)
-        rows = [row for r in parents for row in r.children[child_table]]
         insert_children(conn, child_table, rows, change_seq)
 
 
