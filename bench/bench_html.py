@@ -7,14 +7,14 @@ The database is built once from the simulator's generator (rooms, users, message
 normalise + save_records, no HTTP). Then, in this process and in this order:
 - archive: `export_archive` of every table the site shows (rooms, users, messages and their
   children), the Parquet baseline;
-- html full: `export_html` into an empty folder (pages + Pagefind index), as a ratio to the archive;
+- html full: `export_html` into an empty folder (pages + search index), as a ratio to the archive;
 - html again: a second run with nothing changed;
 - html 1%: 1% of the messages edited at random (one write transaction), then `export_html` again,
   as a ratio to the full run;
 - search: `search_messages` over a database of --search-rows synthetic messages (SQLite), the
   median of a few queries (a rare word, a common word, two words, a prefix).
 Only ratios between lines of one run mean anything: the machine is shared and noisy. Each line
-gives wall time and CPU time (this process plus its children, i.e. Pagefind): on a machine whose
+gives wall time and CPU time (this process plus its finished children): on a machine whose
 other jobs take most of the cores, the CPU ratios are the steadier ones.
 """
 
@@ -56,7 +56,7 @@ def build_database(url: str, size: str) -> list[dict[str, Any]]:
 
 
 def cpu_seconds() -> float:
-    """CPU time of this process and of its finished children (Pagefind)."""
+    """CPU time of this process and of its finished children."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
@@ -183,7 +183,7 @@ def main() -> None:
     done = inc[2]
     print(f"    ({edited} messages edited, {done.months_rewritten} room-months rewritten, "
           f"{done.pages_written} pages, {done.rooms_placed_from_sidecar} rooms placed from the "
-          f"sidecar; search delta {done.search_delta} messages)")  # fmt: skip
+          f"sidecar; {done.search_shards_written} search shards written)")  # fmt: skip
     if args.search_rows:
         search_url = f"sqlite:///{work / 'search.db'}"
         took, _ = timed(build_search_database, search_url, args.search_rows)

@@ -34,7 +34,7 @@ def _header(m: dict[str, Any], reply: bool) -> str:
         out.append(f'<span class="author" title="{title}">@{_e(m["author"])}</span>\n')
     out.append(
         f'<a class="when" href="#m-{mid}"><time datetime="{_e(m["iso"])}">{_e(m["utc"])}</time>'
-        "</a>\n<span data-pagefind-ignore>\n"
+        "</a>\n<span>\n"
     )
     if m["pinned"]:
         out.append('<span class="tag pin" title="pinned">📌 pinned</span>')
