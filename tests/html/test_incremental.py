@@ -134,3 +134,19 @@ def test_search_shards_follow_their_months(db_engine: sa.Engine, tmp_path: Path)
     assert "o1" not in shown and REPLIES[0] in shown
     assert verify_archive(str(out)) == []
     assert KNOWN_WORD not in edited["msg"]
+
+
+def test_a_lost_router_is_made_again_from_the_shards(db_engine: sa.Engine, tmp_path: Path) -> None:
+    seed(db_engine)
+    out = tmp_path / "site"
+    export_html(db_engine, str(out))
+    before = json.loads((out / ROUTER).read_text())
+    (out / ROUTER).unlink()  # as a run killed between its shards and its router could leave it
+    save(db_engine, "messages", [message_doc("n1", "dev", T0, "after the loss")])
+    result = export_html(db_engine, str(out))
+    assert not result.full and result.search_shards_written == 1
+    after = json.loads((out / ROUTER).read_text())
+    assert after["shards"] == before["shards"] and "loss" in after["terms"]
+    assert {t: v for t, v in after["terms"].items() if t not in ("after", "the", "loss")} == {
+        t: v for t, v in before["terms"].items() if t not in ("after", "the", "loss")
+    }

@@ -50,7 +50,13 @@ def _heads(
     changes: Changes | None = ctx["changes"]
     ready = changes.full if changes is not None else {}
     rows = [ready[mid] for mid in stale if mid in ready]
-    stale = [mid for mid in stale if mid not in ready]
+    # Placement read them whole (a run without a sidecar): only their children are read.
+    whole = [shown[mid][0] for mid in stale if mid not in ready and "raw" in shown[mid][0]]
+    stale = [mid for mid in stale if mid not in ready and "raw" not in shown[mid][0]]
+    if whole:
+        room = rid if len(whole) > ROOM_READ * room_messages else None
+        queries.attach_children(conn, whole, ctx["versions"], room)
+        rows += whole
     room = rid if len(stale) > ROOM_READ * room_messages else None
     if stale:
         rows += queries.messages_by_id(conn, stale, ctx["versions"], room)
