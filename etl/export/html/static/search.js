@@ -1,6 +1,7 @@
 // Browser search over the archive's own index (search/, written by rcetl: search_index.py).
 // search/index.json routes each word to the room-month shards holding it; only the shards that
-// hold every query word are fetched, newest month first, until a page of answers is found.
+// hold every query word are fetched, newest month first, until a page of answers is found (a
+// common word stops in its newest months: the answers are those months', newest first).
 // Results are built with DOM nodes and textContent only: nothing from the index is parsed as HTML.
 (() => {
   const root = new URL("./", document.currentScript.src).href.replace(/static\/$/, "");
@@ -8,8 +9,8 @@
   const input = document.getElementById("search-input");
   const status = document.getElementById("search-status");
   const list = document.getElementById("search-results");
-  const LIMIT = 100; // answers shown, newest first
-  const BATCH = 6; // shards fetched at a time
+  const LIMIT = 100; // answers shown
+  const BATCH = 12; // shards fetched at a time
   const WORD = /[\p{L}\p{N}_]+/gu; // Python's \w+ over lower-cased text, as the index was built
   const shards = new Map(); // path -> fetched shard
   let router = null;
@@ -102,11 +103,9 @@
       const todo = candidates(query);
       const found = [];
       let i = 0;
-      let last = null; // a month is read whole, so the newest answers are exact
-      while (i < todo.length && (found.length < LIMIT || router.shards[todo[i]][2] === last)) {
+      while (i < todo.length && found.length < LIMIT) {
         const batch = todo.slice(i, i + BATCH).map((n) => router.shards[n]);
         i += BATCH;
-        last = batch[batch.length - 1][2];
         const loaded = await Promise.all(batch.map(([path]) => shard(path)));
         loaded.forEach((s, n) => {
           for (const doc of s.docs) {
@@ -118,7 +117,7 @@
       for (const { s, doc } of found.slice(0, LIMIT)) list.appendChild(resultItem(s.room, s, doc, query));
       const shown = Math.min(found.length, LIMIT);
       status.textContent = i < todo.length || found.length > LIMIT
-        ? "the newest " + shown + " messages found (refine the search for older ones)"
+        ? shown + " messages shown, from the newest months (add words to narrow the search)"
         : found.length + " message" + (found.length === 1 ? "" : "s") + " found";
     } catch (err) {
       status.textContent = "Search is not available: " + err;
