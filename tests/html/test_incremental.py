@@ -5,6 +5,7 @@ search index included; and only the changed room-months' search shards are writt
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -150,3 +151,28 @@ def test_a_lost_router_is_made_again_from_the_shards(db_engine: sa.Engine, tmp_p
     assert {t: v for t, v in after["terms"].items() if t not in ("after", "the", "loss")} == {
         t: v for t, v in before["terms"].items() if t not in ("after", "the", "loss")
     }
+
+
+def test_the_sidecar_rewrites_only_changed_messages(db_engine: sa.Engine, tmp_path: Path) -> None:
+    """A month rendered again keeps its unchanged messages' sidecar rows (SQLite gives a
+    replaced row a new rowid): positions count within a month, not within the run's months."""
+    seed(db_engine)
+    later = T0 + timedelta(days=60)  # a month after the room's first ones
+    docs = [
+        message_doc(f"j{i}", "GENERAL", later + timedelta(hours=i), f"january {i}") for i in (1, 2)
+    ]
+    save(db_engine, "messages", docs)
+    out = tmp_path / "site"
+    export_html(db_engine, str(out))
+
+    def rowids() -> dict[str, int]:
+        with sqlite3.connect(out / SIDECAR) as db:
+            return dict(db.execute("SELECT id, rowid FROM fragments WHERE id LIKE 'j%'").fetchall())
+
+    before = rowids()
+    save(
+        db_engine, "messages", [message_doc("j2", "GENERAL", later + timedelta(hours=2), "edited")]
+    )
+    assert export_html(db_engine, str(out)).months_rewritten == 1
+    after = rowids()
+    assert after["j1"] == before["j1"] and after["j2"] != before["j2"]

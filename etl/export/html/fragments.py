@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 SIDECAR = ".rcetl-fragments.sqlite"
 _LAYOUT = 3  # PRAGMA user_version: a sidecar of another layout is dropped and started again
@@ -35,31 +34,25 @@ _SCHEMA = (
 _COLUMNS = "id, rid, month, page, pos, seq, reply, tcount, html, doc, ts, ts_month, tmid, tlm"
 
 
-@dataclass(frozen=True)
-class Placed:
-    """A message as shown: which page, where on it, and its head's HTML."""
+class Placed(NamedTuple):
+    """A message as shown: which page, where on it, and its head's HTML. A tuple in the
+    sidecar's column order (_COLUMNS): a re-export builds one per message of every month it
+    renders and compares it with the cached one, which a frozen dataclass made slow."""
 
     id: str
     rid: str
     month: str
     page: str
-    pos: int
+    pos: int  # its position among the messages its month shows
     seq: int
-    reply: bool
+    reply: int  # a bool; the sidecar gives 0/1 back, and 1 == True in the comparison
     tcount: int
     html: str
     doc: str  # its search document (search_index.search_document)
     ts: str | None  # the database's ts, isoformat (its order and month place the message)
     ts_month: str
     tmid: str | None
-    tlm: bool  # heads a thread (its replies are looked for)
-
-
-def _placed(row: tuple[Any, ...]) -> Placed:
-    i, rid, month, page, pos, seq, reply, tcount, html, doc, ts, ts_month, tmid, tlm = row
-    return Placed(
-        i, rid, month, page, pos, seq, bool(reply), tcount, html, doc, ts, ts_month, tmid, bool(tlm)
-    )
+    tlm: int  # a bool: heads a thread (its replies are looked for)
 
 
 class FragmentCache:
@@ -103,7 +96,7 @@ class FragmentCache:
             f"SELECT {_COLUMNS} FROM fragments WHERE rid = ? AND month IN ({marks})",
             (rid, *months),
         )
-        return {row[0]: _placed(row) for row in rows}
+        return {row[0]: Placed._make(row) for row in rows}
 
     def placing(self, rid: str, column: str, values: Iterable[str]) -> list[tuple[Any, ...]]:
         """(id, ts, ts_month, tmid, tcount, tlm, seq) of the room's messages whose `column`
@@ -139,29 +132,9 @@ class FragmentCache:
         self.db.executemany(
             "DELETE FROM fragments WHERE id = ?", [(i,) for i in before if i not in now]
         )
-        rows = [
-            (
-                p.id,
-                p.rid,
-                p.seq,
-                int(p.reply),
-                p.tcount,
-                p.html,
-                p.doc,
-                p.month,
-                p.page,
-                p.pos,
-                p.ts,
-                p.ts_month,
-                p.tmid,
-                int(p.tlm),
-            )
-            for p in placed
-            if before.get(p.id) != p
-        ]
+        rows = [p for p in placed if before.get(p.id) != p]
         self.db.executemany(
-            "INSERT OR REPLACE INTO fragments (id, rid, seq, reply, tcount, html, doc, month, "
-            "page, pos, ts, ts_month, tmid, tlm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT OR REPLACE INTO fragments ({_COLUMNS}) VALUES ({', '.join('?' * 14)})",
             rows,
         )
 

@@ -109,6 +109,9 @@ def render_room(
     entries: list[dict[str, Any]] = []
     placed: list[Placed] = []
     for month in months:
+        # Positions count within the month: a month's unchanged rows keep theirs whichever other
+        # months this run renders, so the sidecar rewrites only the rows that changed.
+        month_start = len(placed)
         pages = paginate(by_month[month])
         entry: dict[str, Any] = {"room": rid, "month": month, "pages": []}
         for part, tops in enumerate(pages, start=1):
@@ -127,7 +130,7 @@ def render_room(
                             rid,
                             month,
                             path,
-                            len(placed),
+                            len(placed) - month_start,
                             row["change_seq"],
                             reply,
                             row["tcount"] or 0,
