@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 @click.command("html")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Site folder.")
 @filter_options
-@click.option("--no-search", is_flag=True, help="Skip the browser search index (Pagefind).")
+@click.option("--no-search", is_flag=True, help="Skip the browser search index.")
 @click.option("--title", default="Rocket.Chat archive", show_default=True, help="Site title.")
 @click.option("--serve", is_flag=True, help="Then serve the site on 127.0.0.1 until Ctrl-C.")
 @click.option("--port", default=8000, show_default=True, help="Port for --serve (0: any free).")

@@ -1,10 +1,11 @@
 """Incremental HTML exports equal a full export of the same database, page for page and byte for
 byte, after edits, new messages and replies, deletions, a purge and a redaction under a legal hold;
-and the search index's delta answers for what changed."""
+search index included; and only the changed room-months' search shards are written again."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 from etl.export.html import export_html
 from etl.export.html.fragments import SIDECAR
 from etl.export.html.layout import page_path
-from etl.export.html.search_index import DELTA_DIR, DELTA_FILE
+from etl.export.html.search_index import ROUTER, shard_path
 from etl.export.verify import verify_archive
 from etl.load import next_change_seq
 from etl.load.history_deletes import apply_deletions
@@ -23,12 +24,10 @@ from tests.html._site_data import KNOWN_WORD, PARENT, REPLIES, seed
 
 
 def pages(out: Path) -> dict[str, bytes]:
-    """Every page of the site (the search index aside); index.html without its run date."""
+    """Every page and search index file of the site; index.html without its run date."""
     found = {}
-    for path in sorted(out.rglob("*.html")):
+    for path in sorted([*out.rglob("*.html"), *out.glob("search/**/*.json")]):
         relative = path.relative_to(out).as_posix()
-        if relative.startswith(("pagefind", ".")):
-            continue
         data = path.read_bytes()
         if relative == "index.html":
             data = data.split(b"<footer>")[0]
@@ -110,21 +109,70 @@ def test_unchanged_pages_are_not_written_again(db_engine: sa.Engine, tmp_path: P
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
 
 
-def test_search_delta_names_what_changed(db_engine: sa.Engine, tmp_path: Path) -> None:
+def test_search_shards_follow_their_months(db_engine: sa.Engine, tmp_path: Path) -> None:
     seed(db_engine)
     out = tmp_path / "site"
     export_html(db_engine, str(out))
-    base = json.loads((out / "manifest.json").read_text())["search"]
-    assert not (out / DELTA_DIR).exists()
+    shards = {p: p.stat().st_mtime_ns for p in (out / "search").rglob("*.json")}
     edited = message_doc(
         REPLIES[0], "GENERAL", T0 + timedelta(days=40), "reply 0 kilimanjaro", tmid=PARENT
     )
     save(db_engine, "messages", [edited])
     delete(db_engine, "messages", ["o1"], "purge")
-    export_html(db_engine, str(out))
-    search = json.loads((out / "manifest.json").read_text())["search"]
-    assert search["base_seq"] == base["base_seq"] and search["delta_messages"] == 1
-    delta = json.loads((out / DELTA_DIR / DELTA_FILE).read_text())
-    assert delta == {"index": True, "superseded": sorted([REPLIES[0], "o1"])}
+    result = export_html(db_engine, str(out))
+    assert result.search_shards_written == result.months_rewritten
+    rewritten = {p for p, t in shards.items() if not p.is_file() or p.stat().st_mtime_ns != t}
+    router = json.loads((out / ROUTER).read_text())
+    found = [router["shards"][i][0] for i in router["terms"]["kilimanjaro"]]
+    assert found == [shard_path("GENERAL", "2024-11")]  # the reply shows under its parent
+    assert out / found[0] in rewritten and len(rewritten) < len(shards)
+    general = json.loads((out / found[0]).read_text())
+    reply = next(d for d in general["docs"] if d[0] == REPLIES[0])
+    assert reply[4] == "reply 0 kilimanjaro" and general["pages"][reply[1]].endswith("2024-11.html")
+    shown = [
+        d[0] for p in out.glob("search/rid=*/*.json") for d in json.loads(p.read_text())["docs"]
+    ]
+    assert "o1" not in shown and REPLIES[0] in shown
     assert verify_archive(str(out)) == []
     assert KNOWN_WORD not in edited["msg"]
+
+
+def test_a_lost_router_is_made_again_from_the_shards(db_engine: sa.Engine, tmp_path: Path) -> None:
+    seed(db_engine)
+    out = tmp_path / "site"
+    export_html(db_engine, str(out))
+    before = json.loads((out / ROUTER).read_text())
+    (out / ROUTER).unlink()  # as a run killed between its shards and its router could leave it
+    save(db_engine, "messages", [message_doc("n1", "dev", T0, "after the loss")])
+    result = export_html(db_engine, str(out))
+    assert not result.full and result.search_shards_written == 1
+    after = json.loads((out / ROUTER).read_text())
+    assert after["shards"] == before["shards"] and "loss" in after["terms"]
+    assert {t: v for t, v in after["terms"].items() if t not in ("after", "the", "loss")} == {
+        t: v for t, v in before["terms"].items() if t not in ("after", "the", "loss")
+    }
+
+
+def test_the_sidecar_rewrites_only_changed_messages(db_engine: sa.Engine, tmp_path: Path) -> None:
+    """A month rendered again keeps its unchanged messages' sidecar rows (SQLite gives a
+    replaced row a new rowid): positions count within a month, not within the run's months."""
+    seed(db_engine)
+    later = T0 + timedelta(days=60)  # a month after the room's first ones
+    docs = [
+        message_doc(f"j{i}", "GENERAL", later + timedelta(hours=i), f"january {i}") for i in (1, 2)
+    ]
+    save(db_engine, "messages", docs)
+    out = tmp_path / "site"
+    export_html(db_engine, str(out))
+
+    def rowids() -> dict[str, int]:
+        with sqlite3.connect(out / SIDECAR) as db:
+            return dict(db.execute("SELECT id, rowid FROM fragments WHERE id LIKE 'j%'").fetchall())
+
+    before = rowids()
+    save(
+        db_engine, "messages", [message_doc("j2", "GENERAL", later + timedelta(hours=2), "edited")]
+    )
+    assert export_html(db_engine, str(out)).months_rewritten == 1
+    after = rowids()
+    assert after["j1"] == before["j1"] and after["j2"] != before["j2"]

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from etl.export.html import export_html
 from etl.export.html.layout import page_path, room_dir
+from etl.export.html.search_index import shard_path
 from etl.export.verify import verify_archive
 from tests.export._data import T0, delete, message_doc, save
 from tests.html._site_data import DISCUSSION, ODD, PARENT, REPLIES, seed
@@ -104,7 +105,8 @@ def test_manifest_verifies_and_catches_tampering(site: tuple[sa.Engine, Path]) -
     assert verify_archive(str(out)) == []
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["format"] == "rocketchat-etl-html"
-    assert any(f["path"].startswith("pagefind/") for f in manifest["files"])
+    listed = {f["path"] for f in manifest["files"]}
+    assert {"search/index.json", shard_path("GENERAL", "2024-11")} <= listed
     target = out / page_path("GENERAL", "2024-11", 1)
     target.write_text(target.read_text().replace("number 3", "number 33"))
     (out / "extra.html").write_text("x")

@@ -2,64 +2,57 @@
 
 One row per message shown on a page: the head of its `<article>` (message_html.py) with the
 `change_seq` it was rendered from, so a later run re-renders only messages whose row changed and
-rebuilds a page by joining cached strings; where it is shown (month, page, position); and, for
-the search index (search_index.py), the page it had when the full Pagefind index was built and
-the run that last changed it. Messages no longer shown are remembered in `gone` until the next
-full index. With each message it keeps what places it on a page (ts, tmid, whether it heads a
-thread) and the `change_seq` the whole sidecar reflects (`meta.seq`), so a later run places a page's
-messages from here and reads from the database only the rows changed since (placement.py). The
-sidecar belongs to one (format, rcetl version, filters) key: any other key empties it. It is a
-cache: deleting it makes the next run render everything again, nothing else.
+rebuilds a page by joining cached strings; where it is shown (month, page, position); and its
+search document (search_index.py), so a room-month's search shard is written with its pages
+without reading the unchanged messages again. With each message it keeps what places it on a
+page (ts, tmid, whether it heads a thread) and the `change_seq` the whole sidecar reflects
+(`meta.seq`), so a later run places a page's messages from here and reads from the database only
+the rows changed since (placement.py). The sidecar belongs to one (format, rcetl version,
+filters) key: any other key empties it. It is a cache: deleting it makes the next run render
+everything again, nothing else.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 SIDECAR = ".rcetl-fragments.sqlite"
-_LAYOUT = 2  # PRAGMA user_version: a sidecar of another layout is dropped and started again
+_LAYOUT = 3  # PRAGMA user_version: a sidecar of another layout is dropped and started again
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
     "CREATE TABLE IF NOT EXISTS fragments (id TEXT PRIMARY KEY, rid TEXT NOT NULL, "
     "seq INTEGER NOT NULL, reply INTEGER NOT NULL, tcount INTEGER NOT NULL, html TEXT NOT NULL, "
-    "month TEXT, page TEXT, pos INTEGER, base_page TEXT, touched INTEGER NOT NULL, "
+    "doc TEXT NOT NULL, month TEXT, page TEXT, pos INTEGER, "
     "ts TEXT, ts_month TEXT, tmid TEXT, tlm INTEGER NOT NULL DEFAULT 0)",
     "CREATE INDEX IF NOT EXISTS fragments_rid ON fragments (rid, month)",
     "CREATE INDEX IF NOT EXISTS fragments_ts_month ON fragments (rid, ts_month)",
     "CREATE INDEX IF NOT EXISTS fragments_tmid ON fragments (tmid)",
-    "CREATE TABLE IF NOT EXISTS gone (id TEXT PRIMARY KEY)",
 )
-_COLUMNS = "id, rid, month, page, pos, seq, reply, tcount, html, ts, ts_month, tmid, tlm"
+_COLUMNS = "id, rid, month, page, pos, seq, reply, tcount, html, doc, ts, ts_month, tmid, tlm"
 
 
-@dataclass(frozen=True)
-class Placed:
-    """A message as shown: which page, where on it, and its head's HTML."""
+class Placed(NamedTuple):
+    """A message as shown: which page, where on it, and its head's HTML. A tuple in the
+    sidecar's column order (_COLUMNS): a re-export builds one per message of every month it
+    renders and compares it with the cached one, which a frozen dataclass made slow."""
 
     id: str
     rid: str
     month: str
     page: str
-    pos: int
+    pos: int  # its position among the messages its month shows
     seq: int
-    reply: bool
+    reply: int  # a bool; the sidecar gives 0/1 back, and 1 == True in the comparison
     tcount: int
     html: str
+    doc: str  # its search document (search_index.search_document)
     ts: str | None  # the database's ts, isoformat (its order and month place the message)
     ts_month: str
     tmid: str | None
-    tlm: bool  # heads a thread (its replies are looked for)
-
-
-def _placed(row: tuple[Any, ...]) -> Placed:
-    i, rid, month, page, pos, seq, reply, tcount, html, ts, ts_month, tmid, tlm = row
-    return Placed(
-        i, rid, month, page, pos, seq, bool(reply), tcount, html, ts, ts_month, tmid, bool(tlm)
-    )
+    tlm: int  # a bool: heads a thread (its replies are looked for)
 
 
 class FragmentCache:
@@ -78,7 +71,7 @@ class FragmentCache:
     def _open(root: Path) -> sqlite3.Connection:
         db = sqlite3.connect(root / SIDECAR, isolation_level=None)
         if db.execute("PRAGMA user_version").fetchone()[0] != _LAYOUT:
-            for table in ("meta", "fragments", "gone"):
+            for table in ("meta", "fragments", "gone"):  # gone: layout 2's
                 db.execute(f"DROP TABLE IF EXISTS {table}")
             db.execute(f"PRAGMA user_version = {_LAYOUT}")
         for statement in _SCHEMA:
@@ -87,7 +80,6 @@ class FragmentCache:
 
     def clear(self, key: str) -> None:
         self.db.execute("DELETE FROM fragments")
-        self.db.execute("DELETE FROM gone")
         self.db.execute("DELETE FROM meta WHERE key = 'seq'")
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('key', ?)", (key,))
 
@@ -104,7 +96,7 @@ class FragmentCache:
             f"SELECT {_COLUMNS} FROM fragments WHERE rid = ? AND month IN ({marks})",
             (rid, *months),
         )
-        return {row[0]: _placed(row) for row in rows}
+        return {row[0]: Placed._make(row) for row in rows}
 
     def placing(self, rid: str, column: str, values: Iterable[str]) -> list[tuple[Any, ...]]:
         """(id, ts, ts_month, tmid, tcount, tlm, seq) of the room's messages whose `column`
@@ -133,85 +125,30 @@ class FragmentCache:
             total += self.db.execute(query, chunk).fetchone()[0]
         return total
 
-    def place(self, before: dict[str, Placed], placed: list[Placed], touched: int) -> None:
+    def place(self, before: dict[str, Placed], placed: list[Placed]) -> None:
         """Store the messages now shown in some months of a room (`before`: what those months
-        showed, from `room`); those not shown any more are `gone`. Rows whose HTML or page
-        changed are marked `touched`, for the search index's delta."""
+        showed, from `room`); those not shown any more are dropped."""
         now = {p.id for p in placed}
-        gone = [(i,) for i in before if i not in now]
-        self.db.executemany("DELETE FROM fragments WHERE id = ?", gone)
-        self.db.executemany("INSERT OR IGNORE INTO gone VALUES (?)", gone)
-        rows = []
-        for p in placed:
-            old = before.get(p.id)
-            if old == p:
-                continue
-            moved = old is None or old.page != p.page or old.html != p.html
-            rows.append(
-                (
-                    p.id,
-                    p.rid,
-                    p.seq,
-                    int(p.reply),
-                    p.tcount,
-                    p.html,
-                    p.month,
-                    p.page,
-                    p.pos,
-                    p.ts,
-                    p.ts_month,
-                    p.tmid,
-                    int(p.tlm),
-                    touched if moved else None,
-                )
-            )
         self.db.executemany(
-            "INSERT INTO fragments (id, rid, seq, reply, tcount, html, month, page, pos, ts, "
-            "ts_month, tmid, tlm, touched) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce(?, 0)) "
-            "ON CONFLICT (id) DO UPDATE SET "
-            "rid = excluded.rid, seq = excluded.seq, reply = excluded.reply, "
-            "tcount = excluded.tcount, html = excluded.html, month = excluded.month, "
-            "page = excluded.page, pos = excluded.pos, ts = excluded.ts, "
-            "ts_month = excluded.ts_month, tmid = excluded.tmid, tlm = excluded.tlm, "
-            "touched = CASE WHEN ? IS NULL THEN fragments.touched ELSE excluded.touched END",
-            [(*row, row[-1]) for row in rows],
+            "DELETE FROM fragments WHERE id = ?", [(i,) for i in before if i not in now]
+        )
+        rows = [p for p in placed if before.get(p.id) != p]
+        self.db.executemany(
+            f"INSERT OR REPLACE INTO fragments ({_COLUMNS}) VALUES ({', '.join('?' * 14)})",
+            rows,
         )
 
     def forget_months(self, keep: set[tuple[str, str]]) -> None:
-        """Months no longer in the site: their messages are gone."""
+        """Months no longer in the site: their messages are not shown any more."""
         stale = [
             (rid, month)
             for rid, month in self.db.execute("SELECT DISTINCT rid, month FROM fragments")
             if (rid, month) not in keep
         ]
-        for rid, month in stale:
-            ids = self.db.execute(
-                "SELECT id FROM fragments WHERE rid = ? AND month = ?", (rid, month)
-            ).fetchall()
-            self.db.executemany("INSERT OR IGNORE INTO gone VALUES (?)", ids)
-            self.db.execute("DELETE FROM fragments WHERE rid = ? AND month = ?", (rid, month))
-
-    def since_base(self, base_seq: int) -> tuple[list[Placed], list[str]]:
-        """Messages changed or moved since the full search index was built, and those gone."""
-        changed = [
-            _placed(row)
-            for row in self.db.execute(
-                f"SELECT {_COLUMNS} FROM fragments "
-                "WHERE touched > ? OR base_page IS NULL OR base_page != page ORDER BY page, pos",
-                (base_seq,),
-            )
-        ]
-        gone = [i for (i,) in self.db.execute("SELECT id FROM gone")]
-        return changed, gone
+        self.db.executemany("DELETE FROM fragments WHERE rid = ? AND month = ?", stale)
 
     def count(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM fragments").fetchone()[0])
-
-    def mark_base(self) -> None:
-        """The full index was just built from the pages as they are now."""
-        self.db.execute("UPDATE fragments SET base_page = page")
-        self.db.execute("DELETE FROM gone")
 
     def commit(self, seq: int) -> None:
         """Keep this run's rows, which reflect the database at change_seq `seq`."""

@@ -20,6 +20,21 @@ REL = "noopener noreferrer nofollow"
 Token = dict[str, Any]
 
 
+def escape_text(value: Any) -> str:
+    """`str(markupsafe.escape(value))`, byte for byte, without building a Markup per value (that
+    was a tenth of the export's rendering)."""
+    if hasattr(value, "__html__"):
+        return str(value.__html__())
+    text = value if type(value) is str else str(value)
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&#34;")
+        .replace("'", "&#39;")
+    )
+
+
 def safe_href(url: str) -> str | None:
     """The URL if a browser may follow it out of an archive: absolute http(s) or mailto."""
     try:

@@ -4,7 +4,7 @@ was a third of the export's time).
 A message is two parts: its *head* (the `<article>` up to its thread block), which depends only on
 the message row and its children, so it is rendered once and cached by `change_seq`
 (fragments.py); and its *tail* (the thread block and `</article>`), which depends on the replies
-shown under it and is assembled with every page. Every value goes through `escape`; `body` and
+shown under it and is assembled with every page. Every value goes through `escape_text`; `body` and
 version bodies are already safe Markup (markup.py).
 """
 
@@ -12,14 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from markupsafe import escape
-
-from etl.export.html.markup import link
+from etl.export.html.markup import escape_text, link
 from etl.export.html.render import filesize
 
-
-def _e(value: Any) -> str:
-    return str(escape(value))
+_e = escape_text
 
 
 def _by(username: Any) -> str:
@@ -34,7 +30,7 @@ def _header(m: dict[str, Any], reply: bool) -> str:
         out.append(f'<span class="author" title="{title}">@{_e(m["author"])}</span>\n')
     out.append(
         f'<a class="when" href="#m-{mid}"><time datetime="{_e(m["iso"])}">{_e(m["utc"])}</time>'
-        "</a>\n<span data-pagefind-ignore>\n"
+        "</a>\n<span>\n"
     )
     if m["pinned"]:
         out.append('<span class="tag pin" title="pinned">📌 pinned</span>')

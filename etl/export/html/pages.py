@@ -1,7 +1,8 @@
 """Render one room's dirty months into pages. A page is its room's chrome around the messages'
 HTML, joined from the fragment cache: only messages whose row changed since they were cached are
-read in full and rendered again. Each page's first message key goes to the manifest so a message
-id can be found on its page later (search results, `rcetl search`)."""
+read in full and rendered again. The month's search shard is written with its pages, from the same
+messages' search documents (cached with their HTML). Each page's first message key goes to the
+manifest so a message id can be found on its page later (`rcetl search`)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from etl.export.html.layout import href, message_key, page_name, page_path, room
 from etl.export.html.message_html import message_head, message_tail
 from etl.export.html.placement import Changes, placed_rows
 from etl.export.html.rooms import with_links
+from etl.export.html.search_index import SearchShards, search_document
 from etl.export.html.views import message_view, paginate, utc_iso
 
 PAGE_ROOT = "../../"
@@ -33,21 +35,28 @@ def _heads(
     shown: dict[str, tuple[dict[str, Any], bool]],
     ctx: dict[str, Any],
     room_messages: int,
-) -> dict[str, str]:
-    """Message id -> the head of its article: from the cache when its row is unchanged."""
-    heads: dict[str, str] = {}
+) -> dict[str, tuple[str, str]]:
+    """Message id -> the head of its article and its search document: from the cache when its
+    row is unchanged."""
+    heads: dict[str, tuple[str, str]] = {}
     stale = []
     for mid, (row, reply) in shown.items():
         hit = cached.get(mid)
         if hit is not None and hit.seq == row["change_seq"] and hit.reply == reply:
-            heads[mid] = hit.html
+            heads[mid] = (hit.html, hit.doc)
         else:
             stale.append(mid)
     # Most of the room (a first run): one read of the room beats lists of ids.
     changes: Changes | None = ctx["changes"]
     ready = changes.full if changes is not None else {}
     rows = [ready[mid] for mid in stale if mid in ready]
-    stale = [mid for mid in stale if mid not in ready]
+    # Placement read them whole (a run without a sidecar): only their children are read.
+    whole = [shown[mid][0] for mid in stale if mid not in ready and "raw" in shown[mid][0]]
+    stale = [mid for mid in stale if mid not in ready and "raw" not in shown[mid][0]]
+    if whole:
+        room = rid if len(whole) > ROOM_READ * room_messages else None
+        queries.attach_children(conn, whole, ctx["versions"], room)
+        rows += whole
     room = rid if len(stale) > ROOM_READ * room_messages else None
     if stale:
         rows += queries.messages_by_id(conn, stale, ctx["versions"], room)
@@ -55,7 +64,7 @@ def _heads(
         view = message_view(full)
         if view["drid"]:
             view["discussion_href"] = href(room_index_path(view["drid"]), PAGE_ROOT)
-        heads[full["id"]] = message_head(view, shown[full["id"]][1])
+        heads[full["id"]] = (message_head(view, shown[full["id"]][1]), search_document(view, full))
     return heads
 
 
@@ -100,6 +109,9 @@ def render_room(
     entries: list[dict[str, Any]] = []
     placed: list[Placed] = []
     for month in months:
+        # Positions count within the month: a month's unchanged rows keep theirs whichever other
+        # months this run renders, so the sidecar rewrites only the rows that changed.
+        month_start = len(placed)
         pages = paginate(by_month[month])
         entry: dict[str, Any] = {"room": rid, "month": month, "pages": []}
         for part, tops in enumerate(pages, start=1):
@@ -107,9 +119,9 @@ def render_room(
             html = []
             for top in tops:
                 replies = [
-                    heads[r["id"]] + message_tail(r["tcount"] or 0, []) for r in top["replies"]
+                    heads[r["id"]][0] + message_tail(r["tcount"] or 0, []) for r in top["replies"]
                 ]
-                html.append(heads[top["id"]] + message_tail(top["tcount"] or 0, replies))
+                html.append(heads[top["id"]][0] + message_tail(top["tcount"] or 0, replies))
                 for row, reply in [(top, False)] + [(r, True) for r in top["replies"]]:
                     mid = row["id"]
                     placed.append(
@@ -118,11 +130,11 @@ def render_room(
                             rid,
                             month,
                             path,
-                            len(placed),
+                            len(placed) - month_start,
                             row["change_seq"],
                             reply,
                             row["tcount"] or 0,
-                            heads[mid],
+                            *heads[mid],
                             row["ts_iso"] or None,
                             row["ts_month"],
                             row["tmid"],
@@ -151,5 +163,13 @@ def render_room(
                 }
             )
         entries.append(entry)
-    cache.place(before, placed, ctx["seq"])
+    shards: SearchShards | None = ctx["search"]
+    if shards is not None:
+        by_month_placed: dict[str, list[tuple[str, str, str]]] = {m: [] for m in months}
+        for p in placed:
+            by_month_placed[p.month].append((p.id, p.page, p.doc))
+        for entry in entries:
+            month = entry["month"]
+            entry["search"] = shards.add(rid, month, room["title"], by_month_placed[month])
+    cache.place(before, placed)
     return entries

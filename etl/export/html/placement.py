@@ -101,9 +101,11 @@ def _by_month(rows: Rows, present: set[str], months: list[str]) -> dict[str, Row
 
 
 def _from_database(
-    conn: Connection, rid: str, months: list[str], filters: ExportFilters
+    conn: Connection, rid: str, months: list[str], filters: ExportFilters, whole: bool
 ) -> dict[str, Rows]:
-    rows = _keyed(queries.room_messages(conn, rid, months, filters, light=True))
+    """`whole`: read the rows whole, as they are rendered next (no sidecar to render from): one
+    read of the room instead of two."""
+    rows = _keyed(queries.room_messages(conn, rid, months, filters, light=not whole))
     ids = {r["id"] for r in rows}
     missing = {r["tmid"] for r in rows if r["tmid"] and r["tmid"] not in ids}
     present = queries.existing_parents(conn, rid, missing, filters) if missing else set()
@@ -140,7 +142,8 @@ def placed_rows(
     months: list[str],
     ctx: dict[str, Any],
 ) -> dict[str, Rows]:
-    """Month -> its top-level messages (light rows, replies attached), in order."""
+    """Month -> its top-level messages (replies attached), in order: light rows, or whole ones
+    (without their children) when there is no sidecar to place them from."""
     changes: Changes | None = ctx.get("changes")
     if changes is not None:
         counts = [ctx["signatures"][(rid, m)][0] for m in months]
@@ -148,4 +151,4 @@ def placed_rows(
         if found is not None:
             ctx["from_sidecar"] += 1
             return found
-    return _from_database(conn, rid, months, ctx["filters"])
+    return _from_database(conn, rid, months, ctx["filters"], changes is None)

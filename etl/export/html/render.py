@@ -10,10 +10,9 @@ from markupsafe import Markup
 
 from etl.export.html.markup import link
 
-# Nothing outside the archive: scripts, styles, images and fetches only from the archive itself;
-# 'wasm-unsafe-eval' lets the Pagefind search run its WebAssembly (no JavaScript eval).
+# Nothing outside the archive: scripts, styles, images and fetches only from the archive itself.
 CSP = (
-    "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; "
     "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; "
     "form-action 'none'"
 )

@@ -1,159 +1,136 @@
-"""The browser search index: Pagefind over the room pages, one sub-result per message.
+"""The browser search index: built by rcetl itself, one shard per room-month, rewritten with it.
 
-Pagefind's PyPI package ships its binary (`pagefind[bin]`); the index is a folder of static files
-(`pagefind/`) that the search page loads with plain fetches, so any static web server works. Only
-the messages of room pages are indexed (`data-pagefind-body`); every message header is a heading
-with the message's anchor id, so Pagefind returns each matching message as a sub-result that links
-to `#m-<id>`, titled with its author and time, under its room (`data-pagefind-meta`).
+Pagefind indexed the whole site again on every full run (half of the export's time) and could not
+update an index, so a re-export needed a second index and a list of superseded answers. This index
+is what a static site needs and nothing more:
 
-Pagefind has no incremental mode, and indexing the whole site costs as much as rendering it. So
-the full index (`pagefind/`) is a base, built whole into a temporary folder that replaces the old
-one when complete; a later run indexes only the messages changed, moved or removed since the base
-(from the fragment sidecar) into a small second index, `pagefind-delta/`, whose `delta.json`
-names the messages the base must no longer answer for. The search page asks both and drops the
-base's answers for those messages. When the delta passes DELTA_SHARE of the messages, or a room's
-title or kind changed (the base's room names), the base is rebuilt and the delta removed.
+- `search/rid=<room>/<month>.json`, a *shard* per room-month: the room's title, the month's page
+  paths, and one document per message shown there: `[id, page, author, time (UTC), text]`, the
+  text being what the page shows as words (message text or system sentence, file names,
+  attachment titles and descriptions, link titles). A run writes the shards of the room-months it
+  renders, from the same rows, so a shard changes exactly when its pages do.
+- `search/index.json`, the *router*: the shards (`[path, room title, month]`) and, for every word
+  of their documents, author names and room titles, the shards holding it. The search page loads
+  it once, picks the shards holding a word starting with each query word, fetches only those,
+  newest month first, and stops once it has a page of answers.
+
+A later run takes the unchanged shards' words from the previous router rather than reading their
+shards again, and falls back to reading a shard when the router lacks it (a run killed between
+writing its shards and its router). Words are `\\w+` runs, lower-cased; search.js splits a query
+the same way (Unicode letters, digits and `_`), and a query word matches any word it begins.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import uuid
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import orjson
-from markupsafe import escape
 
-from etl.errors import ExportError
-from etl.export.html.fragments import FragmentCache, Placed
-from etl.export.html.manifest import write_file
+from etl.export.paths import join_relative, partition_segment
 
-INDEX_DIR = "pagefind"
-DELTA_DIR = "pagefind-delta"
-DELTA_FILE = "delta.json"
-DELTA_SHARE = 0.1  # of the messages shown: a bigger delta rebuilds the base
-_INDEXED = re.compile(rb"Indexed (\d+) pages?")
+SEARCH_DIR = "search"
+ROUTER = f"{SEARCH_DIR}/index.json"
+SEARCH_FORMAT = 1
+_WORD = re.compile(r"\w+")
+_SEP = "\x1f"  # between a document's author, time and text in the fragment sidecar
 
-
-class SearchIndexError(ExportError):
-    """Pagefind is missing (the `html` extra) or failed."""
+Writer = Callable[[str, bytes], dict[str, Any]]
 
 
-def pagefind_version() -> str | None:
-    from importlib.metadata import PackageNotFoundError, version
+def shard_path(rid: str, month: str) -> str:
+    return join_relative(SEARCH_DIR, partition_segment("rid", rid), f"{month}.json")
 
+
+def search_document(view: dict[str, Any], row: dict[str, Any]) -> str:
+    """A message as the search index holds it (author, time, words shown), one string for the
+    fragment sidecar."""
+    parts = [view["system"] or row.get("msg") or ""]
+    parts += [str(f.get("name") or "") for f in view["files"]]
+    for a in view["attachments"]:
+        parts += [str(a["title"] or ""), str(a["description"] or "")]
+    parts += [str(u.get("title") or "") for u in view["urls"]]
+    text = " ".join(p for p in parts if p).replace(_SEP, " ")
+    return f"{view['author']}{_SEP}{view['utc']}{_SEP}{text}"
+
+
+def words(text: str) -> set[str]:
+    return set(_WORD.findall(text.lower()))
+
+
+class SearchShards:
+    """The shards a run writes, and the words each holds (for the router)."""
+
+    def __init__(self, write: Writer) -> None:
+        self.write = write
+        self.words: dict[str, set[str]] = {}
+
+    def add(
+        self, rid: str, month: str, title: str, docs: Iterable[tuple[str, str, str]]
+    ) -> dict[str, Any]:
+        """Write one room-month's shard from (id, page, document) in page order; returns its
+        file entry for the manifest."""
+        pages: dict[str, int] = {}
+        rows: list[list[Any]] = []
+        for mid, page, doc in docs:
+            author, utc, text = doc.split(_SEP, 2)
+            rows.append([mid, pages.setdefault(page, len(pages)), author, utc, text])
+        # One pass over the month's words (a regex call per message cost twice as much).
+        path = shard_path(rid, month)
+        self.words[path] = words(" ".join([title, *(r[2] for r in rows), *(r[4] for r in rows)]))
+        document = {"room": title, "pages": list(pages), "docs": rows}
+        return self.write(path, orjson.dumps(document))
+
+
+def _previous_words(root: Path) -> dict[str, set[str]]:
+    """Shard path -> its words, from the router a previous run wrote (empty if there is none)."""
     try:
-        return version("pagefind")
-    except PackageNotFoundError:
-        return None
+        router = orjson.loads((root / ROUTER).read_bytes())
+        if router.get("format") != SEARCH_FORMAT:
+            return {}
+        paths = [shard[0] for shard in router["shards"]]
+        found: dict[str, set[str]] = {p: set() for p in paths}
+        for term, listed in router["terms"].items():
+            for i in listed:
+                found[paths[i]].add(term)
+        return found
+    except (OSError, orjson.JSONDecodeError, KeyError, IndexError, TypeError):
+        return {}
 
 
-def executable() -> Path | None:
-    try:
-        from pagefind.service import get_executable
-    except ImportError:
-        return None
-    return get_executable()
+def _shard_words(root: Path, path: str) -> set[str]:
+    shard = orjson.loads((root / join_relative(path)).read_bytes())
+    docs = shard["docs"]
+    return words(" ".join([shard["room"], *(d[2] for d in docs), *(d[4] for d in docs)]))
 
 
-def _pagefind(site: Path, output: Path) -> int:
-    """Index `site`'s room pages into `output`; returns how many pages were indexed."""
-    binary = executable()
-    if binary is None:
-        raise SearchIndexError(
-            "Pagefind is not installed: pip install 'rocketchat-etl[html]' (or pass --no-search)"
-        )
-    command = [str(binary), "--site", str(site), "--glob", "rooms/**/*.html"]
-    command += ["--output-path", str(output), "--force-language", "en"]
-    done = subprocess.run(command, capture_output=True, timeout=3600, check=False)
-    if done.returncode != 0:
-        tail = (done.stderr or done.stdout).decode(errors="replace").strip().splitlines()
-        raise SearchIndexError(f"pagefind failed: {tail[-1] if tail else done.returncode}")
-    found = _INDEXED.search(done.stdout)
-    return int(found.group(1)) if found else 0
-
-
-def _replace(out: Path, name: str, new: Path | None) -> None:
-    """Swap folder `name` for `new` (None: remove it), never leaving a half-written one."""
-    final = out / name
-    old = out / f".{name}.old-{uuid.uuid4().hex[:12]}"
-    if final.exists():
-        final.rename(old)
-    if new is not None:
-        new.rename(final)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def build_search_index(out: Path) -> int:
-    """Write `out/pagefind/` from the site's room pages; returns how many pages were indexed."""
-    temp = out / f".{INDEX_DIR}.tmp-{uuid.uuid4().hex[:12]}"
-    try:
-        pages = _pagefind(out, temp)
-        _replace(out, INDEX_DIR, temp)
-    finally:
-        shutil.rmtree(temp, ignore_errors=True)
-    return pages
-
-
-def _delta_pages(changed: list[Placed], titles: dict[str, str]) -> dict[str, str]:
-    """Page path -> a page holding only its changed messages, shaped as the room pages are."""
-    bodies: dict[str, list[str]] = {}
-    for p in changed:
-        bodies.setdefault(p.page, []).append(p.html + "</article>\n")
-    pages = {}
-    for path, articles in bodies.items():
-        rid = next(p.rid for p in changed if p.page == path)
-        title = escape(titles.get(rid, rid))
-        pages[path] = (
-            '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-            f"<title>{title}</title></head><body><main>"
-            f'<h1><a href="index.html" data-pagefind-meta="room">{title}</a></h1>'
-            f"<section data-pagefind-body>{''.join(articles)}</section></main></body></html>\n"
-        )
-    return pages
-
-
-def build_delta_index(
-    out: Path, changed: list[Placed], gone: list[str], titles: dict[str, str]
-) -> int:
-    """Write `out/pagefind-delta/`: the changed messages' index and the superseded ids."""
-    work = out / f".{DELTA_DIR}.tmp-{uuid.uuid4().hex[:12]}"
-    source, index = work / "site", work / "index"
-    try:
-        index.mkdir(parents=True)
-        for path, html in _delta_pages(changed, titles).items():
-            write_file(source, path, html.encode())
-        pages = _pagefind(source, index) if changed else 0
-        superseded = sorted({p.id for p in changed} | set(gone))
-        document = {"index": bool(changed), "superseded": superseded}
-        write_file(index, DELTA_FILE, orjson.dumps(document))
-        _replace(out, DELTA_DIR, index)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return pages
-
-
-def update_search_index(
-    out: Path,
-    cache: FragmentCache,
-    previous: dict[str, Any] | None,
-    titles: dict[str, str],
-    seq: int,
-) -> tuple[dict[str, Any], bool]:
-    """The delta over the previous run's base when it is small enough, else a new base; and
-    whether the base was rebuilt."""
-    base_seq = (previous or {}).get("base_seq")
-    same = (previous or {}).get("version") == pagefind_version() and (out / INDEX_DIR).is_dir()
-    if isinstance(base_seq, int) and same:
-        changed, gone = cache.since_base(base_seq)
-        if len(changed) + len(gone) <= DELTA_SHARE * max(cache.count(), 1):
-            pages = build_delta_index(out, changed, gone, titles)
-            return {**previous, "delta_pages": pages, "delta_messages": len(changed)}, False  # type: ignore[dict-item]
-    pages = build_search_index(out)
-    _replace(out, DELTA_DIR, None)
-    cache.mark_base()
-    info = {"tool": "pagefind", "version": pagefind_version(), "pages": pages, "base_seq": seq}
-    return {**info, "delta_pages": 0, "delta_messages": 0}, True
+def write_router(
+    root: Path, shards: SearchShards, months: list[tuple[str, str, str]], incremental: bool
+) -> dict[str, Any]:
+    """Write `search/index.json` over every shard of the site, `months` being (room id, room
+    title, month) in the site's order; returns the manifest's search entry."""
+    old = _previous_words(root) if incremental else {}
+    listed: list[list[str]] = []
+    terms: dict[str, list[int]] = {}
+    for rid, title, month in months:
+        path = shard_path(rid, month)
+        found = shards.words.get(path)
+        if found is None:
+            found = old.get(path)
+        if found is None:
+            found = _shard_words(root, path)
+        index = len(listed)
+        listed.append([path, title, month])
+        for term in found:
+            terms.setdefault(term, []).append(index)
+    # Sorted, so a site's router does not depend on the runs that made it.
+    document = {"format": SEARCH_FORMAT, "shards": listed, "terms": dict(sorted(terms.items()))}
+    shards.write(ROUTER, orjson.dumps(document))
+    return {
+        "tool": "rcetl",
+        "format": SEARCH_FORMAT,
+        "shards": len(listed),
+        "shards_written": len(shards.words),
+    }

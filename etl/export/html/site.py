@@ -4,8 +4,9 @@ A run compares each room-month's signature (message count, newest change_seq) an
 signature with the previous run's manifest and renders only what differs (plus the months holding
 thread parents of changed replies), from the fragment sidecar where a message did not change; the
 index pages are always rendered. A file whose bytes did not change is not written again. The search
-index gets a delta over its base (search_index.py). Pages are written atomically, the sidecar is
-committed before the manifest, the manifest last; files the new manifest no longer lists are
+index's shards are those of the rendered room-months (search_index.py); its router is rewritten.
+Pages and shards are written atomically, the router after them, the sidecar is committed before
+the manifest, the manifest last; files the new manifest no longer lists are
 removed after it is written.
 """
 
@@ -30,7 +31,6 @@ from etl.export.html.layout import href, room_index_path
 from etl.export.html.manifest import (
     FORMAT,
     FORMAT_VERSION,
-    file_entry,
     read_manifest,
     sha256_of,
     write_file,
@@ -40,7 +40,7 @@ from etl.export.html.pages import render_room
 from etl.export.html.placement import changes_since
 from etl.export.html.render import STATIC_FILES, environment, static_file
 from etl.export.html.rooms import describe_rooms, grouped, room_signature, with_links
-from etl.export.html.search_index import DELTA_DIR, INDEX_DIR, update_search_index
+from etl.export.html.search_index import SEARCH_FORMAT, SearchShards, write_router
 from etl.export.manifest import now_utc, tool_version
 from etl.export.paths import join_relative
 
@@ -58,14 +58,15 @@ class HtmlResult:
     files_removed: int
     rooms: int
     messages: int
-    search_records: int | None
-    search_delta: int | None  # messages in the search index's delta (None: a full index or none)
+    search_shards: int | None  # room-month shards of the search index (None: no index)
+    search_shards_written: int | None
     change_seq: int
     seconds: float
 
 
-def _previous(out: Path, filters: ExportFilters) -> dict[str, Any] | None:
-    """The previous run's manifest if this run may build on it, else None (full rewrite)."""
+def _previous(out: Path, filters: ExportFilters, search: bool) -> dict[str, Any] | None:
+    """The previous run's manifest if this run may build on it, else None (full rewrite); a run
+    with search builds on one whose search index it can extend."""
     manifest = read_manifest(out)
     if manifest is None:
         return None
@@ -78,6 +79,7 @@ def _previous(out: Path, filters: ExportFilters) -> dict[str, Any] | None:
         manifest.get("format_version") == FORMAT_VERSION
         and manifest.get("tool_version") == tool_version()
         and manifest.get("filters") == filters.to_dict()
+        and (manifest.get("search") or {}).get("format") == (SEARCH_FORMAT if search else None)
     )
     return manifest if same else {"files": manifest.get("files", [])}
 
@@ -94,7 +96,7 @@ def export_html(
     filters = filters or ExportFilters()
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
-    previous = _previous(root, filters)
+    previous = _previous(root, filters, search)
     env = environment()
     generated = now_utc()
     # No run date on the pages themselves: an unchanged page keeps its bytes (index.html has it).
@@ -136,6 +138,7 @@ def export_html(
                 "signatures": signatures,
                 "changes": changes_since(conn, filters, cache, signatures, versions),
                 "from_sidecar": 0,  # rooms whose dirty months were placed from the sidecar
+                "search": SearchShards(write) if search else None,
             }
             entries = {
                 (e["room"], e["month"]): e
@@ -158,25 +161,17 @@ def export_html(
         _write_navigation(
             env, rooms, months, {**page_globals, "generated": generated}, users, write, search
         )
-        search_info, rebuilt = None, True
-        if search:
-            same_rooms = previous is not None and all(
-                previous.get("rooms", {}).get(rid, {}).get("signature") == sig
-                for rid, sig in room_sigs.items()
-            )
-            search_info, rebuilt = update_search_index(
-                root,
-                cache,
-                (previous or {}).get("search") if same_rooms else None,
-                {rid: r["title"] for rid, r in rooms.items()},
-                seq,
-            )
+        search_info = None
+        if ctx["search"] is not None:
+            order = [(e["room"], rooms[e["room"]]["title"], e["month"]) for e in months]
+            incremental = previous is not None and "months" in previous
+            search_info = write_router(root, ctx["search"], order, incremental)
         cache.commit(seq)
     except BaseException:
         cache.abandon()
         raise
 
-    files = _all_files(root, previous, months, written, search, not rebuilt)
+    files = _all_files(months, written)
     removed = _remove_stale(root, previous, files)
     manifest = {
         "format": FORMAT,
@@ -205,8 +200,8 @@ def export_html(
         files_removed=removed,
         rooms=len(rooms),
         messages=sum(s[0] for s in signatures.values()),
-        search_records=search_info["pages"] if search_info else None,
-        search_delta=None if rebuilt or search_info is None else search_info["delta_messages"],
+        search_shards=search_info["shards"] if search_info else None,
+        search_shards_written=search_info["shards_written"] if search_info else None,
         change_seq=seq,
         seconds=time.perf_counter() - started,
     )
@@ -270,32 +265,16 @@ def _write_navigation(
 
 
 def _all_files(
-    root: Path,
-    previous: dict[str, Any] | None,
-    months: list[dict[str, Any]],
-    written: dict[str, dict[str, Any]],
-    search: bool,
-    kept_base: bool,
+    months: list[dict[str, Any]], written: dict[str, dict[str, Any]]
 ) -> dict[str, dict[str, Any]]:
-    """Every file of the site; the full search index's entries come from the previous manifest
-    when this run left that index alone (hashing it again cost more than a small run's pages)."""
+    """Every file of the site: those written now, and the pages and search shards of the
+    room-months this run left alone."""
     files = dict(written)
     for entry in months:
         for page in entry["pages"]:
             files.setdefault(page["path"], {k: page[k] for k in ("path", "bytes", "sha256")})
-    if search:
-        folders = [DELTA_DIR]
-        if kept_base:
-            for old in (previous or {}).get("files", []):
-                if old["path"].startswith(INDEX_DIR + "/"):
-                    files[old["path"]] = old
-        else:
-            folders.append(INDEX_DIR)
-        for folder in folders:
-            for path in sorted((root / folder).rglob("*")):
-                if path.is_file():
-                    relative = path.relative_to(root).as_posix()
-                    files[relative] = file_entry(root, relative)
+        if "search" in entry:
+            files.setdefault(entry["search"]["path"], entry["search"])
     return files
 
 
@@ -306,7 +285,7 @@ def _remove_stale(
     removed = 0
     for entry in (previous or {}).get("files", []):
         path = entry["path"]
-        if path not in files and not path.startswith((INDEX_DIR + "/", DELTA_DIR + "/")):
+        if path not in files:
             target = root / join_relative(path)  # a tampered manifest cannot reach outside
             if target.is_file():
                 target.unlink()

@@ -9,7 +9,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from etl.export.html.markup import render_md, render_text
+from etl.export.html.markup import escape_text, render_md, render_text
 from etl.export.html.system import system_sentence
 
 PAGE_MESSAGES = 500  # top-level messages per page; a longer month is split into parts
@@ -43,7 +43,7 @@ def _body(row: dict[str, Any], raw: dict[str, Any]) -> Markup:
     if md:
         text = _only_text(md)
         if text is not None:
-            return Markup("<p>%s</p>") % text  # not "<p>" + escape(…): Markup escapes the str
+            return Markup("<p>" + escape_text(text) + "</p>")  # escape_text gives a str
         return render_md(md)
     text = row.get("msg") or ""
     return render_text(text) if text else Markup("")

@@ -1,98 +1,124 @@
-// Browser search over the Pagefind index in ./pagefind/. Results are built with DOM nodes and
-// textContent only: nothing from the index is ever parsed as HTML except Pagefind's <mark>s.
+// Browser search over the archive's own index (search/, written by rcetl: search_index.py).
+// search/index.json routes each word to the room-month shards holding it; only the shards that
+// hold every query word are fetched, newest month first, until a page of answers is found (a
+// common word stops in its newest months: the answers are those months', newest first).
+// Results are built with DOM nodes and textContent only: nothing from the index is parsed as HTML.
 (() => {
   const root = new URL("./", document.currentScript.src).href.replace(/static\/$/, "");
   const form = document.getElementById("search-form");
   const input = document.getElementById("search-input");
   const status = document.getElementById("search-status");
   const list = document.getElementById("search-results");
-  let engines = null;
+  const LIMIT = 100; // answers shown
+  const BATCH = 12; // shards fetched at a time
+  const WORD = /[\p{L}\p{N}_]+/gu; // Python's \w+ over lower-cased text, as the index was built
+  const shards = new Map(); // path -> fetched shard
+  let router = null;
 
-  // The full index (pagefind/) and, after incremental exports, a small one of the messages changed
-  // since (pagefind-delta/): its delta.json names the messages the full index no longer answers for.
-  async function engine(folder) {
-    const pagefind = await import(root + folder + "/pagefind.js");
-    await pagefind.options({ basePath: root + folder + "/", excerptLength: 24 });
-    return pagefind;
+  const words = (text) => text.toLowerCase().match(WORD) || [];
+
+  async function json(path) {
+    const answer = await fetch(root + path);
+    if (!answer.ok) throw new Error(path + ": HTTP " + answer.status);
+    return answer.json();
   }
 
-  async function load() {
-    const loaded = { base: await engine("pagefind"), delta: null, superseded: new Set() };
-    const answer = await fetch(root + "pagefind-delta/delta.json").catch(() => null);
-    if (answer && answer.ok) {
-      const delta = await answer.json();
-      loaded.superseded = new Set(delta.superseded);
-      if (delta.index) loaded.delta = await engine("pagefind-delta");
-    }
-    return loaded;
+  async function loadRouter() {
+    const loaded = await json("search/index.json");
+    return { shards: loaded.shards, terms: Object.entries(loaded.terms) };
   }
 
-  function anchorId(url) {
-    const at = url.indexOf("#m-");
-    if (at < 0) return null;
-    const id = url.slice(at + 3);
-    try { return decodeURIComponent(id); } catch (err) { return id; }
-  }
-
-  function excerptNodes(excerpt) {
-    const doc = new DOMParser().parseFromString("<div>" + excerpt + "</div>", "text/html");
-    const out = document.createDocumentFragment();
-    for (const node of doc.body.firstChild.childNodes) {
-      if (node.nodeName === "MARK") {
-        const mark = document.createElement("mark");
-        mark.textContent = node.textContent;
-        out.appendChild(mark);
-      } else {
-        out.appendChild(document.createTextNode(node.textContent));
+  // Shards holding, for every query word, some word that starts with it; newest month first.
+  function candidates(query) {
+    let found = null;
+    for (const q of query) {
+      const hit = new Set();
+      for (const [term, listed] of router.terms) {
+        if (term.startsWith(q)) for (const i of listed) hit.add(i);
       }
+      found = found === null ? hit : new Set([...found].filter((i) => hit.has(i)));
     }
+    return [...(found || [])].sort((a, b) =>
+      router.shards[b][2].localeCompare(router.shards[a][2]) || a - b);
+  }
+
+  async function shard(path) {
+    if (!shards.has(path)) shards.set(path, await json(path));
+    return shards.get(path);
+  }
+
+  function matches(query, haystack) {
+    const own = words(haystack);
+    return query.every((q) => own.some((w) => w.startsWith(q)));
+  }
+
+  // The text around the first query word, with every query word's start marked.
+  function excerpt(text, query) {
+    const lower = text.toLowerCase();
+    const first = Math.min(...query.map((q) => lower.indexOf(q)).filter((i) => i >= 0), text.length);
+    const start = Math.max(0, first - 60);
+    const part = text.slice(start, start + 200);
+    const out = document.createDocumentFragment();
+    if (start > 0) out.appendChild(document.createTextNode("…"));
+    let at = 0;
+    for (const m of part.matchAll(WORD)) {
+      const word = m[0].toLowerCase();
+      if (!query.some((q) => word.startsWith(q))) continue;
+      out.appendChild(document.createTextNode(part.slice(at, m.index)));
+      const mark = document.createElement("mark");
+      mark.textContent = m[0];
+      out.appendChild(mark);
+      at = m.index + m[0].length;
+    }
+    out.appendChild(document.createTextNode(part.slice(at) + (start + 200 < text.length ? "…" : "")));
     return out;
   }
 
-  // One item per matching message: Pagefind's sub-results are the message headers (author and
-  // time, with the #m-<id> anchor); the room comes from the page's meta.
-  function resultItem(room, sub) {
+  function resultItem(room, loaded, doc, query) {
+    const [id, page, author, utc, text] = doc;
     const li = document.createElement("li");
     const a = document.createElement("a");
-    a.href = new URL(sub.url.replace(/^\//, ""), root).href;
+    a.href = new URL(loaded.pages[page].split("/").map(encodeURIComponent).join("/") + "#m-" +
+      encodeURIComponent(id), root).href;
     a.className = "result";
-    a.textContent = room + " · " + sub.title.replace(/\s+/g, " ").trim();
+    a.textContent = room + " · @" + author + " · " + utc;
     const p = document.createElement("p");
     p.className = "excerpt";
-    p.appendChild(excerptNodes(sub.excerpt || ""));
+    p.appendChild(excerpt(text, query));
     li.append(a, p);
     return li;
   }
 
-  async function run(query) {
+  async function run(text) {
     list.replaceChildren();
     if (location.protocol === "file:") {
       status.textContent = "Search needs the archive served over HTTP (rcetl export html --serve, or any static web server).";
       return;
     }
+    const query = words(text);
+    if (!query.length) { status.textContent = "Type a word."; return; }
     status.textContent = "Searching…";
     try {
-      if (!engines) engines = await load();
-      const searches = [engines.base, engines.delta].filter(Boolean).map(async (pagefind) => {
-        const found = await pagefind.search(query);
-        return found.results.map((r) => ({ r, base: pagefind === engines.base }));
-      });
-      const results = (await Promise.all(searches)).flat().sort((a, b) => b.r.score - a.r.score);
-      const found = { results };
-      const pages = await Promise.all(results.slice(0, 20).map(async (x) => ({ x, data: await x.r.data() })));
-      let shown = 0;
-      for (const { x, data } of pages) {
-        const subs = (data.sub_results || []).filter(
-          (s) => /#m-/.test(s.url) && !(x.base && engines.superseded.has(anchorId(s.url))));
-        for (const sub of subs) {
-          if (shown >= 100) break;
-          list.appendChild(resultItem(data.meta.room || "", sub));
-          shown++;
-        }
+      if (!router) router = await loadRouter();
+      const todo = candidates(query);
+      const found = [];
+      let i = 0;
+      while (i < todo.length && found.length < LIMIT) {
+        const batch = todo.slice(i, i + BATCH).map((n) => router.shards[n]);
+        i += BATCH;
+        const loaded = await Promise.all(batch.map(([path]) => shard(path)));
+        loaded.forEach((s, n) => {
+          for (const doc of s.docs) {
+            if (matches(query, doc[2] + " " + doc[4] + " " + s.room)) found.push({ s, doc, month: batch[n][2] });
+          }
+        });
       }
-      status.textContent = shown + " message" + (shown === 1 ? "" : "s") + " on " +
-        found.results.length + " page" + (found.results.length === 1 ? "" : "s") +
-        (found.results.length > 20 ? " (first 20 pages shown)" : "");
+      found.sort((x, y) => y.doc[3].localeCompare(x.doc[3]));
+      for (const { s, doc } of found.slice(0, LIMIT)) list.appendChild(resultItem(s.room, s, doc, query));
+      const shown = Math.min(found.length, LIMIT);
+      status.textContent = i < todo.length || found.length > LIMIT
+        ? shown + " messages shown, from the newest months (add words to narrow the search)"
+        : found.length + " message" + (found.length === 1 ? "" : "s") + " found";
     } catch (err) {
       status.textContent = "Search is not available: " + err;
     }
