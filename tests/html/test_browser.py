@@ -118,6 +118,13 @@ def test_site_in_chromium(served: str, browser: object, request: pytest.FixtureR
     hrefs = results.evaluate_all("els => els.map(e => e.href)")
     target = next(h for h in hrefs if h.endswith(f"#m-{REPLIES[0]}"))
     assert "@user1" in results.first.inner_text()
+    assert page.locator("#search-results mark").first.inner_text().lower() == KNOWN_WORD
+
+    page.fill("#search-input", KNOWN_WORD[:5].upper())  # a prefix, any case, ranked by MiniSearch
+    page.press("#search-input", "Enter")
+    page.locator("#search-status", has_text="found").wait_for(timeout=20_000)
+    prefixed = results.evaluate_all("els => els.map(e => e.href)")
+    assert sorted(prefixed) == sorted(hrefs)
     page.goto(target)
     page.wait_for_function(
         f"document.getElementById('m-{REPLIES[0]}').getBoundingClientRect().height > 0"

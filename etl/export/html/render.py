@@ -16,7 +16,13 @@ CSP = (
     "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; "
     "form-action 'none'"
 )
-STATIC_FILES = ("style.css", "site.js", "search.js")
+STATIC_FILES = (
+    "style.css",
+    "site.js",
+    "search.js",
+    "minisearch.js",
+    "minisearch.LICENSE.txt",
+)
 
 
 def filesize(value: Any) -> str:

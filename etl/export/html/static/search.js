@@ -1,7 +1,9 @@
-// Browser search over the archive's own index (search/, written by rcetl: search_index.py).
+// Browser search over the archive's index (search/, written by rcetl: search_index.py), matched
+// and ranked by MiniSearch (vendored: minisearch.js, loaded before this file).
 // search/index.json routes each word to the room-month shards holding it; only the shards that
-// hold every query word are fetched, newest month first, until a page of answers is found (a
-// common word stops in its newest months: the answers are those months', newest first).
+// hold a word starting with every query word are fetched, newest month first, and their messages
+// are added to one MiniSearch index, until a page of answers is found (a common word stops in its
+// newest months). Answers are ranked by MiniSearch's BM25 score among the messages fetched.
 // Results are built with DOM nodes and textContent only: nothing from the index is parsed as HTML.
 (() => {
   const root = new URL("./", document.currentScript.src).href.replace(/static\/$/, "");
@@ -12,10 +14,16 @@
   const LIMIT = 100; // answers shown
   const BATCH = 12; // shards fetched at a time
   const WORD = /[\p{L}\p{N}_]+/gu; // Python's \w+ over lower-cased text, as the index was built
-  const shards = new Map(); // path -> fetched shard
-  let router = null;
-
   const words = (text) => text.toLowerCase().match(WORD) || [];
+  const index = new MiniSearch({
+    fields: ["text", "author", "room"],
+    storeFields: ["href", "author", "utc", "room", "text"],
+    tokenize: (text) => text.match(WORD) || [],
+    processTerm: (term) => term.toLowerCase(),
+    searchOptions: { prefix: true, combineWith: "AND", boost: { text: 2 } },
+  });
+  const added = new Set(); // shard paths already in the index
+  let router = null;
 
   async function json(path) {
     const answer = await fetch(root + path);
@@ -42,28 +50,31 @@
       router.shards[b][2].localeCompare(router.shards[a][2]) || a - b);
   }
 
-  async function shard(path) {
-    if (!shards.has(path)) shards.set(path, await json(path));
-    return shards.get(path);
+  function link(shard, page, id) {
+    const path = shard.pages[page].split("/").map(encodeURIComponent).join("/");
+    return new URL(path + "#m-" + encodeURIComponent(id), root).href;
   }
 
-  function matches(query, haystack) {
-    const own = words(haystack);
-    return query.every((q) => own.some((w) => w.startsWith(q)));
+  async function addShard(path) {
+    if (added.has(path)) return;
+    const shard = await json(path);
+    if (added.has(path)) return; // fetched twice by overlapping searches
+    added.add(path);
+    index.addAll(shard.docs.map(([id, page, author, utc, text]) => (
+      { id: path + "\n" + id, href: link(shard, page, id), author, utc, room: shard.room, text })));
   }
 
-  // The text around the first query word, with every query word's start marked.
-  function excerpt(text, query) {
+  // The text around the first matched word, with every matched word marked.
+  function excerpt(text, matched) {
     const lower = text.toLowerCase();
-    const first = Math.min(...query.map((q) => lower.indexOf(q)).filter((i) => i >= 0), text.length);
+    const first = Math.min(...matched.map((t) => lower.indexOf(t)).filter((i) => i >= 0), text.length);
     const start = Math.max(0, first - 60);
     const part = text.slice(start, start + 200);
     const out = document.createDocumentFragment();
     if (start > 0) out.appendChild(document.createTextNode("…"));
     let at = 0;
     for (const m of part.matchAll(WORD)) {
-      const word = m[0].toLowerCase();
-      if (!query.some((q) => word.startsWith(q))) continue;
+      if (!matched.includes(m[0].toLowerCase())) continue;
       out.appendChild(document.createTextNode(part.slice(at, m.index)));
       const mark = document.createElement("mark");
       mark.textContent = m[0];
@@ -74,17 +85,15 @@
     return out;
   }
 
-  function resultItem(room, loaded, doc, query) {
-    const [id, page, author, utc, text] = doc;
+  function resultItem(hit) {
     const li = document.createElement("li");
     const a = document.createElement("a");
-    a.href = new URL(loaded.pages[page].split("/").map(encodeURIComponent).join("/") + "#m-" +
-      encodeURIComponent(id), root).href;
+    a.href = hit.href;
     a.className = "result";
-    a.textContent = room + " · @" + author + " · " + utc;
+    a.textContent = hit.room + " · @" + hit.author + " · " + hit.utc;
     const p = document.createElement("p");
     p.className = "excerpt";
-    p.appendChild(excerpt(text, query));
+    p.appendChild(excerpt(hit.text, hit.terms));
     li.append(a, p);
     return li;
   }
@@ -101,23 +110,17 @@
     try {
       if (!router) router = await loadRouter();
       const todo = candidates(query);
-      const found = [];
+      let found = [];
       let i = 0;
       while (i < todo.length && found.length < LIMIT) {
-        const batch = todo.slice(i, i + BATCH).map((n) => router.shards[n]);
+        await Promise.all(todo.slice(i, i + BATCH).map((n) => addShard(router.shards[n][0])));
         i += BATCH;
-        const loaded = await Promise.all(batch.map(([path]) => shard(path)));
-        loaded.forEach((s, n) => {
-          for (const doc of s.docs) {
-            if (matches(query, doc[2] + " " + doc[4] + " " + s.room)) found.push({ s, doc, month: batch[n][2] });
-          }
-        });
+        found = index.search(query.join(" "));
       }
-      found.sort((x, y) => y.doc[3].localeCompare(x.doc[3]));
-      for (const { s, doc } of found.slice(0, LIMIT)) list.appendChild(resultItem(s.room, s, doc, query));
+      for (const hit of found.slice(0, LIMIT)) list.appendChild(resultItem(hit));
       const shown = Math.min(found.length, LIMIT);
       status.textContent = i < todo.length || found.length > LIMIT
-        ? shown + " messages shown, from the newest months (add words to narrow the search)"
+        ? shown + " messages shown, best matches from the newest months (add words to narrow the search)"
         : found.length + " message" + (found.length === 1 ? "" : "s") + " found";
     } catch (err) {
       status.textContent = "Search is not available: " + err;
