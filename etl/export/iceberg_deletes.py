@@ -14,7 +14,7 @@ of Iceberg format v2, which is what pyiceberg creates.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -51,11 +51,10 @@ def _deleted_positions(io: FileIO, task: FileScanTask) -> pa.Array:
 
 def positions_to_delete(
     io: FileIO, tasks: Iterable[FileScanTask], key: str, keys: Collection[str]
-) -> list[tuple[DataFile, pa.Array]]:
-    """For each data file, the positions of its live rows whose `key` is in `keys`: only the key
-    column is read (Parquet column projection), never the rows."""
+) -> Iterator[tuple[DataFile, pa.Array]]:
+    """For each data file holding some, the positions of its live rows whose `key` is in `keys`:
+    only the key column is read (Parquet column projection), never the rows."""
     wanted = pa.array(list(keys), pa.string())
-    out = []
     for task in tasks:
         with io.new_input(task.file.file_path).open() as f:
             column = pq.ParquetFile(f).read(columns=[key], use_threads=False)[key]
@@ -64,8 +63,7 @@ def positions_to_delete(
             gone = _deleted_positions(io, task)
             hits = pc.filter(hits, pc.invert(pc.is_in(hits, value_set=gone)))
         if len(hits):
-            out.append((task.file, hits))
-    return out
+            yield task.file, hits
 
 
 def write_position_deletes(tx: Transaction, data_file: DataFile, positions: pa.Array) -> DataFile:
