@@ -30,6 +30,7 @@ from etl.export.iceberg_deletes import (
     transaction,
     write_position_deletes,
 )
+from etl.export.iceberg_runtime import iceberg_runtime
 from etl.export.iceberg_state import fingerprint, read_hints, save_hints
 from etl.export.iceberg_write import chunks_to_append, data_files
 from etl.export.manifest import tool_version
@@ -219,6 +220,11 @@ def export_iceberg(
 ) -> IcebergResult:
     """Bring every Iceberg table up to the database's current state (see the module doc);
     tables the hints show untouched are not even opened (see etl/export/iceberg_state.py)."""
+    with iceberg_runtime():
+        return _export(engine, options, schema)
+
+
+def _export(engine: sa.Engine, options: IcebergOptions, schema: sa.MetaData) -> IcebergResult:
     catalog = open_catalog(options)
     result = IcebergResult(options.warehouse, options.namespace, 0)
     version = tool_version()  # reads the installed package's metadata: once per run
