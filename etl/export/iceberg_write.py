@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from etl.export.arrow_schema import arrow_schema
 from etl.export.changes import ChangeTable, live
+from etl.export.iceberg_parquet import handles, write_data_files
 from etl.export.reader import iter_batches
 
 if TYPE_CHECKING:
@@ -44,6 +45,8 @@ def data_files(
     """Write `rows` as data files of the table (target file size, one partition per file)."""
     from pyiceberg.io.pyarrow import _dataframe_to_data_files
 
+    if handles(metadata):
+        return write_data_files(metadata, rows, io, write_uuid, counter)
     return _dataframe_to_data_files(metadata, rows, io, write_uuid, counter)
 
 
