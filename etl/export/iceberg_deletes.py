@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from pyiceberg.io import FileIO
     from pyiceberg.manifest import DataFile, ManifestEntry, ManifestFile, ManifestWriter
     from pyiceberg.table import FileScanTask, Table, Transaction
-    from pyiceberg.table.metadata import TableMetadata
 
 # Field ids the Iceberg spec reserves for position-delete files.
 PATH_ID = 2147483546
@@ -98,23 +97,12 @@ def write_position_deletes(tx: Transaction, data_file: DataFile, positions: pa.A
 
 
 def transaction(table: Table) -> Transaction:
-    """A transaction that rebuilds the table's metadata only after a change was staged: pyiceberg
-    rebuilds it, a deep copy included, on each of the dozens of reads a snapshot commit makes.
-    (Metadata objects are frozen, so sharing one between those reads is safe.)"""
-    from pyiceberg.table import Transaction
+    """A transaction that builds the table's metadata once per staged change (see
+    etl/export/iceberg_commit.py): pyiceberg rebuilds it, a deep copy included, on each of the
+    dozens of reads a snapshot commit makes."""
+    from etl.export.iceberg_commit import LeanTransaction
 
-    class CachingTransaction(Transaction):
-        _built: tuple[TableMetadata, tuple[Any, ...], TableMetadata] | None = None
-
-        @property
-        def table_metadata(self) -> TableMetadata:
-            base, updates = self._table.metadata, self._updates
-            built = self._built
-            if built is None or built[0] is not base or built[1] is not updates:
-                built = self._built = (base, updates, super().table_metadata)
-            return built[2]
-
-    return CachingTransaction(table)
+    return LeanTransaction(table)
 
 
 def row_delta(tx: Transaction, properties: dict[str, str], *, drop_deletes: bool = False) -> Any:
