@@ -30,9 +30,10 @@ from etl.export.iceberg_deletes import (
     transaction,
     write_position_deletes,
 )
+from etl.export.iceberg_parquet import data_files
 from etl.export.iceberg_runtime import iceberg_runtime
 from etl.export.iceberg_state import fingerprint, read_hints, save_hints
-from etl.export.iceberg_write import chunks_to_append, data_files
+from etl.export.iceberg_write import chunks_to_append
 from etl.export.manifest import tool_version
 from etl.export.reader import read_snapshot
 from etl.export.snapshot import max_change_seq

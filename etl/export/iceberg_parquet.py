@@ -84,7 +84,7 @@ class _Layout:
         )
 
 
-def handles(metadata: TableMetadata) -> bool:
+def _handles(metadata: TableMetadata) -> bool:
     """Whether this writer covers the table (else pyiceberg's writer does)."""
     from pyiceberg.schema import sanitize_column_names
 
@@ -92,7 +92,7 @@ def handles(metadata: TableMetadata) -> bool:
     return len(metadata.spec().fields) <= 1 and sanitize_column_names(schema) == schema
 
 
-def write_data_files(
+def data_files(
     metadata: TableMetadata,
     rows: pa.Table,
     io: FileIO,
@@ -101,8 +101,10 @@ def write_data_files(
 ) -> list[DataFile]:
     """Write `rows` as data files of the table: one partition per file, files split at the
     table's target size."""
-    from pyiceberg.io.pyarrow import bin_pack_arrow_table
+    from pyiceberg.io.pyarrow import _dataframe_to_data_files, bin_pack_arrow_table
 
+    if not _handles(metadata):
+        return list(_dataframe_to_data_files(metadata, rows, io, write_uuid, counter))
     if rows.num_rows == 0:
         return []
     layout = _Layout.of(metadata)

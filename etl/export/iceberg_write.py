@@ -11,8 +11,6 @@ any table above APPEND_ROWS rows; tests/export/test_iceberg_deletes.py).
 
 from __future__ import annotations
 
-import itertools
-import uuid
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -21,32 +19,14 @@ import sqlalchemy as sa
 
 from etl.export.arrow_schema import arrow_schema
 from etl.export.changes import ChangeTable, live
-from etl.export.iceberg_parquet import handles, write_data_files
 from etl.export.reader import iter_batches
 from etl.schema.types import dumps_json
 
 if TYPE_CHECKING:
-    from pyiceberg.io import FileIO
-    from pyiceberg.manifest import DataFile
-    from pyiceberg.table.metadata import TableMetadata
+    pass
 
 # Rows per append inside a table's transaction (bounds memory on a first load).
 APPEND_ROWS = 500_000
-
-
-def data_files(
-    metadata: TableMetadata,
-    rows: pa.Table,
-    io: FileIO,
-    write_uuid: uuid.UUID,
-    counter: itertools.count[int],
-) -> Iterable[DataFile]:
-    """Write `rows` as data files of the table (target file size, one partition per file)."""
-    from pyiceberg.io.pyarrow import _dataframe_to_data_files
-
-    if handles(metadata):
-        return write_data_files(metadata, rows, io, write_uuid, counter)
-    return _dataframe_to_data_files(metadata, rows, io, write_uuid, counter)
 
 
 def chunks_to_append(
