@@ -13,15 +13,16 @@ range; a committed range is never applied twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import sqlalchemy as sa
 
 from etl.export.arrow_schema import arrow_schema
-from etl.export.changes import ChangeTable, KeyCache, change_tables, live, read_keys
+from etl.export.changes import ChangeTable, KeyCache, change_tables, read_keys
 from etl.export.iceberg_catalog import IcebergOptions, open_catalog
 from etl.export.iceberg_deletes import (
     positions_to_delete,
@@ -29,27 +30,29 @@ from etl.export.iceberg_deletes import (
     transaction,
     write_position_deletes,
 )
+from etl.export.iceberg_parquet import data_files
+from etl.export.iceberg_runtime import iceberg_runtime
 from etl.export.iceberg_state import fingerprint, read_hints, save_hints
+from etl.export.iceberg_write import chunks_to_append
 from etl.export.manifest import tool_version
-from etl.export.reader import iter_batches, read_snapshot
+from etl.export.reader import read_snapshot
 from etl.export.snapshot import max_change_seq
 from etl.schema import metadata
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
+    from pyiceberg.manifest import DataFile
     from pyiceberg.table import Table, Transaction
     from pyiceberg.table.snapshots import Snapshot
+
+    Hit = tuple[DataFile, pa.Array]  # a data file and positions of rows it holds
 
 SEQ_FROM = "rcetl.change-seq-from"
 SEQ_TO = "rcetl.change-seq-to"
 VERSION_PROPERTY = "rcetl.version"
 # Tables partitioned by the month of a timestamp column.
 MONTH_PARTITIONS = {"messages": "ts"}
-# Rows per append inside a table's transaction (bounds memory on a first load).
-APPEND_ROWS = 500_000
-# Keys per query when reading the rows of changed keys.
-KEY_SLICE = 10_000
-# Above this share of the table's rows, a run rewrites the table instead of deleting keys.
+# Above this share of the table's rows to drop, a run rewrites the table instead.
 REWRITE_SHARE = 0.5
 
 
@@ -135,87 +138,77 @@ def _live_count(snapshot: Snapshot | None) -> int:
     return int(summary.get("total-records", 0)) - int(summary.get("total-position-deletes", 0))
 
 
-def _chunks(batches: Iterable[pa.RecordBatch], schema: pa.Schema) -> Iterator[pa.Table]:
-    pending: list[pa.RecordBatch] = []
+def _hits(iceberg: Table, key: str, keys: list[str], most: int) -> list[Hit] | None:
+    """Per data file, the positions of the live rows holding `keys` (the table as it stands
+    before the run's transaction); None as soon as they exceed `most` rows (a rewrite is
+    cheaper then)."""
+    found: list[Hit] = []
     rows = 0
-    for batch in batches:
-        pending.append(batch)
-        rows += batch.num_rows
-        if rows >= APPEND_ROWS:
-            yield pa.Table.from_batches(pending, schema)
-            pending, rows = [], 0
-    if rows:
-        yield pa.Table.from_batches(pending, schema)
-
-
-def _live_batches(
-    conn: sa.Connection,
-    spec: ChangeTable,
-    where: sa.ColumnElement[bool],
-    keys: list[str] | None,
-    batch_rows: int,
-) -> Iterator[pa.RecordBatch]:
-    """The live rows to append: for an incremental run, those of the keys already read (by
-    value, in slices under the drivers' bound-parameter limits: cheaper than running the
-    change query again as a subquery); otherwise those `where` selects."""
-    order = list(spec.table.primary_key.columns)
-    if not keys:
-        yield from iter_batches(conn, spec.table, where, order, batch_rows)
-        return
-    column = spec.table.c[spec.key]
-    for start in range(0, len(keys), KEY_SLICE):
-        by_value = sa.and_(live(spec), column.in_(keys[start : start + KEY_SLICE]))
-        yield from iter_batches(conn, spec.table, by_value, order, batch_rows)
-
-
-def _delete_keys(iceberg: Table, tx: Transaction, delta: Any, key: str, keys: list[str]) -> int:
-    """Position deletes for the live rows holding `keys`; returns how many rows they drop."""
-    dropped = 0
-    tasks = iceberg.scan().plan_files()  # the table as the transaction started from it
+    tasks = iceberg.scan().plan_files()
     for data_file, positions in positions_to_delete(iceberg.io, tasks, key, keys):
-        delta.append_data_file(write_position_deletes(tx, data_file, positions))
-        dropped += len(positions)
-    return dropped
+        rows += len(positions)
+        if rows > most:
+            return None
+        found.append((data_file, positions))
+    return found
 
 
-def _apply(
+def _plan(
     conn: sa.Connection,
     iceberg: Table,
-    tx: Transaction,
     spec: ChangeTable,
     run: TableRun,
     keys: list[str] | None,
     batch_rows: int,
-    version: str,
-) -> None:
-    """Drop the rows of the changed keys (None on a first load) and append their live rows, in
-    one snapshot; or replace every row, when columns were added (the migration may have filled
-    them without moving `change_seq`) or when most of the table changed."""
-    from pyiceberg.expressions import AlwaysTrue
-    from pyiceberg.io.pyarrow import _dataframe_to_data_files
+) -> tuple[list[Hit], Iterator[pa.Table]] | None:
+    """What the table's snapshot will hold: the rows to drop (position deletes) and the chunks
+    of live rows to append. None when the keys that moved hold no row in the table, before or
+    after (changed messages without reactions, for `message_reactions`): nothing is committed
+    then, and the table's next commit covers this range again, which drops and adds nothing.
 
-    low, high = run.from_change_seq, run.to_change_seq
-    props = {SEQ_FROM: str(low), SEQ_TO: str(high), VERSION_PROPERTY: version}
-    where = live(spec)
+    A first load (no keys) appends every live row. Every row is replaced (`run.rewritten`)
+    when columns were added (the migration may have filled them without moving `change_seq`)
+    or when the rows to drop are more than REWRITE_SHARE of the rows the table holds."""
+    hits: list[Hit] | None = []
     if keys is not None:
         run.deleted_keys = len(keys)
         held = _live_count(iceberg.current_snapshot())
-        run.rewritten = bool(run.evolved) or (held > 0 and len(keys) > REWRITE_SHARE * held)
-        if run.rewritten:
-            tx.delete(AlwaysTrue(), snapshot_properties=props)
-    schema = arrow_schema(spec.table)
-    # Always one snapshot, even with nothing to add (a parent changed that has no children):
-    # it records that the range is done, so the next run does not look at it again.
+        if not run.evolved and keys:
+            hits = _hits(iceberg, spec.key, keys, int(REWRITE_SHARE * held))
+        run.rewritten = bool(run.evolved) or hits is None
+    by_key = None if run.rewritten else keys
+    chunks = chunks_to_append(conn, spec, by_key, batch_rows)
+    first = next(chunks, None)
+    if keys is not None and not run.rewritten and not hits and first is None:
+        return None
+    run.deleted_rows = sum(len(positions) for _, positions in hits or [])
+    return hits or [], itertools.chain([] if first is None else [first], chunks)
+
+
+def _commit(
+    iceberg: Table,
+    tx: Transaction,
+    run: TableRun,
+    hits: list[Hit],
+    chunks: Iterator[pa.Table],
+    version: str,
+) -> None:
+    """One snapshot: the position deletes and the appended rows (after dropping every row, on
+    a rewrite). Always one, even with nothing to add on a first load: it records that the range
+    is done, so the next run does not look at it again."""
+    from pyiceberg.expressions import AlwaysTrue
+
+    low, high = run.from_change_seq, run.to_change_seq
+    props = {SEQ_FROM: str(low), SEQ_TO: str(high), VERSION_PROPERTY: version}
+    if run.rewritten and low > 0:
+        tx.delete(AlwaysTrue(), snapshot_properties=props)
     with row_delta(tx, props, drop_deletes=run.rewritten) as delta:
-        if keys and not run.rewritten:
-            run.deleted_rows = _delete_keys(iceberg, tx, delta, spec.key, keys)
-        by_key = None if run.rewritten else keys
-        batches = _live_batches(conn, spec, where, by_key, batch_rows)
+        for data_file, positions in hits:
+            delta.append_data_file(write_position_deletes(tx, data_file, positions))
+        counter = itertools.count()  # one per snapshot: file names must not repeat
         metadata = tx.table_metadata
-        for chunk in _chunks(batches, schema):
-            for data_file in _dataframe_to_data_files(
-                metadata, chunk, iceberg.io, write_uuid=delta.commit_uuid
-            ):
+        for chunk in chunks:
+            for data_file in data_files(metadata, chunk, iceberg.io, delta.commit_uuid, counter):
                 delta.append_data_file(data_file)
             run.appended += chunk.num_rows
 
@@ -228,6 +221,11 @@ def export_iceberg(
 ) -> IcebergResult:
     """Bring every Iceberg table up to the database's current state (see the module doc);
     tables the hints show untouched are not even opened (see etl/export/iceberg_state.py)."""
+    with iceberg_runtime():
+        return _export(engine, options, schema)
+
+
+def _export(engine: sa.Engine, options: IcebergOptions, schema: sa.MetaData) -> IcebergResult:
     catalog = open_catalog(options)
     result = IcebergResult(options.warehouse, options.namespace, 0)
     version = tool_version()  # reads the installed package's metadata: once per run
@@ -264,10 +262,13 @@ def _run_table(
     if (low >= high or keys == []) and not (evolved and low > 0):
         return None  # nothing of this table moved: no commit at all
     run = TableRun(spec.name, low, high, evolved=evolved)
+    plan = _plan(conn, iceberg, spec, run, keys, options.batch_rows)
+    if plan is None:
+        return None
     with transaction(iceberg) as tx:
         if iceberg.properties.get(VERSION_PROPERTY) != version:
             tx.set_properties({VERSION_PROPERTY: version})
-        _apply(conn, iceberg, tx, spec, run, keys, options.batch_rows, version)
+        _commit(iceberg, tx, run, *plan, version)
     return run
 
 

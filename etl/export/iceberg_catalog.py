@@ -82,6 +82,11 @@ def _sql_uri(database_url: str) -> str:
     return sa.make_url(database_url).render_as_string(hide_password=False)
 
 
+def _is_sql(uri: str) -> bool:
+    """What pyiceberg infers to be its SQL catalog from a URI."""
+    return uri.startswith(("sqlite", "postgresql"))
+
+
 def open_catalog(options: IcebergOptions) -> Catalog:
     """The configured catalog, with the warehouse namespace created if missing."""
     from pyiceberg.catalog import load_catalog
@@ -93,8 +98,9 @@ def open_catalog(options: IcebergOptions) -> Catalog:
         "warehouse": warehouse,
         **io_properties(warehouse, options.endpoint_url),
     }
-    if options.catalog_uri is None:
-        properties["type"] = "sql"
+    if options.catalog_uri is None or _is_sql(options.catalog_uri):
+        # pyiceberg's SQL catalog with leaner commits (etl/export/iceberg_commit.py)
+        properties["py-catalog-impl"] = "etl.export.iceberg_commit.LeanSqlCatalog"
     catalog = load_catalog(options.catalog_name, **properties)
     with contextlib.suppress(NamespaceAlreadyExistsError):
         catalog.create_namespace(options.namespace)

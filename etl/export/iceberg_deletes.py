@@ -14,7 +14,7 @@ of Iceberg format v2, which is what pyiceberg creates.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from pyiceberg.io import FileIO
     from pyiceberg.manifest import DataFile, ManifestEntry, ManifestFile, ManifestWriter
     from pyiceberg.table import FileScanTask, Table, Transaction
-    from pyiceberg.table.metadata import TableMetadata
 
 # Field ids the Iceberg spec reserves for position-delete files.
 PATH_ID = 2147483546
@@ -51,11 +50,10 @@ def _deleted_positions(io: FileIO, task: FileScanTask) -> pa.Array:
 
 def positions_to_delete(
     io: FileIO, tasks: Iterable[FileScanTask], key: str, keys: Collection[str]
-) -> list[tuple[DataFile, pa.Array]]:
-    """For each data file, the positions of its live rows whose `key` is in `keys`: only the key
-    column is read (Parquet column projection), never the rows."""
+) -> Iterator[tuple[DataFile, pa.Array]]:
+    """For each data file holding some, the positions of its live rows whose `key` is in `keys`:
+    only the key column is read (Parquet column projection), never the rows."""
     wanted = pa.array(list(keys), pa.string())
-    out = []
     for task in tasks:
         with io.new_input(task.file.file_path).open() as f:
             column = pq.ParquetFile(f).read(columns=[key], use_threads=False)[key]
@@ -64,8 +62,7 @@ def positions_to_delete(
             gone = _deleted_positions(io, task)
             hits = pc.filter(hits, pc.invert(pc.is_in(hits, value_set=gone)))
         if len(hits):
-            out.append((task.file, hits))
-    return out
+            yield task.file, hits
 
 
 def write_position_deletes(tx: Transaction, data_file: DataFile, positions: pa.Array) -> DataFile:
@@ -100,23 +97,12 @@ def write_position_deletes(tx: Transaction, data_file: DataFile, positions: pa.A
 
 
 def transaction(table: Table) -> Transaction:
-    """A transaction that rebuilds the table's metadata only after a change was staged: pyiceberg
-    rebuilds it, a deep copy included, on each of the dozens of reads a snapshot commit makes.
-    (Metadata objects are frozen, so sharing one between those reads is safe.)"""
-    from pyiceberg.table import Transaction
+    """A transaction that builds the table's metadata once per staged change (see
+    etl/export/iceberg_commit.py): pyiceberg rebuilds it, a deep copy included, on each of the
+    dozens of reads a snapshot commit makes."""
+    from etl.export.iceberg_commit import LeanTransaction
 
-    class CachingTransaction(Transaction):
-        _built: tuple[TableMetadata, tuple[Any, ...], TableMetadata] | None = None
-
-        @property
-        def table_metadata(self) -> TableMetadata:
-            base, updates = self._table.metadata, self._updates
-            built = self._built
-            if built is None or built[0] is not base or built[1] is not updates:
-                built = self._built = (base, updates, super().table_metadata)
-            return built[2]
-
-    return CachingTransaction(table)
+    return LeanTransaction(table)
 
 
 def row_delta(tx: Transaction, properties: dict[str, str], *, drop_deletes: bool = False) -> Any:

@@ -8,11 +8,14 @@ the table names, one for the namespace's properties: `rcetl.held.<table>` holds 
 table, as the SQL catalog caps a value at 1,000 characters).
 
 That property is only a hint: it is written after the run's commits, and only ever says *at
-most* what a table holds (a run killed after a table's commit leaves it behind, never ahead).
-The table's own snapshot summary stays the source of truth for what to apply: a table is skipped
-only when nothing moved above the hint (so nothing moved above its real position either), its
-columns still have the recorded fingerprint (a migration that adds a column changes it, and the
-table is opened and evolved) and the catalog holds it.
+most* up to which `change_seq` the table's rows are current (a run killed after a table's
+commit leaves it behind, never ahead). That is the table's snapshot position, or beyond it when
+the ranges since held nothing for the table (a run commits nothing then, see `_plan` in
+etl/export/iceberg.py). The table's own snapshot summary stays the source of truth for what to
+apply: a table is skipped only when nothing moved above the hint (so nothing that concerns it
+moved above its real position either), its columns still have the recorded fingerprint (a
+migration that adds a column changes it, and the table is opened and evolved) and the catalog
+holds it.
 """
 
 from __future__ import annotations

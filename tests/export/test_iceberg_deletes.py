@@ -4,6 +4,7 @@ the database's live rows (after further changes, a rewrite of most of a table, -
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -118,3 +119,21 @@ def test_compaction_folds_the_delete_files_into_the_data_files(
     with engine.connect() as conn:
         assert table_position(_table(opts, "messages")) == max_change_seq(conn)
     assert compact_iceberg(opts).rewritten == {}
+
+
+def test_a_table_written_in_several_chunks_keeps_every_chunk(
+    sqlite_url: str, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """A first load (and a rewrite) appends a table in chunks of APPEND_ROWS rows within one
+    snapshot: every chunk's files must be new files, not the previous chunk's names again."""
+    import etl.export.iceberg_write as iceberg_write
+
+    monkeypatch.setattr(iceberg_write, "APPEND_ROWS", 5)
+    engine = open_database(sqlite_url)
+    seed_workspace(engine, per_room=12)
+    opts = replace(options(engine, tmp_path / "wh"), batch_rows=4)
+    export_iceberg(engine, opts)
+    assert_equal(engine, opts)
+    save(engine, "users", [user_doc(f"{i}", ["user", "bot"]) for i in range(3)])
+    assert export_iceberg(engine, opts).tables["users"].rewritten
+    assert_equal(engine, opts)
