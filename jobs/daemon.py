@@ -41,7 +41,7 @@ from jobs.health import HealthServer
 from jobs.registry import JobContext
 from jobs.runner import JobRunner
 from jobs.schedule import EXPORT_EXECUTOR, WRITER_EXECUTOR, JobSpec, build_job_specs
-from jobs.signals import install_signal_handlers
+from jobs.signals import StopEvent, install_signal_handlers, log_received
 
 log = logging.getLogger("jobs.daemon")
 
@@ -70,7 +70,7 @@ def run_daemon(
     daemon starts up then stops it cleanly instead of killing it); without one, they go in here.
     """
     if stop_event is None:
-        stop_event = threading.Event()
+        stop_event = StopEvent()
         install_signal_handlers(stop_event)
     specs = build_job_specs(settings)
     url = settings.database.url
@@ -98,12 +98,14 @@ def _open_for_daemon(settings: Settings, stop_event: threading.Event) -> Engine 
     try:
         with writer_lock(url, purpose="rcetl daemon start-up", wait=wait, stop_event=stop_event):
             if stop_event.is_set():
+                log_received(stop_event)
                 return None
             engine = open_database(url)
             if interrupted := mark_interrupted_runs(engine):
                 log.warning("%d sync run(s) had been killed; marked interrupted", interrupted)
             return engine
     except StopRequested:
+        log_received(stop_event)
         log.info("stopped while starting up")
         return None
 
@@ -152,6 +154,7 @@ def _wait_for_stop(stop_event: threading.Event, lock: Lock) -> bool:
             stop_event.set()
             return True
         next_check = time.monotonic() + LOCK_CHECK_SECONDS
+    log_received(stop_event)
     return False
 
 

@@ -39,11 +39,9 @@ def daemon_cmd(app: AppContext, health_port: int | None, health_host: str | None
     """
     # First thing: a SIGTERM while the daemon starts (imports, lock, schema upgrade) must stop it
     # cleanly (exit 0), not kill it (143). (Imported here: `rcetl daemon --help` needs neither.)
-    import threading
+    from jobs.signals import StopEvent, install_signal_handlers
 
-    from jobs.signals import install_signal_handlers
-
-    stop_event = threading.Event()
+    stop_event = StopEvent()
     install_signal_handlers(stop_event)
     if health_port is not None:
         app.overrides["daemon.health_port"] = health_port
