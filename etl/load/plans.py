@@ -74,8 +74,6 @@ class Plan:
     table: Table
     columns: tuple[str, ...]
     quoted: str  # the column list, quoted for the dialect
-    getter: Callable[[dict[str, Any]], tuple[Any, ...]]
-    converters: tuple[tuple[int, Converter], ...]
     sql: str  # INSERT ... VALUES (placeholders) ON CONFLICT ...
     head: str  # INSERT INTO table (columns)
     conflict: str  # ON CONFLICT ...
@@ -190,8 +188,6 @@ def _plan(
         table=t,
         columns=columns,
         quoted=", ".join(q),
-        getter=_getter(row_columns),
-        converters=tuple(converters),
         to_tuples=_to_tuples(row_columns, tuple(converters)),
         sql=f"{head} {values} {conflict}",
         head=head,
