@@ -30,7 +30,6 @@ from etl.export.iceberg_deletes import (
     transaction,
     write_position_deletes,
 )
-from etl.export.iceberg_parquet import data_files
 from etl.export.iceberg_runtime import iceberg_runtime
 from etl.export.iceberg_state import fingerprint, read_hints, save_hints
 from etl.export.iceberg_write import chunks_to_append
@@ -197,6 +196,7 @@ def _commit(
     a rewrite). Always one, even with nothing to add on a first load: it records that the range
     is done, so the next run does not look at it again."""
     from pyiceberg.expressions import AlwaysTrue
+    from pyiceberg.io.pyarrow import _dataframe_to_data_files
 
     low, high = run.from_change_seq, run.to_change_seq
     props = {SEQ_FROM: str(low), SEQ_TO: str(high), VERSION_PROPERTY: version}
@@ -208,7 +208,10 @@ def _commit(
         counter = itertools.count()  # one per snapshot: file names must not repeat
         metadata = tx.table_metadata
         for chunk in chunks:
-            for data_file in data_files(metadata, chunk, iceberg.io, delta.commit_uuid, counter):
+            written = _dataframe_to_data_files(
+                metadata, chunk, iceberg.io, delta.commit_uuid, counter
+            )
+            for data_file in written:
                 delta.append_data_file(data_file)
             run.appended += chunk.num_rows
 

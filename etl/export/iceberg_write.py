@@ -12,7 +12,7 @@ any table above APPEND_ROWS rows; tests/export/test_iceberg_deletes.py).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow as pa
 import sqlalchemy as sa
@@ -21,9 +21,6 @@ from etl.export.arrow_schema import arrow_schema
 from etl.export.changes import ChangeTable, live
 from etl.export.reader import iter_batches
 from etl.schema.types import dumps_json
-
-if TYPE_CHECKING:
-    pass
 
 # Rows per append inside a table's transaction (bounds memory on a first load).
 APPEND_ROWS = 500_000
