@@ -60,6 +60,12 @@ def words(text: str) -> set[str]:
     return set(_WORD.findall(text.lower()))
 
 
+def _shard_words_of(title: str, docs: list[list[Any]]) -> set[str]:
+    """A shard's words: its room title's, and its documents' authors' and texts', found in one
+    pass (a regex call per message cost twice as much)."""
+    return words(" ".join([title, *(d[2] for d in docs), *(d[4] for d in docs)]))
+
+
 class SearchShards:
     """The shards a run writes, and the words each holds (for the router)."""
 
@@ -77,9 +83,8 @@ class SearchShards:
         for mid, page, doc in docs:
             author, utc, text = doc.split(_SEP, 2)
             rows.append([mid, pages.setdefault(page, len(pages)), author, utc, text])
-        # One pass over the month's words (a regex call per message cost twice as much).
         path = shard_path(rid, month)
-        self.words[path] = words(" ".join([title, *(r[2] for r in rows), *(r[4] for r in rows)]))
+        self.words[path] = _shard_words_of(title, rows)
         document = {"room": title, "pages": list(pages), "docs": rows}
         return self.write(path, orjson.dumps(document))
 
@@ -103,7 +108,7 @@ def _previous_words(root: Path) -> dict[str, set[str]]:
 def _shard_words(root: Path, path: str) -> set[str]:
     shard = orjson.loads((root / join_relative(path)).read_bytes())
     docs = shard["docs"]
-    return words(" ".join([shard["room"], *(d[2] for d in docs), *(d[4] for d in docs)]))
+    return _shard_words_of(shard["room"], docs)
 
 
 def write_router(
