@@ -7,7 +7,6 @@ lives in `etl.ratelimit`. Secrets never reach a log line or a repr.
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import os
 import ssl
@@ -15,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -35,8 +34,10 @@ from etl.errors import (
     UndecodableBodyError,
 )
 from etl.ratelimit import RateLimiter, WindowSnapshot
+from etl.request_stats import RequestRecorder, RequestStats
 from etl.responses import decode_answer, error_from_answer
 from etl.retry import retry_policy
+from etl.server_clock import ServerClock
 
 __all__ = ["Client", "Credentials", "RequestStats", "RocketChatClient", "credentials_from_env"]
 
@@ -45,70 +46,6 @@ T = TypeVar("T")
 
 USER_AGENT = "rocketchat-etl/0.1"
 INFO_PATH = "/api/info"
-
-
-@dataclass
-class RequestStats:
-    requests: int = 0
-    retries: int = 0
-    rate_limit_waits: int = 0
-    rate_limit_wait_seconds: float = 0.0
-    by_endpoint: dict[str, int] = field(default_factory=dict)
-
-
-class _StatsRecorder:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._stats = RequestStats()
-
-    def request(self, endpoint: str) -> None:
-        with self._lock:
-            self._stats.requests += 1
-            self._stats.by_endpoint[endpoint] = self._stats.by_endpoint.get(endpoint, 0) + 1
-
-    def retry(self) -> None:
-        with self._lock:
-            self._stats.retries += 1
-
-    def wait(self, seconds: float) -> None:
-        with self._lock:
-            self._stats.rate_limit_waits += 1
-            self._stats.rate_limit_wait_seconds += seconds
-
-    def snapshot(self) -> RequestStats:
-        with self._lock:
-            return replace(self._stats, by_endpoint=dict(self._stats.by_endpoint))
-
-
-class ServerClock:
-    """The server's time, from the Date header of its latest answer: watermarks are bounded by
-    it (a document dated in 2999 must not move a cursor past what the server calls now)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._header: str | None = None
-        self._at: tuple[float, float] | None = None  # (server epoch ms, local monotonic s)
-
-    def observe(self, date_header: str | None) -> None:
-        if not date_header:
-            return
-        with self._lock:
-            if date_header == self._header:  # one-second resolution: parse each value once
-                return
-            try:
-                server_ms = email.utils.parsedate_to_datetime(date_header).timestamp() * 1000.0
-            except (TypeError, ValueError, IndexError):
-                return
-            self._header = date_header
-            # Truncated to the second: the end of that second bounds the true time from above.
-            self._at = (server_ms + 1000.0, time.monotonic())
-
-    def now_ms(self) -> float | None:
-        with self._lock:
-            if self._at is None:
-                return None
-            server_ms, local = self._at
-        return server_ms + (time.monotonic() - local) * 1000.0
 
 
 class Client(Protocol):
@@ -164,7 +101,7 @@ class RocketChatClient:
             ),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
         )
-        self._stats = _StatsRecorder()
+        self._stats = RequestRecorder()
         self._stop_event: threading.Event | None = None
         self._limiter = RateLimiter(max_wait=retries.max_rate_limit_wait, sleep=self._wait)
         self._retrying = retry_policy(retries, on_retry=self._stats.retry, sleep=self._wait)

@@ -1,5 +1,6 @@
 """Settings: pydantic models loaded from YAML, then `RCETL_*` environment variables, then the
-command line (later wins). Settings only, no behaviour.
+command line (later wins). Settings only, no behaviour; reading the sources and naming where a bad
+value came from is `etl.config_sources`.
 
 Errors name the key and where its value came from (file and line, environment variable or command
 line option) and never show a traceback: `load_settings` raises `ConfigError` with that message.
@@ -11,10 +12,9 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-import yaml
 from pydantic import (
     AfterValidator,
     AnyHttpUrl,
@@ -29,10 +29,8 @@ from pydantic import (
 )
 
 from etl.catalogue import RESOURCES
+from etl.config_sources import assign, describe_errors, env_overrides, read_yaml, yaml_scalar
 from etl.errors import ConfigError
-
-ENV_PREFIX = "RCETL_"
-ENV_SEPARATOR = "__"
 
 # The resource names are the catalogue's (etl.catalogue.RESOURCES, in the order a sync runs them).
 ALL_RESOURCES: tuple[str, ...] = tuple(RESOURCES)
@@ -269,134 +267,18 @@ def load_settings(
     """Load `path` (YAML; None = defaults only), apply `RCETL_*` env vars, then `overrides`
     (dotted keys such as "sync.page_size" → value; strings are read as YAML scalars)."""
     environ = os.environ if environ is None else environ
-    data, root_node = _read_yaml(path) if path is not None else ({}, None)
+    data, root_node = read_yaml(path) if path is not None else ({}, None)
     sources: dict[tuple[str, ...], str] = {}
-    for var, key_path, value in _env_overrides(environ):
-        _assign(data, key_path, value, origin=f"environment variable {var}")
+    for var, key_path, value in env_overrides(environ, SECTIONS):
+        assign(data, key_path, value, origin=f"environment variable {var}")
         sources[key_path] = f"environment variable {var}"
     for dotted, value in (overrides or {}).items():
         key_path = tuple(part for part in dotted.split(".") if part)
         origin = f"command line option {dotted}={value}"
-        _assign(data, key_path, _scalar(value), origin=origin)
+        assign(data, key_path, yaml_scalar(value), origin=origin)
         sources[key_path] = origin
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
         # A URL that fails validation is echoed with its origin: never with its credentials.
-        raise ConfigError(mask_userinfo(_describe(exc, path, root_node, sources))) from None
-
-
-def _read_yaml(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}, line {mark.line + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{where}: invalid YAML: {problem}") from None
-    if data is None:
-        return {}, None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}, line 1: the config must be a mapping of sections")
-    return data, root
-
-
-def _env_overrides(environ: Mapping[str, str]) -> list[tuple[str, tuple[str, ...], object]]:
-    """`RCETL_SYNC__PAGE_SIZE=200` → ("sync", "page_size"). Variables whose first part is not a
-    settings section (e.g. RCETL_TOKEN, which holds a secret) are not settings and are skipped."""
-    found = []
-    for var in sorted(environ):
-        if not var.startswith(ENV_PREFIX):
-            continue
-        key_path = tuple(part.lower() for part in var[len(ENV_PREFIX) :].split(ENV_SEPARATOR))
-        if len(key_path) >= 2 and key_path[0] in SECTIONS and all(key_path):
-            found.append((var, key_path, _scalar(environ[var])))
-    return found
-
-
-def _scalar(value: object) -> object:
-    """Read a string the way YAML would ("200" → 200, "[rooms, users]" → list, "off" stays text)."""
-    if not isinstance(value, str):
-        return value
-    try:
-        parsed = yaml.safe_load(value)
-    except yaml.YAMLError:
-        return value
-    return value if parsed is None and value.strip() else parsed
-
-
-def _assign(data: dict[str, Any], key_path: tuple[str, ...], value: object, origin: str) -> None:
-    if not key_path:
-        raise ConfigError(f"{origin}: empty key")
-    node = data
-    for depth, key in enumerate(key_path[:-1]):
-        child = node.setdefault(key, {})
-        if not isinstance(child, dict):
-            where = ".".join(key_path[: depth + 1])
-            raise ConfigError(f"{origin}: {where} is not a section")
-        node = child
-    node[key_path[-1]] = value
-
-
-def _describe(
-    exc: ValidationError,
-    path: Path | None,
-    root: yaml.Node | None,
-    sources: dict[tuple[str, ...], str],
-) -> str:
-    lines = []
-    for error in exc.errors():
-        loc = tuple(str(part) for part in error["loc"])
-        key = ".".join(loc) or "(top level)"
-        lines.append(f"{_origin(loc, path, root, sources)}: {key}: {_reason(error)}")
-    if len(lines) == 1:
-        return f"invalid configuration: {lines[0]}"
-    return f"{len(lines)} configuration errors:\n  " + "\n  ".join(lines)
-
-
-def _reason(error: Mapping[str, Any]) -> str:
-    if error["type"] == "extra_forbidden":
-        return "unknown key"
-    message = str(error["msg"]).removeprefix("Value error, ")
-    if error["type"] not in {"missing", "value_error"} and "input" in error:
-        return f"{message} (got {error['input']!r})"
-    return message
-
-
-def _origin(
-    loc: tuple[str, ...],
-    path: Path | None,
-    root: yaml.Node | None,
-    sources: dict[tuple[str, ...], str],
-) -> str:
-    for length in range(len(loc), 0, -1):
-        if loc[:length] in sources:
-            return sources[loc[:length]]
-    if path is None:
-        return "defaults"
-    line = _line_of(root, loc)
-    return f"{path}, line {line}" if line else str(path)
-
-
-def _line_of(root: yaml.Node | None, loc: tuple[str, ...]) -> int | None:
-    """Line (1-based) of the deepest YAML node along `loc`; keys point at the key's line."""
-    node, line = root, None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next(((k, v) for k, v in node.value if str(k.value) == part), None)
-            if match is None:
-                break
-            line, node = match[0].start_mark.line + 1, match[1]
-        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
-            node = node.value[int(part)]
-            line = node.start_mark.line + 1
-        else:
-            break
-    if line is None and root is not None:
-        return root.start_mark.line + 1
-    return line
+        raise ConfigError(mask_userinfo(describe_errors(exc, path, root_node, sources))) from None

@@ -16,6 +16,7 @@ from datetime import datetime
 from etl.endpoints import ROOM_MESSAGES
 from etl.errors import ApiError, NotFoundError
 from etl.intake import rejected_ids, watermark_bound
+from etl.message_walkers import fetch_messages_last_update
 from etl.state import Checkpoint, Cursor
 from etl.sync.context import SyncContext, log
 from etl.sync.page_writer import PageWrite
@@ -31,7 +32,6 @@ from etl.walkers import (
     Doc,
     Future,
     bounded_watermark,
-    fetch_messages_last_update,
     fetch_offset_pages,
 )
 

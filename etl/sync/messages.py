@@ -16,6 +16,7 @@ from etl.errors import BadRequestError, NotFoundError, PermissionDeniedError
 from etl.fulltext.bulk import deferred_index
 from etl.load.history_pending import deferred_versions
 from etl.load.indexes import deferred_indexes
+from etl.message_walkers import fetch_deleted_message_ids, fetch_message_cursor
 from etl.state import Checkpoint, Cursor
 from etl.sync.context import SyncContext, log
 from etl.sync.fallback import MessageMode, walk_room_fallback
@@ -35,8 +36,6 @@ from etl.timestamps import deletion_time
 from etl.walkers import (
     Doc,
     Rejected,
-    fetch_deleted_message_ids,
-    fetch_message_cursor,
     rejected_ids,
 )
 

@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 
 from etl.endpoints import ADMIN_ROOMS, USERS_LIST
+from etl.message_walkers import fetch_deleted_message_ids, fetch_message_cursor
 from etl.simulator import SimServer
 from etl.walkers import (
-    fetch_deleted_message_ids,
-    fetch_message_cursor,
     fetch_offset_pages,
 )
 from tests.sync.helpers import make_client
