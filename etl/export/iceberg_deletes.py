@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 if TYPE_CHECKING:
     from pyiceberg.io import FileIO
-    from pyiceberg.manifest import DataFile, ManifestEntry, ManifestFile, ManifestWriter
+    from pyiceberg.manifest import DataFile
     from pyiceberg.table import FileScanTask, Table, Transaction
 
 # Field ids the Iceberg spec reserves for position-delete files.
@@ -109,92 +109,6 @@ def row_delta(tx: Transaction, properties: dict[str, str], *, drop_deletes: bool
     """A snapshot producer adding data files and position-delete files in one snapshot;
     `drop_deletes` also removes every delete file the table had (after its data files were
     replaced, they refer to nothing)."""
-    from pyiceberg.manifest import (
-        DataFileContent,
-        ManifestContent,
-        ManifestEntryStatus,
-        ManifestWriterV2,
-    )
-    from pyiceberg.manifest import ManifestEntry as Entry
-    from pyiceberg.table.snapshots import Operation
-    from pyiceberg.table.update.snapshot import _FastAppendFiles
+    from etl.export.iceberg_row_delta import RowDelta
 
-    class DeleteManifestWriter(ManifestWriterV2):
-        def content(self) -> ManifestContent:
-            return ManifestContent.DELETES
-
-        @property
-        def _meta(self) -> dict[str, str]:
-            return {**super()._meta, "content": "deletes"}
-
-    class RowDelta(_FastAppendFiles):
-        def _delete_writer(self, spec_id: int) -> ManifestWriter:
-            return DeleteManifestWriter(
-                self.spec(spec_id),
-                self.schema(),
-                self.new_manifest_output(),
-                self._snapshot_id,
-                self._compression,
-            )
-
-        def _split(self) -> tuple[list[DataFile], list[DataFile]]:
-            data = [f for f in self._added_data_files if f.content == DataFileContent.DATA]
-            return data, [f for f in self._added_data_files if f not in data]
-
-        def _dropped(self) -> list[ManifestFile]:
-            parent = self._transaction.table_metadata.snapshot_by_id(self._parent_snapshot_id or -1)
-            if not drop_deletes or parent is None:
-                return []
-            return [m for m in parent.manifests(self._io) if m.content == ManifestContent.DELETES]
-
-        def _existing_manifests(self) -> list[ManifestFile]:
-            dropped = {m.manifest_path for m in self._dropped()}
-            return [m for m in super()._existing_manifests() if m.manifest_path not in dropped]
-
-        def _manifests(self) -> list[ManifestFile]:
-            everything = self._added_data_files
-            data, deletes = self._split()
-            if not deletes and not self._dropped():
-                self._operation = Operation.APPEND
-            self._added_data_files = data
-            try:
-                manifests = super()._manifests()
-            finally:
-                self._added_data_files = everything
-            entries = [self._added(f) for f in deletes] + self._removed_deletes()
-            by_spec: dict[int, list[ManifestEntry]] = {}
-            for entry in entries:
-                by_spec.setdefault(entry.data_file.spec_id, []).append(entry)
-            for spec_id, group in by_spec.items():
-                with self._delete_writer(spec_id) as writer:
-                    for entry in group:
-                        writer.add_entry(entry)
-                manifests.append(writer.to_manifest_file())
-            return manifests
-
-        def _added(self, f: DataFile) -> ManifestEntry:
-            return Entry.from_args(
-                status=ManifestEntryStatus.ADDED,
-                snapshot_id=self._snapshot_id,
-                sequence_number=None,
-                file_sequence_number=None,
-                data_file=f,
-            )
-
-        def _removed_deletes(self) -> list[ManifestEntry]:
-            removed = []
-            for manifest in self._dropped():
-                for entry in manifest.fetch_manifest_entry(self._io, discard_deleted=True):
-                    self._deleted_data_files.add(entry.data_file)
-                    removed.append(
-                        Entry.from_args(
-                            status=ManifestEntryStatus.DELETED,
-                            snapshot_id=self._snapshot_id,
-                            sequence_number=entry.sequence_number,
-                            file_sequence_number=entry.file_sequence_number,
-                            data_file=entry.data_file,
-                        )
-                    )
-            return removed
-
-    return RowDelta(Operation.OVERWRITE, tx, tx._table.io, snapshot_properties=properties)
+    return RowDelta(tx, properties, drop_deletes=drop_deletes)
