@@ -129,10 +129,25 @@ def describe_files(counts: dict[str, int]) -> str:
 
 
 def render_status(report: dict[str, Any], console: Console) -> None:
+    console.print(_resources_table(report["resources"]))
+    if report.get("files"):
+        console.print(describe_files(report["files"]))
+    if report["unreadable_rooms"]:
+        console.print(_unreadable_table(report["unreadable_rooms"]))
+    for permission, hides in report["view_limits"].items():
+        console.print(f"[yellow]{describe(permission, hides)}[/yellow]")
+    if report.get("legal_holds"):
+        console.print(_holds_table(report["legal_holds"]))
+    if report["quarantined"]:
+        console.print(f"{report['quarantined']} record(s) in quarantine (table `quarantine`)")
+    _print_runs(report["last_runs"], console)
+
+
+def _resources_table(resources: list[dict[str, Any]]) -> Table:
     table = Table(title="Sync status")
     for column in ("resource", "rows", "last sync", "watermark", "lag", "status"):
         table.add_column(column, justify="right" if column == "rows" else "left")
-    for row in report["resources"]:
+    for row in resources:
         table.add_row(
             row["resource"],
             str(row["rows"]),
@@ -141,34 +156,32 @@ def render_status(report: dict[str, Any], console: Console) -> None:
             _lag(row["lag_seconds"]),
             row["status"] or "-",
         )
-    console.print(table)
-    if report.get("files"):
-        console.print(describe_files(report["files"]))
-    unreadable = report["unreadable_rooms"]
-    if unreadable:
-        rooms = Table(title=f"{len(unreadable)} room(s) this token cannot read")
-        for column in ("room id", "name", "type", "reason"):
-            rooms.add_column(column)
-        for room in unreadable:
-            rooms.add_row(room["id"], room["name"] or "", room["type"] or "", room["reason"] or "")
-        console.print(rooms)
-    for permission, hides in report["view_limits"].items():
-        console.print(f"[yellow]{describe(permission, hides)}[/yellow]")
-    holds = report.get("legal_holds") or []
-    if holds:
-        table = Table(title=f"{len(holds)} active legal hold(s): never redacted or purged")
-        for column in ("id", "scope", "target", "reason", "until", "placed by"):
-            table.add_column(column)
-        for h in holds:
-            target = h["target_id"] + (f" ({h['target_name']})" if h["target_name"] else "")
-            table.add_row(
-                str(h["id"]), h["scope"], target, h["reason"] or "", h["until"] or "",
-                f"{h['created_by']} at {h['created_at']}",
-            )  # fmt: skip
-        console.print(table)
-    if report["quarantined"]:
-        console.print(f"{report['quarantined']} record(s) in quarantine (table `quarantine`)")
-    runs = report["last_runs"]
+    return table
+
+
+def _unreadable_table(unreadable: list[dict[str, Any]]) -> Table:
+    rooms = Table(title=f"{len(unreadable)} room(s) this token cannot read")
+    for column in ("room id", "name", "type", "reason"):
+        rooms.add_column(column)
+    for room in unreadable:
+        rooms.add_row(room["id"], room["name"] or "", room["type"] or "", room["reason"] or "")
+    return rooms
+
+
+def _holds_table(holds: list[dict[str, Any]]) -> Table:
+    table = Table(title=f"{len(holds)} active legal hold(s): never redacted or purged")
+    for column in ("id", "scope", "target", "reason", "until", "placed by"):
+        table.add_column(column)
+    for h in holds:
+        target = h["target_id"] + (f" ({h['target_name']})" if h["target_name"] else "")
+        table.add_row(
+            str(h["id"]), h["scope"], target, h["reason"] or "", h["until"] or "",
+            f"{h['created_by']} at {h['created_at']}",
+        )  # fmt: skip
+    return table
+
+
+def _print_runs(runs: list[dict[str, Any]], console: Console) -> None:
     errors = [(run["id"], e) for run in runs for e in run["errors"]][:10]
     if runs:
         last = runs[0]
