@@ -40,7 +40,8 @@ from etl.export.html.pages import render_room
 from etl.export.html.placement import changes_since
 from etl.export.html.render import STATIC_FILES, environment, static_file
 from etl.export.html.rooms import describe_rooms, grouped, room_signature, with_links
-from etl.export.html.search_index import SEARCH_FORMAT, SearchShards, write_router
+from etl.export.html.search_index import ROUTER, SEARCH_FORMAT, SearchShards, write_router
+from etl.export.html.splice import splice_plan, splice_rooms
 from etl.export.manifest import now_utc, tool_version
 from etl.export.paths import join_relative
 
@@ -53,6 +54,8 @@ class HtmlResult:
     full: bool
     months_rewritten: int
     rooms_placed_from_sidecar: int
+    rooms_spliced: int  # rooms whose changed messages were swapped into their pages in place
+    months_spliced: int
     pages_written: int
     pages_kept: int
     files_removed: int
@@ -138,6 +141,7 @@ def export_html(
                 "signatures": signatures,
                 "changes": changes_since(conn, filters, cache, signatures, versions),
                 "from_sidecar": 0,  # rooms whose dirty months were placed from the sidecar
+                "pages_spliced": 0,  # pages patched in place (splice.py)
                 "search": SearchShards(write) if search else None,
             }
             entries = {
@@ -148,11 +152,17 @@ def export_html(
             by_room: dict[str, list[str]] = defaultdict(list)
             for rid, month in sorted(dirty):
                 by_room[rid].append(month)
+            plan = splice_plan(cache, ctx["changes"], previous, signatures, room_sigs, months_of)
+            titles = {rid: rooms[rid]["title"] for rid in plan}
+            spliced = splice_rooms(root, plan, titles, ctx, entries, write)
+            rendered: list[dict[str, Any]] = [e for found in spliced.values() for e in found]
             for rid, changed in by_room.items():
-                for entry in render_room(
-                    conn, env, rooms[rid], changed, months_of[rid], ctx, write
-                ):
-                    entries[(rid, entry["month"])] = entry
+                if rid not in spliced:
+                    rendered += render_room(
+                        conn, env, rooms[rid], changed, months_of[rid], ctx, write
+                    )
+            for entry in rendered:
+                entries[(entry["room"], entry["month"])] = entry
             cache.forget_months(set(signatures))
             for key_, entry in entries.items():
                 entry["signature"] = signatures[key_][:2]
@@ -165,7 +175,8 @@ def export_html(
         if ctx["search"] is not None:
             order = [(e["room"], rooms[e["room"]]["title"], e["month"]) for e in months]
             incremental = previous is not None and "months" in previous
-            search_info = write_router(root, ctx["search"], order, incremental)
+            old_router = (before.get(ROUTER) or {}).get("sha256") if incremental else None
+            search_info = write_router(root, ctx["search"], order, old_router)
         cache.commit(seq)
     except BaseException:
         cache.abandon()
@@ -188,13 +199,18 @@ def export_html(
     write_manifest(root, manifest)
     record_run(engine, root, seq)
     page_count = sum(len(m["pages"]) for m in months)
-    rewritten = sum(len(by_room[r]) for r in by_room)
-    pages_written = sum(len(entries[(r, m)]["pages"]) for r in by_room for m in by_room[r])
+    spliced_months = sum(len(found) for found in spliced.values())
+    rendered_pages = sum(len(e["pages"]) for e in rendered) - sum(
+        len(e["pages"]) for found in spliced.values() for e in found
+    )
+    pages_written = rendered_pages + ctx["pages_spliced"]
     return HtmlResult(
         out=str(root),
         full=previous is None or "months" not in previous,
-        months_rewritten=rewritten,
+        months_rewritten=len(rendered),
         rooms_placed_from_sidecar=ctx["from_sidecar"],
+        rooms_spliced=len(spliced),
+        months_spliced=spliced_months,
         pages_written=pages_written,
         pages_kept=page_count - pages_written,
         files_removed=removed,
