@@ -138,6 +138,14 @@ class FragmentCache:
             rows,
         )
 
+    def update(self, placed: list[Placed]) -> None:
+        """New heads and documents of messages shown where they were (splice.py): what places
+        them is unchanged, so their rows keep their place in the indexes."""
+        self.db.executemany(
+            "UPDATE fragments SET seq = ?, html = ?, doc = ? WHERE id = ?",
+            [(p.seq, p.html, p.doc, p.id) for p in placed],
+        )
+
     def forget_months(self, keep: set[tuple[str, str]]) -> None:
         """Months no longer in the site: their messages are not shown any more."""
         stale = [

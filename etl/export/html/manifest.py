@@ -24,14 +24,14 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def write_file(out: Path, relative: str, data: bytes) -> dict[str, Any]:
-    """Write atomically (temp name + rename); returns the manifest entry."""
+def write_file(out: Path, relative: str, data: bytes) -> None:
+    """Write atomically (temp name + rename). The caller hashes the bytes for the manifest (a
+    hash here too was a tenth of a re-export's time)."""
     target = out / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:12]}")
     temp.write_bytes(data)
     os.replace(temp, target)
-    return {"path": relative, "bytes": len(data), "sha256": sha256_of(data)}
 
 
 def file_entry(out: Path, relative: str) -> dict[str, Any]:

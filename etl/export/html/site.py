@@ -2,12 +2,12 @@
 
 A run compares each room-month's signature (message count, newest change_seq) and each room's
 signature with the previous run's manifest and renders only what differs (plus the months holding
-thread parents of changed replies), from the fragment sidecar where a message did not change; the
-index pages are always rendered. A file whose bytes did not change is not written again. The search
-index's shards are those of the rendered room-months (search_index.py); its router is rewritten.
-Pages and shards are written atomically, the router after them, the sidecar is committed before
-the manifest, the manifest last; files the new manifest no longer lists are
-removed after it is written.
+thread parents of changed replies), from the fragment sidecar where a message did not change, or
+patches the previous pages where the changed messages stay in place (splice.py); the index pages
+are always rendered. A file whose bytes did not change is not written again. The search index's
+shards are those of the rewritten room-months (search_index.py). Pages and shards are written
+atomically, the router after them, the sidecar is committed before the manifest, the manifest
+last; files the new manifest no longer lists are removed after it is written.
 """
 
 from __future__ import annotations
@@ -55,7 +55,6 @@ class HtmlResult:
     months_rewritten: int
     rooms_placed_from_sidecar: int
     rooms_spliced: int  # rooms whose changed messages were swapped into their pages in place
-    months_spliced: int
     pages_written: int
     pages_kept: int
     files_removed: int
@@ -153,8 +152,7 @@ def export_html(
             for rid, month in sorted(dirty):
                 by_room[rid].append(month)
             plan = splice_plan(cache, ctx["changes"], previous, signatures, room_sigs, months_of)
-            titles = {rid: rooms[rid]["title"] for rid in plan}
-            spliced = splice_rooms(root, plan, titles, ctx, entries, write)
+            spliced = splice_rooms(root, plan, rooms, ctx, entries, write)
             rendered: list[dict[str, Any]] = [e for found in spliced.values() for e in found]
             for rid, changed in by_room.items():
                 if rid not in spliced:
@@ -174,8 +172,7 @@ def export_html(
         search_info = None
         if ctx["search"] is not None:
             order = [(e["room"], rooms[e["room"]]["title"], e["month"]) for e in months]
-            incremental = previous is not None and "months" in previous
-            old_router = (before.get(ROUTER) or {}).get("sha256") if incremental else None
+            old_router = (before.get(ROUTER) or {}).get("sha256")
             search_info = write_router(root, ctx["search"], order, old_router)
         cache.commit(seq)
     except BaseException:
@@ -199,18 +196,14 @@ def export_html(
     write_manifest(root, manifest)
     record_run(engine, root, seq)
     page_count = sum(len(m["pages"]) for m in months)
-    spliced_months = sum(len(found) for found in spliced.values())
-    rendered_pages = sum(len(e["pages"]) for e in rendered) - sum(
-        len(e["pages"]) for found in spliced.values() for e in found
-    )
-    pages_written = rendered_pages + ctx["pages_spliced"]
+    patched = sum(len(e["pages"]) for found in spliced.values() for e in found)
+    pages_written = sum(len(e["pages"]) for e in rendered) - patched + ctx["pages_spliced"]
     return HtmlResult(
         out=str(root),
         full=previous is None or "months" not in previous,
         months_rewritten=len(rendered),
         rooms_placed_from_sidecar=ctx["from_sidecar"],
         rooms_spliced=len(spliced),
-        months_spliced=spliced_months,
         pages_written=pages_written,
         pages_kept=page_count - pages_written,
         files_removed=removed,

@@ -91,19 +91,20 @@ def splice_plan(
     return plan
 
 
-def _swap(text: str, olds: list[Placed], heads: Heads) -> str | None:
+def _swap(data: bytes, olds: list[Placed], heads: Heads) -> bytes | None:
     """The page with each old head replaced by the new one, in page order; None if one is not
-    where it should be."""
-    pieces: list[str] = []
+    where it should be. On bytes: UTF-8 finds a whole string only at a character boundary."""
+    pieces: list[bytes] = []
     cursor = 0
     for old in sorted(olds, key=lambda p: p.pos):
-        at = text.find(old.html, cursor)
+        html = old.html.encode()
+        at = data.find(html, cursor)
         if at < 0:
             return None
-        pieces += [text[cursor:at], heads[old.id][0]]
-        cursor = at + len(old.html)
-    pieces.append(text[cursor:])
-    return "".join(pieces)
+        pieces += [data[cursor:at], heads[old.id][0].encode()]
+        cursor = at + len(html)
+    pieces.append(data[cursor:])
+    return b"".join(pieces)
 
 
 def _read(root: Path, entry: dict[str, Any]) -> bytes | None:
@@ -152,10 +153,10 @@ def splice_room(
         entry = entries.get((shown[0].rid, month))
         page = next((p for p in (entry or {}).get("pages", []) if p["path"] == path), None)
         data = _read(root, page) if page is not None else None
-        text = _swap(data.decode(), shown, heads) if data is not None else None
-        if text is None:
+        patched = _swap(data, shown, heads) if data is not None else None
+        if patched is None:
             return None
-        pages[path] = text.encode()
+        pages[path] = patched
         by_month[month] += shown
     documents: dict[str, dict[str, Any]] = {}
     if shards is not None:
@@ -182,7 +183,7 @@ def splice_room(
 def splice_rooms(
     root: Path,
     plan: dict[str, list[Placed]],
-    titles: dict[str, str],
+    rooms: dict[str, dict[str, Any]],
     ctx: dict[str, Any],
     entries: dict[RoomMonth, dict[str, Any]],
     write: Any,
@@ -194,9 +195,9 @@ def splice_rooms(
     done: dict[str, list[dict[str, Any]]] = {}
     for rid, olds in plan.items():
         heads = {old.id: render_head(changes.full[old.id], bool(old.reply)) for old in olds}
-        found = splice_room(root, titles[rid], olds, heads, entries, ctx["search"], write)
+        found = splice_room(root, rooms[rid]["title"], olds, heads, entries, ctx["search"], write)
         if found is not None:
             done[rid], placed = found
-            cache.place({}, placed)
+            cache.update(placed)
             ctx["pages_spliced"] += len({p.page for p in placed})
     return done
