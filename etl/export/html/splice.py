@@ -131,6 +131,25 @@ def _patched_shard(
     return dict(shard)
 
 
+def _patched_pages(
+    root: Path, olds: list[Placed], heads: Heads, entries: dict[RoomMonth, dict[str, Any]]
+) -> dict[str, bytes] | None:
+    """Page path -> its new bytes, for the pages showing these messages."""
+    by_page: dict[str, list[Placed]] = defaultdict(list)
+    for old in olds:
+        by_page[old.page].append(old)
+    pages: dict[str, bytes] = {}
+    for path, shown in by_page.items():
+        entry = entries.get((shown[0].rid, shown[0].month)) or {}
+        page = next((p for p in entry.get("pages", []) if p["path"] == path), None)
+        data = _read(root, page) if page is not None else None
+        patched = _swap(data, shown, heads) if data is not None else None
+        if patched is None:
+            return None
+        pages[path] = patched
+    return pages
+
+
 def splice_room(
     root: Path,
     title: str,
@@ -143,38 +162,27 @@ def splice_room(
     """Patch the pages (and shards) showing these changed messages of one room; returns the
     months' new manifest entries and the messages' new sidecar rows, or None (render instead).
     Nothing is written unless every page and shard of the room could be patched."""
-    by_page: dict[str, list[Placed]] = defaultdict(list)
+    pages = _patched_pages(root, olds, heads, entries)
+    if pages is None:
+        return None
+    by_month: dict[RoomMonth, list[Placed]] = defaultdict(list)
     for old in olds:
-        by_page[old.page].append(old)
-    pages: dict[str, bytes] = {}
-    by_month: dict[str, list[Placed]] = defaultdict(list)
-    for path, shown in by_page.items():
-        month = shown[0].month
-        entry = entries.get((shown[0].rid, month))
-        page = next((p for p in (entry or {}).get("pages", []) if p["path"] == path), None)
-        data = _read(root, page) if page is not None else None
-        patched = _swap(data, shown, heads) if data is not None else None
-        if patched is None:
+        by_month[(old.rid, old.month)].append(old)
+    documents: dict[RoomMonth, dict[str, Any]] = {}
+    for key, shown in by_month.items() if shards is not None else ():
+        found = entries[key].get("search")
+        document = _patched_shard(root, found, title, shown, heads) if found else None
+        if document is None:
             return None
-        pages[path] = patched
-        by_month[month] += shown
-    documents: dict[str, dict[str, Any]] = {}
-    if shards is not None:
-        for month, shown in by_month.items():
-            found = entries[(shown[0].rid, month)].get("search")
-            patched = _patched_shard(root, found, title, shown, heads) if found else None
-            if patched is None:
-                return None
-            documents[month] = patched
+        documents[key] = document
     written: list[dict[str, Any]] = []
-    for month, shown in by_month.items():
-        entry = dict(entries[(shown[0].rid, month)])
+    for key, shown in by_month.items():
+        entry = dict(entries[key])
         files = {path: write(path, pages[path]) for path in {p.page for p in shown}}
         entry["pages"] = [{**p, **files.get(p["path"], {})} for p in entry["pages"]]
         if shards is not None:
-            before = [p.doc for p in shown]
-            after = [heads[p.id][1] for p in shown]
-            entry["search"] = shards.patch(entry["search"]["path"], documents[month], before, after)
+            before, after = [p.doc for p in shown], [heads[p.id][1] for p in shown]
+            entry["search"] = shards.patch(entry["search"]["path"], documents[key], before, after)
         written.append(entry)
     placed = [old._replace(html=heads[old.id][0], doc=heads[old.id][1]) for old in olds]
     return written, placed
