@@ -81,7 +81,7 @@ class SearchShards:
         self.words: dict[str, set[str]] = {}
         # Shards patched in place (splice.py): the words of their changed documents, before and
         # after, and the shard (its words are found only if the router must be built again).
-        self.patched: dict[str, tuple[set[str], set[str], str, list[list[Any]]]] = {}
+        self.patched: dict[str, tuple[set[str], set[str], bytes]] = {}
 
     def add(
         self, rid: str, month: str, title: str, docs: Iterable[tuple[str, str, str]]
@@ -97,18 +97,15 @@ class SearchShards:
         document = {"room": title, "pages": list(pages), "docs": rows}
         return self.write(path, orjson.dumps(document))
 
-    def patch(
-        self, path: str, document: dict[str, Any], before: list[str], after: list[str]
-    ) -> dict[str, Any]:
-        """Write a previous run's shard with some documents replaced (`before` and `after`: the
-        sidecar documents of the replaced ones)."""
+    def patch(self, path: str, data: bytes, before: list[str], after: list[str]) -> dict[str, Any]:
+        """Write a previous run's shard with some documents replaced (`patched_shard`; `before`
+        and `after`: the sidecar documents of the replaced ones)."""
         self.patched[path] = (
             words(" ".join(_SEP.join(split_document(d)[::2]) for d in before)),
             words(" ".join(_SEP.join(split_document(d)[::2]) for d in after)),
-            document["room"],
-            document["docs"],
+            data,
         )
-        return self.write(path, orjson.dumps(document))
+        return self.write(path, data)
 
     def written(self) -> int:
         return len(self.words.keys() | self.patched.keys())
@@ -116,9 +113,40 @@ class SearchShards:
     def words_of(self, path: str) -> set[str] | None:
         """The words of a shard written by this run (None: not written)."""
         if path in self.patched and path not in self.words:
-            _, _, title, docs = self.patched[path]
-            self.words[path] = _shard_words_of(title, docs)
+            shard = orjson.loads(self.patched[path][2])
+            self.words[path] = _shard_words_of(shard["room"], shard["docs"])
         return self.words.get(path)
+
+
+def patched_shard(data: bytes, title: str, changes: list[tuple[str, str, str]]) -> bytes | None:
+    """A shard's bytes with some messages' documents replaced, `changes` being (id, old, new)
+    sidecar documents; None unless each old row is there as orjson wrote it. orjson writes
+    compactly, so a row's bytes are the same inside the shard as alone, and the shard a full
+    export would write is this one with those rows' bytes swapped. A row is found by its start,
+    `["<id>",`, which cannot occur inside a string (its quote would be escaped)."""
+    if not data.startswith(b'{"room":' + orjson.dumps(title) + b',"pages":'):
+        return None
+    spans: list[tuple[int, int, bytes]] = []
+    for mid, old, new in changes:
+        start = b"[" + orjson.dumps(mid) + b","
+        at = data.find(start)
+        while at >= 0:
+            index_end = data.find(b",", at + len(start))
+            page = data[at + len(start) : index_end]
+            rest = orjson.dumps(split_document(old))[1:]
+            if page.isdigit() and data.startswith(rest, index_end + 1):
+                row = start + page + b"," + orjson.dumps(split_document(new))[1:]
+                spans.append((at, index_end + 1 + len(rest), row))
+                break
+            at = data.find(start, at + 1)
+        else:
+            return None
+    pieces: list[bytes] = []
+    cursor = 0
+    for begin, end, row in sorted(spans):
+        pieces += [data[cursor:begin], row]
+        cursor = end
+    return b"".join([*pieces, data[cursor:]])
 
 
 def _previous_router(root: Path, sha256: str | None) -> dict[str, Any] | None:
@@ -161,7 +189,7 @@ def _patched_router(
     terms: dict[str, list[int]] = router["terms"]
     index = {shard[0]: i for i, shard in enumerate(listed)}
     fresh = False
-    for path, (before, after, _, _) in shards.patched.items():
+    for path, (before, after, _) in shards.patched.items():
         i = index[path]
         added, gone = after, before - after
         if gone:  # words only the replaced documents held leave the shard

@@ -22,14 +22,12 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from etl.export.html.fragments import FragmentCache, Placed
 from etl.export.html.manifest import sha256_of
 from etl.export.html.pages import render_head
 from etl.export.html.placement import Changes
 from etl.export.html.queries import RoomMonth
-from etl.export.html.search_index import SearchShards, split_document
+from etl.export.html.search_index import SearchShards, patched_shard
 
 Heads = dict[str, tuple[str, str]]  # message id -> (head HTML, search document)
 
@@ -118,17 +116,11 @@ def _read(root: Path, entry: dict[str, Any]) -> bytes | None:
 
 def _patched_shard(
     root: Path, entry: dict[str, Any], title: str, olds: list[Placed], heads: Heads
-) -> dict[str, Any] | None:
+) -> bytes | None:
     data = _read(root, entry)
-    shard = orjson.loads(data) if data is not None else None
-    if not isinstance(shard, dict) or shard.get("room") != title:
+    if data is None:
         return None
-    docs = shard["docs"]
-    for old in olds:
-        if old.pos >= len(docs) or docs[old.pos][0] != old.id:
-            return None
-        docs[old.pos] = [old.id, docs[old.pos][1], *split_document(heads[old.id][1])]
-    return dict(shard)
+    return patched_shard(data, title, [(old.id, old.doc, heads[old.id][1]) for old in olds])
 
 
 def _patched_pages(
@@ -168,7 +160,7 @@ def splice_room(
     by_month: dict[RoomMonth, list[Placed]] = defaultdict(list)
     for old in olds:
         by_month[(old.rid, old.month)].append(old)
-    documents: dict[RoomMonth, dict[str, Any]] = {}
+    documents: dict[RoomMonth, bytes] = {}
     for key, shown in by_month.items() if shards is not None else ():
         found = entries[key].get("search")
         document = _patched_shard(root, found, title, shown, heads) if found else None
