@@ -237,3 +237,17 @@ def test_a_word_only_an_edited_message_held_leaves_the_router(
     full = tmp_path / "full"
     export_html(db_engine, str(full))
     assert pages(out) == pages(full)
+
+
+def test_a_new_title_renders_every_page_again(db_engine: sa.Engine, tmp_path: Path) -> None:
+    """The title is on every page: a run with another one builds on nothing (an edit patched
+    into an old page would keep the old title)."""
+    seed(db_engine)
+    out = tmp_path / "site"
+    export_html(db_engine, str(out), title="Old title")
+    save(db_engine, "messages", [message_doc("g02", "GENERAL", T0 + timedelta(hours=2), "new")])
+    assert export_html(db_engine, str(out), title="New title").full
+    full = tmp_path / "full"
+    export_html(db_engine, str(full), title="New title")
+    assert pages(out) == pages(full)
+    assert "Old title" not in (out / page_path("dev", "2024-11", 1)).read_text()

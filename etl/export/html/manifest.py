@@ -14,7 +14,7 @@ import orjson
 
 from etl.export.html.fragments import SIDECAR
 from etl.export.manifest import MANIFEST
-from etl.export.paths import is_temp_name
+from etl.export.paths import is_temp_name, join_relative
 
 FORMAT = "rocketchat-etl-html"
 FORMAT_VERSION = 2  # 2: pages without the run date, fragment sidecar, search delta
@@ -77,3 +77,18 @@ def verify_site(out: Path, manifest: dict[str, Any]) -> list[str]:
             kind = "leftover temporary file" if is_temp_name(path) else "extra file"
             problems.append(f"{path}: {kind} not in the manifest")
     return problems
+
+
+def remove_stale(
+    root: Path, previous: dict[str, Any] | None, files: dict[str, dict[str, Any]]
+) -> int:
+    """Delete files the previous manifest listed and this one does not (never anything else)."""
+    removed = 0
+    for entry in (previous or {}).get("files", []):
+        path = entry["path"]
+        if path not in files:
+            target = root / join_relative(path)  # a tampered manifest cannot reach outside
+            if target.is_file():
+                target.unlink()
+                removed += 1
+    return removed

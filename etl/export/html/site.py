@@ -32,6 +32,7 @@ from etl.export.html.manifest import (
     FORMAT,
     FORMAT_VERSION,
     read_manifest,
+    remove_stale,
     sha256_of,
     write_file,
     write_manifest,
@@ -43,7 +44,6 @@ from etl.export.html.rooms import describe_rooms, grouped, room_signature, with_
 from etl.export.html.search_index import ROUTER, SEARCH_FORMAT, SearchShards, write_router
 from etl.export.html.splice import splice_plan, splice_rooms
 from etl.export.manifest import now_utc, tool_version
-from etl.export.paths import join_relative
 
 log = logging.getLogger("etl.export.html")
 
@@ -66,9 +66,9 @@ class HtmlResult:
     seconds: float
 
 
-def _previous(out: Path, filters: ExportFilters, search: bool) -> dict[str, Any] | None:
+def _previous(out: Path, filters: ExportFilters, search: bool, title: str) -> dict[str, Any] | None:
     """The previous run's manifest if this run may build on it, else None (full rewrite); a run
-    with search builds on one whose search index it can extend."""
+    with search builds on one whose search index it can extend, and every page shows the title."""
     manifest = read_manifest(out)
     if manifest is None:
         return None
@@ -81,6 +81,7 @@ def _previous(out: Path, filters: ExportFilters, search: bool) -> dict[str, Any]
         manifest.get("format_version") == FORMAT_VERSION
         and manifest.get("tool_version") == tool_version()
         and manifest.get("filters") == filters.to_dict()
+        and manifest.get("title") == title
         and (manifest.get("search") or {}).get("format") == (SEARCH_FORMAT if search else None)
     )
     return manifest if same else {"files": manifest.get("files", [])}
@@ -98,7 +99,7 @@ def export_html(
     filters = filters or ExportFilters()
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
-    previous = _previous(root, filters, search)
+    previous = _previous(root, filters, search, title)
     env = environment()
     generated = now_utc()
     # No run date on the pages themselves: an unchanged page keeps its bytes (index.html has it).
@@ -180,13 +181,14 @@ def export_html(
         raise
 
     files = _all_files(months, written)
-    removed = _remove_stale(root, previous, files)
+    removed = remove_stale(root, previous, files)
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "tool_version": page_globals["tool_version"],  # importlib.metadata: slow, read once
         "generated_at": generated,
         "filters": filters.to_dict(),
+        "title": title,
         "change_seq": seq,
         "rooms": {rid: {"signature": sig} for rid, sig in room_sigs.items()},
         "months": months,
@@ -285,18 +287,3 @@ def _all_files(
         if "search" in entry:
             files.setdefault(entry["search"]["path"], entry["search"])
     return files
-
-
-def _remove_stale(
-    root: Path, previous: dict[str, Any] | None, files: dict[str, dict[str, Any]]
-) -> int:
-    """Delete files the previous manifest listed and this one does not (never anything else)."""
-    removed = 0
-    for entry in (previous or {}).get("files", []):
-        path = entry["path"]
-        if path not in files:
-            target = root / join_relative(path)  # a tampered manifest cannot reach outside
-            if target.is_file():
-                target.unlink()
-                removed += 1
-    return removed
