@@ -203,7 +203,8 @@ def main() -> None:
     done = inc[2]
     print(f"    ({edited} messages edited, {done.months_rewritten} room-months rewritten, "
           f"{done.pages_written} pages, {done.rooms_placed_from_sidecar} rooms placed from the "
-          f"sidecar; {getattr(done, 'search_shards_written', '-')} search shards)")  # fmt: skip
+          f"sidecar, {getattr(done, 'rooms_spliced', '-')} patched in place; "
+          f"{getattr(done, 'search_shards_written', '-')} search shards)")  # fmt: skip
     if args.search_rows:
         search_url = f"sqlite:///{work / 'search.db'}"
         took, _ = timed(build_search_database, search_url, args.search_rows)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from etl.export.html import export_html
+from etl.export.html import HtmlResult, export_html
 from etl.export.html.fragments import SIDECAR
 from etl.export.html.layout import page_path
 from etl.export.html.search_index import ROUTER, shard_path
@@ -19,7 +19,7 @@ from etl.export.verify import verify_archive
 from etl.load import next_change_seq
 from etl.load.history_deletes import apply_deletions
 from etl.load.holds import active_holds, add_hold
-from tests.export._data import T0, delete, message_doc, save
+from tests.export._data import T0, delete, message_doc, reactions, save
 from tests.html._site_data import KNOWN_WORD, PARENT, REPLIES, seed
 
 
@@ -43,8 +43,9 @@ def _delete(engine: sa.Engine, ids: list[str], policy: str) -> None:
         apply_deletions(conn, "messages", items, policy, next_change_seq(conn), holds, when)  # type: ignore[arg-type]
 
 
-def change_everything(engine: sa.Engine, out: Path) -> None:
-    """Edits, new messages (one in a new month), a new reply, then deletions in a second run."""
+def change_everything(engine: sa.Engine, out: Path) -> HtmlResult:
+    """Edits, new messages (one in a new month), a new reply, then deletions in a second run;
+    returns the first run's result."""
     later = T0 + timedelta(days=3)
     save(
         engine,
@@ -59,23 +60,25 @@ def change_everything(engine: sa.Engine, out: Path) -> None:
             ),
         ],
     )
-    export_html(engine, str(out))
+    first = export_html(engine, str(out))
     with engine.begin() as conn:
         add_hold(conn, "room", "GENERAL", target_name="general", created_by="test")
     _delete(engine, ["g07"], "redact")  # held: kept, shown as deleted with its text
     _delete(engine, ["p1"], "redact")  # not held: redacted
     delete(engine, "messages", ["o1"], "purge")  # its room's only month disappears
     _delete(engine, ["g09"], "keep")
+    return first
 
 
 def test_incremental_export_equals_a_full_export(db_engine: sa.Engine, tmp_path: Path) -> None:
     seed(db_engine)
     inc = tmp_path / "incremental"
     export_html(db_engine, str(inc))
-    change_everything(db_engine, inc)
+    first = change_everything(db_engine, inc)
+    assert first.rooms_placed_from_sidecar > 0  # pages placed without reading their months
     result = export_html(db_engine, str(inc))
     assert not result.full and result.months_rewritten > 0
-    assert result.rooms_placed_from_sidecar > 0  # pages placed without reading their months
+    assert result.rooms_spliced > 0  # deletions leave messages where they were: pages patched
     full = tmp_path / "full"
     export_html(db_engine, str(full))
     assert pages(inc) == pages(full)
@@ -170,9 +173,81 @@ def test_the_sidecar_rewrites_only_changed_messages(db_engine: sa.Engine, tmp_pa
             return dict(db.execute("SELECT id, rowid FROM fragments WHERE id LIKE 'j%'").fetchall())
 
     before = rowids()
+    # Moved by an hour (still after j1): placed again, so the month is rendered, not patched.
     save(
-        db_engine, "messages", [message_doc("j2", "GENERAL", later + timedelta(hours=2), "edited")]
+        db_engine, "messages", [message_doc("j2", "GENERAL", later + timedelta(hours=3), "edited")]
     )
-    assert export_html(db_engine, str(out)).months_rewritten == 1
+    result = export_html(db_engine, str(out))
+    assert (result.months_rewritten, result.rooms_spliced) == (1, 0)
     after = rowids()
     assert after["j1"] == before["j1"] and after["j2"] != before["j2"]
+
+
+def test_edits_in_place_patch_the_pages_as_a_full_export_writes_them(
+    db_engine: sa.Engine, tmp_path: Path
+) -> None:
+    """Edits that leave every message where it was (a thread parent, a reply shown in its
+    parent's month, a word dropped, an author renamed, reactions added) swap the messages' heads
+    into the previous pages and shards: the same bytes as a full export, router included, and
+    search finds the new words and no longer the dropped one."""
+    seed(db_engine)
+    inc = tmp_path / "incremental"
+    export_html(db_engine, str(inc))
+    renamed = message_doc("g03", "GENERAL", T0 + timedelta(hours=3), "general number 3 quixotic")
+    renamed["u"] = {"_id": "u2", "username": "user2", "name": "User 2"}
+    edits = [
+        message_doc(PARENT, "GENERAL", T0 + timedelta(minutes=5), "parent kilimanjaro", tcount=2),
+        message_doc(REPLIES[1], "GENERAL", T0 + timedelta(days=41), "reply 1 only", tmid=PARENT),
+        message_doc("g04", "GENERAL", T0 + timedelta(hours=4), "g4", reactions=reactions("user2")),
+        renamed,
+    ]
+    save(db_engine, "messages", edits)
+    result = export_html(db_engine, str(inc))
+    assert (result.rooms_spliced, result.months_rewritten) == (1, 1)
+    full = tmp_path / "full"
+    export_html(db_engine, str(full))
+    assert pages(inc) == pages(full)
+    router = json.loads((inc / ROUTER).read_text())
+    general = [shard_path("GENERAL", "2024-11")]
+    for word in ("kilimanjaro", "quixotic", "only", "g4"):
+        assert [router["shards"][i][0] for i in router["terms"][word]] == general
+    assert KNOWN_WORD in router["terms"]  # the other reply still has it
+    assert verify_archive(str(inc)) == []
+    # A page changed behind the export's back is not patched: its room is rendered again.
+    target = inc / page_path("GENERAL", "2024-11", 1)
+    target.write_text(target.read_text().replace("general message number 7", "tampered"))
+    save(db_engine, "messages", [message_doc("g05", "GENERAL", T0 + timedelta(hours=5), "again")])
+    again = export_html(db_engine, str(inc))
+    assert again.rooms_spliced == 0 and "general message number 7" in target.read_text()
+    export_html(db_engine, str(full))
+    assert pages(inc) == pages(full)
+
+
+def test_a_word_only_an_edited_message_held_leaves_the_router(
+    db_engine: sa.Engine, tmp_path: Path
+) -> None:
+    seed(db_engine)
+    out = tmp_path / "site"
+    save(db_engine, "messages", [message_doc("g01", "GENERAL", T0 + timedelta(hours=1), "xylo")])
+    export_html(db_engine, str(out))
+    assert "xylo" in json.loads((out / ROUTER).read_text())["terms"]
+    save(db_engine, "messages", [message_doc("g01", "GENERAL", T0 + timedelta(hours=1), "plain")])
+    assert export_html(db_engine, str(out)).rooms_spliced == 1
+    assert "xylo" not in json.loads((out / ROUTER).read_text())["terms"]
+    full = tmp_path / "full"
+    export_html(db_engine, str(full))
+    assert pages(out) == pages(full)
+
+
+def test_a_new_title_renders_every_page_again(db_engine: sa.Engine, tmp_path: Path) -> None:
+    """The title is on every page: a run with another one builds on nothing (an edit patched
+    into an old page would keep the old title)."""
+    seed(db_engine)
+    out = tmp_path / "site"
+    export_html(db_engine, str(out), title="Old title")
+    save(db_engine, "messages", [message_doc("g02", "GENERAL", T0 + timedelta(hours=2), "new")])
+    assert export_html(db_engine, str(out), title="New title").full
+    full = tmp_path / "full"
+    export_html(db_engine, str(full), title="New title")
+    assert pages(out) == pages(full)
+    assert "Old title" not in (out / page_path("dev", "2024-11", 1)).read_text()

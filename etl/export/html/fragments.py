@@ -114,16 +114,16 @@ class FragmentCache:
             ).fetchall()
         return found
 
-    def count_of(self, ids: Iterable[str]) -> int:
-        """How many of these messages the sidecar holds."""
+    def by_ids(self, ids: Iterable[str]) -> dict[str, Placed]:
+        """The sidecar rows of these messages (those it holds)."""
         ids = list(ids)
-        total = 0
+        found: dict[str, Placed] = {}
         for start in range(0, len(ids), 900):
             chunk = ids[start : start + 900]
             marks = ",".join("?" * len(chunk))
-            query = f"SELECT count(*) FROM fragments WHERE id IN ({marks})"
-            total += self.db.execute(query, chunk).fetchone()[0]
-        return total
+            rows = self.db.execute(f"SELECT {_COLUMNS} FROM fragments WHERE id IN ({marks})", chunk)
+            found.update((row[0], Placed._make(row)) for row in rows)
+        return found
 
     def place(self, before: dict[str, Placed], placed: list[Placed]) -> None:
         """Store the messages now shown in some months of a room (`before`: what those months
@@ -136,6 +136,14 @@ class FragmentCache:
         self.db.executemany(
             f"INSERT OR REPLACE INTO fragments ({_COLUMNS}) VALUES ({', '.join('?' * 14)})",
             rows,
+        )
+
+    def update(self, placed: list[Placed]) -> None:
+        """New heads and documents of messages shown where they were (splice.py): what places
+        them is unchanged, so their rows keep their place in the indexes."""
+        self.db.executemany(
+            "UPDATE fragments SET seq = ?, html = ?, doc = ? WHERE id = ?",
+            [(p.seq, p.html, p.doc, p.id) for p in placed],
         )
 
     def forget_months(self, keep: set[tuple[str, str]]) -> None:

@@ -14,7 +14,7 @@ import orjson
 
 from etl.export.html.fragments import SIDECAR
 from etl.export.manifest import MANIFEST
-from etl.export.paths import is_temp_name
+from etl.export.paths import is_temp_name, join_relative
 
 FORMAT = "rocketchat-etl-html"
 FORMAT_VERSION = 2  # 2: pages without the run date, fragment sidecar, search delta
@@ -24,14 +24,14 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def write_file(out: Path, relative: str, data: bytes) -> dict[str, Any]:
-    """Write atomically (temp name + rename); returns the manifest entry."""
+def write_file(out: Path, relative: str, data: bytes) -> None:
+    """Write atomically (temp name + rename). The caller hashes the bytes for the manifest (a
+    hash here too was a tenth of a re-export's time)."""
     target = out / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:12]}")
     temp.write_bytes(data)
     os.replace(temp, target)
-    return {"path": relative, "bytes": len(data), "sha256": sha256_of(data)}
 
 
 def file_entry(out: Path, relative: str) -> dict[str, Any]:
@@ -77,3 +77,18 @@ def verify_site(out: Path, manifest: dict[str, Any]) -> list[str]:
             kind = "leftover temporary file" if is_temp_name(path) else "extra file"
             problems.append(f"{path}: {kind} not in the manifest")
     return problems
+
+
+def remove_stale(
+    root: Path, previous: dict[str, Any] | None, files: dict[str, dict[str, Any]]
+) -> int:
+    """Delete files the previous manifest listed and this one does not (never anything else)."""
+    removed = 0
+    for entry in (previous or {}).get("files", []):
+        path = entry["path"]
+        if path not in files:
+            target = root / join_relative(path)  # a tampered manifest cannot reach outside
+            if target.is_file():
+                target.unlink()
+                removed += 1
+    return removed

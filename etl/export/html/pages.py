@@ -61,11 +61,16 @@ def _heads(
     if stale:
         rows += queries.messages_by_id(conn, stale, ctx["versions"], room)
     for full in rows:
-        view = message_view(full)
-        if view["drid"]:
-            view["discussion_href"] = href(room_index_path(view["drid"]), PAGE_ROOT)
-        heads[full["id"]] = (message_head(view, shown[full["id"]][1]), search_document(view, full))
+        heads[full["id"]] = render_head(full, shown[full["id"]][1])
     return heads
+
+
+def render_head(full: dict[str, Any], reply: bool) -> tuple[str, str]:
+    """A message's article head and search document, from its whole row (with children)."""
+    view = message_view(full)
+    if view["drid"]:
+        view["discussion_href"] = href(room_index_path(view["drid"]), PAGE_ROOT)
+    return message_head(view, reply), search_document(view, full)
 
 
 def _ts(row: dict[str, Any]) -> datetime | None:

@@ -24,7 +24,7 @@ from sqlalchemy import Connection
 
 from etl.export.filters import ExportFilters
 from etl.export.html import queries
-from etl.export.html.fragments import FragmentCache
+from etl.export.html.fragments import FragmentCache, Placed
 from etl.export.html.queries import RoomMonth, month_of
 from etl.export.html.views import arrange
 
@@ -39,6 +39,7 @@ class Changes:
     gone: set[str]
     rows: dict[str, Rows]
     full: dict[str, dict[str, Any]]  # the changed rows whole, with their children: rendered next
+    shown: dict[str, Placed]  # the sidecar rows of the `gone` messages (as last shown)
 
 
 def changes_since(
@@ -56,14 +57,15 @@ def changes_since(
     rows: dict[str, Rows] = {}
     for row in _keyed(queries.changed_light_rows(conn, filters, since)):
         rows.setdefault(row["rid"], []).append(row)
-    kept = cache.count() - cache.count_of(gone)
+    shown_before = cache.by_ids(gone)
+    kept = cache.count() - len(shown_before)
     shown = sum(sig[0] for sig in signatures.values())
     if kept + sum(len(r) for r in rows.values()) != shown:
         return None
     # Read in one go for every room (by room, the reads of a few rows each were most of a run).
     changed = [r["id"] for found in rows.values() for r in found]
     full = {r["id"]: r for r in queries.messages_by_id(conn, changed, versions)}
-    return Changes(gone, rows, full)
+    return Changes(gone, rows, full, shown_before)
 
 
 def _keyed(rows: Rows) -> Rows:

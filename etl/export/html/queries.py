@@ -125,11 +125,12 @@ def rooms(conn: Connection, filters: ExportFilters) -> list[dict[str, Any]]:
 
 
 def users(conn: Connection) -> list[dict[str, Any]]:
+    # Grouped by an expression, not the column: SQLite would walk the u_id index and look every
+    # row up for `t` (twice the time of reading the table once); a NULL u_id counts for no user.
+    author = sa.func.coalesce(MESSAGES.c.u_id, "")
     counts: dict[str, int] = dict(
         conn.execute(
-            sa.select(MESSAGES.c.u_id, sa.func.count())
-            .where(MESSAGES.c.t.is_(None))
-            .group_by(MESSAGES.c.u_id)
+            sa.select(author, sa.func.count()).where(MESSAGES.c.t.is_(None)).group_by(author)
         ).all()
     )
     columns = [USERS.c[c] for c in ("id", "username", "name", "type", "active", "deleted_at")]

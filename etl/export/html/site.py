@@ -2,12 +2,12 @@
 
 A run compares each room-month's signature (message count, newest change_seq) and each room's
 signature with the previous run's manifest and renders only what differs (plus the months holding
-thread parents of changed replies), from the fragment sidecar where a message did not change; the
-index pages are always rendered. A file whose bytes did not change is not written again. The search
-index's shards are those of the rendered room-months (search_index.py); its router is rewritten.
-Pages and shards are written atomically, the router after them, the sidecar is committed before
-the manifest, the manifest last; files the new manifest no longer lists are
-removed after it is written.
+thread parents of changed replies), from the fragment sidecar where a message did not change, or
+patches the previous pages where the changed messages stay in place (splice.py); the index pages
+are always rendered. A file whose bytes did not change is not written again. The search index's
+shards are those of the rewritten room-months (search_index.py). Pages and shards are written
+atomically, the router after them, the sidecar is committed before the manifest, the manifest
+last; files the new manifest no longer lists are removed after it is written.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from etl.export.html.manifest import (
     FORMAT,
     FORMAT_VERSION,
     read_manifest,
+    remove_stale,
     sha256_of,
     write_file,
     write_manifest,
@@ -40,9 +41,9 @@ from etl.export.html.pages import render_room
 from etl.export.html.placement import changes_since
 from etl.export.html.render import STATIC_FILES, environment, static_file
 from etl.export.html.rooms import describe_rooms, grouped, room_signature, with_links
-from etl.export.html.search_index import SEARCH_FORMAT, SearchShards, write_router
+from etl.export.html.search_index import ROUTER, SEARCH_FORMAT, SearchShards, write_router
+from etl.export.html.splice import splice_plan, splice_rooms
 from etl.export.manifest import now_utc, tool_version
-from etl.export.paths import join_relative
 
 log = logging.getLogger("etl.export.html")
 
@@ -53,6 +54,7 @@ class HtmlResult:
     full: bool
     months_rewritten: int
     rooms_placed_from_sidecar: int
+    rooms_spliced: int  # rooms whose changed messages were swapped into their pages in place
     pages_written: int
     pages_kept: int
     files_removed: int
@@ -64,9 +66,9 @@ class HtmlResult:
     seconds: float
 
 
-def _previous(out: Path, filters: ExportFilters, search: bool) -> dict[str, Any] | None:
+def _previous(out: Path, filters: ExportFilters, search: bool, title: str) -> dict[str, Any] | None:
     """The previous run's manifest if this run may build on it, else None (full rewrite); a run
-    with search builds on one whose search index it can extend."""
+    with search builds on one whose search index it can extend, and every page shows the title."""
     manifest = read_manifest(out)
     if manifest is None:
         return None
@@ -79,6 +81,7 @@ def _previous(out: Path, filters: ExportFilters, search: bool) -> dict[str, Any]
         manifest.get("format_version") == FORMAT_VERSION
         and manifest.get("tool_version") == tool_version()
         and manifest.get("filters") == filters.to_dict()
+        and manifest.get("title") == title
         and (manifest.get("search") or {}).get("format") == (SEARCH_FORMAT if search else None)
     )
     return manifest if same else {"files": manifest.get("files", [])}
@@ -96,7 +99,7 @@ def export_html(
     filters = filters or ExportFilters()
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
-    previous = _previous(root, filters, search)
+    previous = _previous(root, filters, search, title)
     env = environment()
     generated = now_utc()
     # No run date on the pages themselves: an unchanged page keeps its bytes (index.html has it).
@@ -138,6 +141,7 @@ def export_html(
                 "signatures": signatures,
                 "changes": changes_since(conn, filters, cache, signatures, versions),
                 "from_sidecar": 0,  # rooms whose dirty months were placed from the sidecar
+                "pages_spliced": 0,  # pages patched in place (splice.py)
                 "search": SearchShards(write) if search else None,
             }
             entries = {
@@ -148,11 +152,16 @@ def export_html(
             by_room: dict[str, list[str]] = defaultdict(list)
             for rid, month in sorted(dirty):
                 by_room[rid].append(month)
+            plan = splice_plan(cache, ctx["changes"], previous, signatures, room_sigs, months_of)
+            spliced = splice_rooms(root, plan, rooms, ctx, entries, write)
+            rendered: list[dict[str, Any]] = [e for found in spliced.values() for e in found]
             for rid, changed in by_room.items():
-                for entry in render_room(
-                    conn, env, rooms[rid], changed, months_of[rid], ctx, write
-                ):
-                    entries[(rid, entry["month"])] = entry
+                if rid not in spliced:
+                    rendered += render_room(
+                        conn, env, rooms[rid], changed, months_of[rid], ctx, write
+                    )
+            for entry in rendered:
+                entries[(entry["room"], entry["month"])] = entry
             cache.forget_months(set(signatures))
             for key_, entry in entries.items():
                 entry["signature"] = signatures[key_][:2]
@@ -164,21 +173,22 @@ def export_html(
         search_info = None
         if ctx["search"] is not None:
             order = [(e["room"], rooms[e["room"]]["title"], e["month"]) for e in months]
-            incremental = previous is not None and "months" in previous
-            search_info = write_router(root, ctx["search"], order, incremental)
+            old_router = (before.get(ROUTER) or {}).get("sha256")
+            search_info = write_router(root, ctx["search"], order, old_router)
         cache.commit(seq)
     except BaseException:
         cache.abandon()
         raise
 
     files = _all_files(months, written)
-    removed = _remove_stale(root, previous, files)
+    removed = remove_stale(root, previous, files)
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "tool_version": page_globals["tool_version"],  # importlib.metadata: slow, read once
         "generated_at": generated,
         "filters": filters.to_dict(),
+        "title": title,
         "change_seq": seq,
         "rooms": {rid: {"signature": sig} for rid, sig in room_sigs.items()},
         "months": months,
@@ -188,13 +198,14 @@ def export_html(
     write_manifest(root, manifest)
     record_run(engine, root, seq)
     page_count = sum(len(m["pages"]) for m in months)
-    rewritten = sum(len(by_room[r]) for r in by_room)
-    pages_written = sum(len(entries[(r, m)]["pages"]) for r in by_room for m in by_room[r])
+    patched = sum(len(e["pages"]) for found in spliced.values() for e in found)
+    pages_written = sum(len(e["pages"]) for e in rendered) - patched + ctx["pages_spliced"]
     return HtmlResult(
         out=str(root),
         full=previous is None or "months" not in previous,
-        months_rewritten=rewritten,
+        months_rewritten=len(rendered),
         rooms_placed_from_sidecar=ctx["from_sidecar"],
+        rooms_spliced=len(spliced),
         pages_written=pages_written,
         pages_kept=page_count - pages_written,
         files_removed=removed,
@@ -276,18 +287,3 @@ def _all_files(
         if "search" in entry:
             files.setdefault(entry["search"]["path"], entry["search"])
     return files
-
-
-def _remove_stale(
-    root: Path, previous: dict[str, Any] | None, files: dict[str, dict[str, Any]]
-) -> int:
-    """Delete files the previous manifest listed and this one does not (never anything else)."""
-    removed = 0
-    for entry in (previous or {}).get("files", []):
-        path = entry["path"]
-        if path not in files:
-            target = root / join_relative(path)  # a tampered manifest cannot reach outside
-            if target.is_file():
-                target.unlink()
-                removed += 1
-    return removed
