@@ -39,6 +39,23 @@ def file_entry(out: Path, relative: str) -> dict[str, Any]:
     return {"path": relative, "bytes": len(data), "sha256": sha256_of(data)}
 
 
+class SiteWriter:
+    """Writes a site file unless the previous run left the same bytes there; keeps every entry."""
+
+    def __init__(self, root: Path, previous: dict[str, Any] | None) -> None:
+        self.root = root
+        self.before = {f["path"]: f for f in (previous or {}).get("files", [])}
+        self.written: dict[str, dict[str, Any]] = {}
+
+    def __call__(self, path: str, data: bytes) -> dict[str, Any]:
+        entry = {"path": path, "bytes": len(data), "sha256": sha256_of(data)}
+        old = self.before.get(path)
+        if old is None or old.get("sha256") != entry["sha256"] or not (self.root / path).is_file():
+            write_file(self.root, path, data)
+        self.written[path] = entry
+        return entry
+
+
 def read_manifest(out: Path) -> dict[str, Any] | None:
     try:
         document = orjson.loads((out / MANIFEST).read_bytes())
@@ -92,3 +109,17 @@ def remove_stale(
                 target.unlink()
                 removed += 1
     return removed
+
+
+def all_files(
+    months: list[dict[str, Any]], written: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """Every file of the site: those written now, and the pages and search shards of the
+    room-months this run left alone."""
+    files = dict(written)
+    for entry in months:
+        for page in entry["pages"]:
+            files.setdefault(page["path"], {k: page[k] for k in ("path", "bytes", "sha256")})
+        if "search" in entry:
+            files.setdefault(entry["search"]["path"], entry["search"])
+    return files

@@ -20,27 +20,28 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from etl.errors import ForeignManifestError
 from etl.export.filters import ExportFilters
 from etl.export.html import queries
 from etl.export.html.fragments import FragmentCache
 from etl.export.html.incremental import dirty_months, record_run
-from etl.export.html.layout import href, room_index_path
 from etl.export.html.manifest import (
     FORMAT,
     FORMAT_VERSION,
+    SiteWriter,
+    all_files,
     read_manifest,
     remove_stale,
-    sha256_of,
-    write_file,
     write_manifest,
 )
+from etl.export.html.navigation import write_navigation
 from etl.export.html.pages import render_room
 from etl.export.html.placement import changes_since
-from etl.export.html.render import STATIC_FILES, environment, static_file
-from etl.export.html.rooms import describe_rooms, grouped, room_signature, with_links
+from etl.export.html.queries import RoomMonth
+from etl.export.html.render import environment
+from etl.export.html.rooms import describe_rooms, room_signature
 from etl.export.html.search_index import ROUTER, SEARCH_FORMAT, SearchShards, write_router
 from etl.export.html.splice import splice_plan, splice_rooms
 from etl.export.manifest import now_utc, tool_version
@@ -87,6 +88,27 @@ def _previous(out: Path, filters: ExportFilters, search: bool, title: str) -> di
     return manifest if same else {"files": manifest.get("files", [])}
 
 
+@dataclass
+class _Site:
+    """What a run reads of the database before it renders anything."""
+
+    seq: int
+    signatures: dict[RoomMonth, list[Any]]
+    rooms: dict[str, dict[str, Any]]
+    room_sigs: dict[str, str]
+    months_of: dict[str, list[str]]
+
+
+@dataclass
+class _Months:
+    """Every room-month's manifest entry, and those this run rendered or patched in place."""
+
+    entries: list[dict[str, Any]]
+    rendered: list[dict[str, Any]]
+    spliced: dict[str, list[dict[str, Any]]]
+    ctx: dict[str, Any]
+
+
 def export_html(
     engine: Engine,
     out: str,
@@ -100,190 +122,173 @@ def export_html(
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
     previous = _previous(root, filters, search, title)
-    env = environment()
     generated = now_utc()
     # No run date on the pages themselves: an unchanged page keeps its bytes (index.html has it).
     page_globals = {"site_title": title, "tool_version": tool_version()}
-    written: dict[str, dict[str, Any]] = {}
-    before = {f["path"]: f for f in (previous or {}).get("files", [])}
-
-    def write(path: str, data: bytes) -> dict[str, Any]:
-        entry = {"path": path, "bytes": len(data), "sha256": sha256_of(data)}
-        old = before.get(path)
-        if old is None or old.get("sha256") != entry["sha256"] or not (root / path).is_file():
-            write_file(root, path, data)
-        written[path] = entry
-        return entry
-
+    write = SiteWriter(root, previous)
     key = orjson.dumps([FORMAT_VERSION, page_globals["tool_version"], filters.to_dict()]).decode()
     cache = FragmentCache(root, key)
+    env = environment()
     try:
         with engine.connect() as conn:
             if conn.dialect.name == "postgresql":
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
-            seq = queries.current_change_seq(conn)
             if previous is None or "months" not in previous:
                 cache.clear(key)
-            signatures = queries.month_signatures(conn, filters)
-            rooms = describe_rooms(queries.rooms(conn, filters), signatures)
-            room_sigs = {rid: room_signature(r) for rid, r in rooms.items()}
-            months_of: dict[str, list[str]] = defaultdict(list)
-            for rid, month in sorted(signatures):
-                months_of[rid].append(month)
-            dirty = dirty_months(conn, filters, previous, signatures, room_sigs, months_of)
-            versions = queries.has_versions(conn)
-            ctx: dict[str, Any] = {
-                "filters": filters,
-                "versions": versions,
-                "page_globals": page_globals,
-                "cache": cache,
-                "seq": seq,
-                "signatures": signatures,
-                "changes": changes_since(conn, filters, cache, signatures, versions),
-                "from_sidecar": 0,  # rooms whose dirty months were placed from the sidecar
-                "pages_spliced": 0,  # pages patched in place (splice.py)
-                "search": SearchShards(write) if search else None,
-            }
-            entries = {
-                (e["room"], e["month"]): e
-                for e in (previous or {}).get("months", [])
-                if (e["room"], e["month"]) in signatures
-            }
-            by_room: dict[str, list[str]] = defaultdict(list)
-            for rid, month in sorted(dirty):
-                by_room[rid].append(month)
-            plan = splice_plan(cache, ctx["changes"], previous, signatures, room_sigs, months_of)
-            spliced = splice_rooms(root, plan, rooms, ctx, entries, write)
-            rendered: list[dict[str, Any]] = [e for found in spliced.values() for e in found]
-            for rid, changed in by_room.items():
-                if rid not in spliced:
-                    rendered += render_room(
-                        conn, env, rooms[rid], changed, months_of[rid], ctx, write
-                    )
-            for entry in rendered:
-                entries[(entry["room"], entry["month"])] = entry
-            cache.forget_months(set(signatures))
-            for key_, entry in entries.items():
-                entry["signature"] = signatures[key_][:2]
-            months = [entries[k] for k in sorted(entries)]
+            site = _read_site(conn, filters)
+            ctx = _context(conn, filters, page_globals, cache, site, write, search)
+            months = _render_months(conn, env, site, previous, ctx, write)
             users = queries.users(conn)
-        _write_navigation(
-            env, rooms, months, {**page_globals, "generated": generated}, users, write, search
-        )
-        search_info = None
-        if ctx["search"] is not None:
-            order = [(e["room"], rooms[e["room"]]["title"], e["month"]) for e in months]
-            old_router = (before.get(ROUTER) or {}).get("sha256")
-            search_info = write_router(root, ctx["search"], order, old_router)
-        cache.commit(seq)
+        navigation = {**page_globals, "generated": generated}
+        write_navigation(env, site.rooms, months.entries, navigation, users, write, search)
+        search_info = _write_search(root, months, site, write)
+        cache.commit(site.seq)
     except BaseException:
         cache.abandon()
         raise
-
-    files = _all_files(months, written)
+    files = all_files(months.entries, write.written)
     removed = remove_stale(root, previous, files)
-    manifest = {
+    manifest = _manifest(page_globals, generated, filters, site, months, files, search_info)
+    write_manifest(root, manifest)
+    record_run(engine, root, site.seq)
+    return _result(root, previous, site, months, removed, search_info, started)
+
+
+def _read_site(conn: Connection, filters: ExportFilters) -> _Site:
+    seq = queries.current_change_seq(conn)
+    signatures = queries.month_signatures(conn, filters)
+    rooms = describe_rooms(queries.rooms(conn, filters), signatures)
+    months_of: dict[str, list[str]] = defaultdict(list)
+    for rid, month in sorted(signatures):
+        months_of[rid].append(month)
+    room_sigs = {rid: room_signature(r) for rid, r in rooms.items()}
+    return _Site(seq, signatures, rooms, room_sigs, months_of)
+
+
+def _context(
+    conn: Connection,
+    filters: ExportFilters,
+    page_globals: dict[str, Any],
+    cache: FragmentCache,
+    site: _Site,
+    write: SiteWriter,
+    search: bool,
+) -> dict[str, Any]:
+    """What rendering and patching a room need (pages.py, splice.py)."""
+    versions = queries.has_versions(conn)
+    return {
+        "filters": filters,
+        "versions": versions,
+        "page_globals": page_globals,
+        "cache": cache,
+        "seq": site.seq,
+        "signatures": site.signatures,
+        "changes": changes_since(conn, filters, cache, site.signatures, versions),
+        "from_sidecar": 0,  # rooms whose dirty months were placed from the sidecar
+        "pages_spliced": 0,  # pages patched in place (splice.py)
+        "search": SearchShards(write) if search else None,
+    }
+
+
+def _render_months(
+    conn: Connection,
+    env: Any,
+    site: _Site,
+    previous: dict[str, Any] | None,
+    ctx: dict[str, Any],
+    write: SiteWriter,
+) -> _Months:
+    """Patch or render the room-months that changed since `previous`; keep the others' entries."""
+    dirty = dirty_months(
+        conn, ctx["filters"], previous, site.signatures, site.room_sigs, site.months_of
+    )
+    entries = {
+        (e["room"], e["month"]): e
+        for e in (previous or {}).get("months", [])
+        if (e["room"], e["month"]) in site.signatures
+    }
+    by_room: dict[str, list[str]] = defaultdict(list)
+    for rid, month in sorted(dirty):
+        by_room[rid].append(month)
+    cache: FragmentCache = ctx["cache"]
+    plan = splice_plan(
+        cache, ctx["changes"], previous, site.signatures, site.room_sigs, site.months_of
+    )
+    spliced = splice_rooms(write.root, plan, site.rooms, ctx, entries, write)
+    rendered: list[dict[str, Any]] = [e for found in spliced.values() for e in found]
+    for rid, changed in by_room.items():
+        if rid not in spliced:
+            months_of = site.months_of[rid]
+            rendered += render_room(conn, env, site.rooms[rid], changed, months_of, ctx, write)
+    for entry in rendered:
+        entries[(entry["room"], entry["month"])] = entry
+    cache.forget_months(set(site.signatures))
+    for key, entry in entries.items():
+        entry["signature"] = site.signatures[key][:2]
+    return _Months([entries[k] for k in sorted(entries)], rendered, spliced, ctx)
+
+
+def _write_search(
+    root: Path, months: _Months, site: _Site, write: SiteWriter
+) -> dict[str, Any] | None:
+    shards = months.ctx["search"]
+    if shards is None:
+        return None
+    order = [(e["room"], site.rooms[e["room"]]["title"], e["month"]) for e in months.entries]
+    old_router = (write.before.get(ROUTER) or {}).get("sha256")
+    return write_router(root, shards, order, old_router)
+
+
+def _manifest(
+    page_globals: dict[str, Any],
+    generated: str,
+    filters: ExportFilters,
+    site: _Site,
+    months: _Months,
+    files: dict[str, dict[str, Any]],
+    search_info: dict[str, Any] | None,
+) -> dict[str, Any]:
+    return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "tool_version": page_globals["tool_version"],  # importlib.metadata: slow, read once
         "generated_at": generated,
         "filters": filters.to_dict(),
-        "title": title,
-        "change_seq": seq,
-        "rooms": {rid: {"signature": sig} for rid, sig in room_sigs.items()},
-        "months": months,
+        "title": page_globals["site_title"],
+        "change_seq": site.seq,
+        "rooms": {rid: {"signature": sig} for rid, sig in site.room_sigs.items()},
+        "months": months.entries,
         "files": sorted(files.values(), key=lambda f: f["path"]),
         "search": search_info,
     }
-    write_manifest(root, manifest)
-    record_run(engine, root, seq)
-    page_count = sum(len(m["pages"]) for m in months)
-    patched = sum(len(e["pages"]) for found in spliced.values() for e in found)
-    pages_written = sum(len(e["pages"]) for e in rendered) - patched + ctx["pages_spliced"]
+
+
+def _result(
+    root: Path,
+    previous: dict[str, Any] | None,
+    site: _Site,
+    months: _Months,
+    removed: int,
+    search_info: dict[str, Any] | None,
+    started: float,
+) -> HtmlResult:
+    page_count = sum(len(m["pages"]) for m in months.entries)
+    patched = sum(len(e["pages"]) for found in months.spliced.values() for e in found)
+    written = sum(len(e["pages"]) for e in months.rendered) - patched
+    pages_written = written + months.ctx["pages_spliced"]
     return HtmlResult(
         out=str(root),
         full=previous is None or "months" not in previous,
-        months_rewritten=len(rendered),
-        rooms_placed_from_sidecar=ctx["from_sidecar"],
-        rooms_spliced=len(spliced),
+        months_rewritten=len(months.rendered),
+        rooms_placed_from_sidecar=months.ctx["from_sidecar"],
+        rooms_spliced=len(months.spliced),
         pages_written=pages_written,
         pages_kept=page_count - pages_written,
         files_removed=removed,
-        rooms=len(rooms),
-        messages=sum(s[0] for s in signatures.values()),
+        rooms=len(site.rooms),
+        messages=sum(s[0] for s in site.signatures.values()),
         search_shards=search_info["shards"] if search_info else None,
         search_shards_written=search_info["shards_written"] if search_info else None,
-        change_seq=seq,
+        change_seq=site.seq,
         seconds=time.perf_counter() - started,
     )
-
-
-def _write_navigation(
-    env: Any,
-    rooms: dict[str, dict[str, Any]],
-    months: list[dict[str, Any]],
-    page_globals: dict[str, Any],
-    users: list[dict[str, Any]],
-    write: Any,
-    search: bool,
-) -> None:
-    """Index, users, search and per-room pages, and the static files: cheap, always rewritten."""
-    pages_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for entry in months:
-        if entry["pages"]:
-            pages_of[entry["room"]].append(entry)
-    total = sum(r["messages"] for r in rooms.values())
-    firsts = [r["first"] for r in rooms.values() if r["first"]]
-    lasts = [r["last"] for r in rooms.values() if r["last"]]
-    span = f"{min(firsts)} to {max(lasts)}" if firsts and lasts else ""
-    top = {**page_globals, "root": ""}
-    plain = {k: v for k, v in page_globals.items() if k != "generated"}
-    write(
-        "index.html",
-        env.get_template("index.html.j2")
-        .render(
-            **top,
-            groups=grouped(rooms),
-            total_rooms=len(rooms),
-            total_messages=total,
-            range_text=span,
-        )
-        .encode(),
-    )
-    write(
-        "users.html",
-        env.get_template("users.html.j2").render(**plain, root="", users=users).encode(),
-    )
-    search_page = env.get_template("search.html.j2").render(**plain, root="", has_index=search)
-    write("search.html", search_page.encode())
-    room_template = env.get_template("room_index.html.j2")
-    for rid, room in rooms.items():
-        listed = [
-            {
-                "month": e["month"],
-                "href": href(e["pages"][0]["path"].rsplit("/", 1)[1]),
-                "messages": sum(p["messages"] for p in e["pages"]),
-                "parts": len(e["pages"]),
-            }
-            for e in pages_of.get(rid, [])
-        ]
-        html = room_template.render(
-            **plain, root="../../", room=with_links(room, "../../"), months=listed
-        )
-        write(room_index_path(rid), html.encode())
-    for name in STATIC_FILES:
-        write(f"static/{name}", static_file(name))
-
-
-def _all_files(
-    months: list[dict[str, Any]], written: dict[str, dict[str, Any]]
-) -> dict[str, dict[str, Any]]:
-    """Every file of the site: those written now, and the pages and search shards of the
-    room-months this run left alone."""
-    files = dict(written)
-    for entry in months:
-        for page in entry["pages"]:
-            files.setdefault(page["path"], {k: page[k] for k in ("path", "bytes", "sha256")})
-        if "search" in entry:
-            files.setdefault(entry["search"]["path"], entry["search"])
-    return files
