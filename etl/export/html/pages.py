@@ -7,10 +7,11 @@ manifest so a message id can be found on its page later (`rcetl search`)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from jinja2 import Environment
+from jinja2 import Environment, Template
 from markupsafe import Markup
 from sqlalchemy import Connection
 
@@ -25,6 +26,7 @@ from etl.export.html.views import message_view, paginate, utc_iso
 
 PAGE_ROOT = "../../"
 Writer = Callable[[str, bytes], dict[str, Any]]
+Heads = dict[str, tuple[str, str]]  # message id -> (article head HTML, search document)
 ROOM_READ = 0.5  # share of a room's messages to render above which the whole room is read
 
 
@@ -88,6 +90,31 @@ def _neighbours(month: str, part: int, parts: int, all_months: list[str]) -> tup
     return (href(prev) if prev else None), (href(nxt) if nxt else None)
 
 
+@dataclass(frozen=True)
+class _RoomPages:
+    """A room's page chrome: the template, the room, and its months for the previous/next links."""
+
+    template: Template
+    page_globals: dict[str, Any]
+    room: dict[str, Any]
+    all_months: list[str]
+
+    def render(self, month: str, part: int, parts: int, html: list[str]) -> bytes:
+        prev, nxt = _neighbours(month, part, parts, self.all_months)
+        page = self.template.render(
+            **self.page_globals,
+            root=PAGE_ROOT,
+            room=self.room,
+            month=month,
+            part=part,
+            parts=parts,
+            prev=prev,
+            next=nxt,
+            messages_html=Markup("".join(html)),
+        )
+        return page.encode()
+
+
 def render_room(
     conn: Connection,
     env: Environment,
@@ -101,80 +128,95 @@ def render_room(
     rid = room["id"]
     cache: FragmentCache = ctx["cache"]
     by_month = placed_rows(conn, rid, months, ctx)
+    before = cache.room(rid, months)
+    heads = _heads(conn, before, rid, _shown(by_month), ctx, room["messages"])
+    template = env.get_template("room_page.html.j2")
+    chrome = _RoomPages(template, ctx["page_globals"], with_links(room, PAGE_ROOT), all_months)
+    entries: list[dict[str, Any]] = []
+    placed: list[Placed] = []
+    for month in months:
+        entries.append(_render_month(chrome, rid, month, by_month[month], heads, placed, write))
+    shards: SearchShards | None = ctx["search"]
+    if shards is not None:
+        _index_months(shards, room, months, placed, entries)
+    cache.place(before, placed)
+    return entries
+
+
+def _shown(by_month: dict[str, list[dict[str, Any]]]) -> dict[str, tuple[dict[str, Any], bool]]:
+    """Message id -> its row and whether it is shown as a reply."""
     shown: dict[str, tuple[dict[str, Any], bool]] = {}
     for tops in by_month.values():
         for top in tops:
             shown[top["id"]] = (top, False)
             for reply in top["replies"]:
                 shown[reply["id"]] = (reply, True)
-    before = cache.room(rid, months)
-    heads = _heads(conn, before, rid, shown, ctx, room["messages"])
-    template = env.get_template("room_page.html.j2")
-    linked = with_links(room, PAGE_ROOT)
-    entries: list[dict[str, Any]] = []
-    placed: list[Placed] = []
-    for month in months:
-        # Positions count within the month: a month's unchanged rows keep theirs whichever other
-        # months this run renders, so the sidecar rewrites only the rows that changed.
-        month_start = len(placed)
-        pages = paginate(by_month[month])
-        entry: dict[str, Any] = {"room": rid, "month": month, "pages": []}
-        for part, tops in enumerate(pages, start=1):
-            path = page_path(rid, month, part)
-            html = []
-            for top in tops:
-                replies = [
-                    heads[r["id"]][0] + message_tail(r["tcount"] or 0, []) for r in top["replies"]
-                ]
-                html.append(heads[top["id"]][0] + message_tail(top["tcount"] or 0, replies))
-                for row, reply in [(top, False)] + [(r, True) for r in top["replies"]]:
-                    mid = row["id"]
-                    placed.append(
-                        Placed(
-                            mid,
-                            rid,
-                            month,
-                            path,
-                            len(placed) - month_start,
-                            row["change_seq"],
-                            reply,
-                            row["tcount"] or 0,
-                            *heads[mid],
-                            row["ts_iso"] or None,
-                            row["ts_month"],
-                            row["tmid"],
-                            bool(row["tlm"]),
-                        )
-                    )
-            prev, nxt = _neighbours(month, part, len(pages), all_months)
-            page = template.render(
-                **ctx["page_globals"],
-                root=PAGE_ROOT,
-                room=linked,
-                month=month,
-                part=part,
-                parts=len(pages),
-                prev=prev,
-                next=nxt,
-                messages_html=Markup("".join(html)),
-            )
-            file_entry = write(path, page.encode())
-            first = tops[0]
-            entry["pages"].append(
-                {
-                    **file_entry,
-                    "first": message_key(utc_iso(_ts(first)), first["id"]),
-                    "messages": len(tops),
-                }
-            )
-        entries.append(entry)
-    shards: SearchShards | None = ctx["search"]
-    if shards is not None:
-        by_month_placed: dict[str, list[tuple[str, str, str]]] = {m: [] for m in months}
-        for p in placed:
-            by_month_placed[p.month].append((p.id, p.page, p.doc))
-        for entry in entries:
-            month = entry["month"]
-            entry["search"] = shards.add(rid, month, room["title"], by_month_placed[month])
-    cache.place(before, placed)
-    return entries
+    return shown
+
+
+def _render_month(
+    chrome: _RoomPages,
+    rid: str,
+    month: str,
+    rows: list[dict[str, Any]],
+    heads: Heads,
+    placed: list[Placed],
+    write: Writer,
+) -> dict[str, Any]:
+    # Positions count within the month: a month's unchanged rows keep theirs whichever other
+    # months this run renders, so the sidecar rewrites only the rows that changed.
+    month_start = len(placed)
+    pages = paginate(rows)
+    entry: dict[str, Any] = {"room": rid, "month": month, "pages": []}
+    for part, tops in enumerate(pages, start=1):
+        path = page_path(rid, month, part)
+        html = []
+        for top in tops:
+            replies = [
+                heads[r["id"]][0] + message_tail(r["tcount"] or 0, []) for r in top["replies"]
+            ]
+            html.append(heads[top["id"]][0] + message_tail(top["tcount"] or 0, replies))
+            for row, reply in [(top, False)] + [(r, True) for r in top["replies"]]:
+                position = len(placed) - month_start
+                placed.append(_placement(row, reply, rid, month, path, position, heads))
+        file_entry = write(path, chrome.render(month, part, len(pages), html))
+        first = tops[0]
+        key = message_key(utc_iso(_ts(first)), first["id"])
+        entry["pages"].append({**file_entry, "first": key, "messages": len(tops)})
+    return entry
+
+
+def _placement(
+    row: dict[str, Any], reply: bool, rid: str, month: str, path: str, position: int, heads: Heads
+) -> Placed:
+    return Placed(
+        row["id"],
+        rid,
+        month,
+        path,
+        position,
+        row["change_seq"],
+        reply,
+        row["tcount"] or 0,
+        *heads[row["id"]],
+        row["ts_iso"] or None,
+        row["ts_month"],
+        row["tmid"],
+        bool(row["tlm"]),
+    )
+
+
+def _index_months(
+    shards: SearchShards,
+    room: dict[str, Any],
+    months: list[str],
+    placed: list[Placed],
+    entries: list[dict[str, Any]],
+) -> None:
+    """Each rendered month's search shard, from the documents cached with its messages."""
+    by_month: dict[str, list[tuple[str, str, str]]] = {m: [] for m in months}
+    for p in placed:
+        by_month[p.month].append((p.id, p.page, p.doc))
+    for entry in entries:
+        month = entry["month"]
+        entry["search"] = shards.add(room["id"], month, room["title"], by_month[month])

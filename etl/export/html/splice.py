@@ -24,12 +24,10 @@ from typing import Any
 
 from etl.export.html.fragments import FragmentCache, Placed
 from etl.export.html.manifest import sha256_of
-from etl.export.html.pages import render_head
+from etl.export.html.pages import Heads, render_head
 from etl.export.html.placement import Changes
 from etl.export.html.queries import RoomMonth
 from etl.export.html.search_index import SearchShards, patched_shard
-
-Heads = dict[str, tuple[str, str]]  # message id -> (head HTML, search document)
 
 
 def _in_place(old: Placed | None, row: dict[str, Any]) -> bool:
