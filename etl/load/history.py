@@ -32,7 +32,13 @@ import orjson
 from sqlalchemy import Connection
 
 from etl.load import plans
-from etl.load.history_pending import has_pending, materialise, note_pending
+from etl.load.history_pending import (
+    Deferral,
+    has_pending,
+    materialise,
+    note_pending,
+    only_touched,
+)
 from etl.load.plans import json_serialiser
 from etl.load.records import insert_children
 from etl.normalise.fields import NormaliseError, parse_date
@@ -152,18 +158,23 @@ def save_versions(
     records: Sequence[Record],
     observed_at: datetime,
     change_seq: int,
-    deferred: bool = False,
+    deferral: Deferral | None = None,
 ) -> int:
     """Versions for message records about to be upserted; returns how many were added.
 
     An edit shows as a stored row whose `content_digest` differs: only those ids, ids never
-    stored and deleted ones have their versions looked up. With `deferred` (a first load), an
-    id never stored gets its version 1 from the end-of-step pass (etl.load.history_pending)."""
+    stored and deleted ones have their versions looked up. With a `deferral` (a first load), an
+    id never stored gets its version 1 from the end-of-step pass (etl.load.history_pending), and
+    ids its filter says the step never wrote are not looked up at all."""
     for record in records:
         if record.version is None:
             prepare_version(record, conn.dialect.name)
+    if deferral is not None and deferral.touched is not None:
+        records = only_touched(conn, records, deferral.touched, observed_at, change_seq)
+    if not records:
+        return 0
     stored = _stored_digests(conn, [r.row["id"] for r in records])
-    pending = materialise_pending(conn, change_seq, list(stored), deferred)
+    pending = materialise_pending(conn, change_seq, list(stored), deferral is not None)
     # (row and version are read directly: this runs for every message of a first load)
     changed = [r for r in records if stored.get(r.row["id"], _UNKNOWN) != r.row["content_digest"]]
     states = version_states(conn, [r.id for r in changed])

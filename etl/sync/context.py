@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from etl.client import Client
 from etl.config import Settings
 from etl.load.deletes import Policy
+from etl.load.history_pending import Deferral
 from etl.sync.summary import SyncSummary
 
 log = logging.getLogger("etl.sync")
@@ -52,7 +53,7 @@ class SyncContext:
     reconcile: set[str] = field(default_factory=set)
     # a first load's messages step: its versions 1 come from one pass at its end
     # (etl.load.history_pending)
-    defer_versions: bool = False
+    defer_versions: Deferral | None = None
 
     @property
     def stopped(self) -> bool:

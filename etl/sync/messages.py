@@ -64,7 +64,7 @@ def sync_messages(ctx: SyncContext, mode: MessageMode | None = None) -> None:
                 "messages",
             )
         finally:
-            ctx.defer_versions = False
+            ctx.defer_versions = None
     if "messages" in ctx.reconcile and not ctx.stopped:
         apply_pending_policy(ctx, "messages")
 

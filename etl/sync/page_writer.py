@@ -55,6 +55,12 @@ class PageWrite:
     future: Future | None = None  # documents dated after the server's time (kept)
     clones: list[Doc] = field(default_factory=list)  # server history clones (`_hidden`, `parent`)
     deleted_by: dict[str, Doc] = field(default_factory=dict)  # `t:'rm'` id -> editedBy (deleter)
+    fetched: int | None = None  # how many documents came, once `docs` went (see `prepare`)
+
+    @property
+    def size(self) -> int:
+        """The documents the page brought (its weight in a group and in progress)."""
+        return len(self.docs) if self.fetched is None else self.fetched
 
 
 def _unchanged(ctx: SyncContext, table: str, docs: list[Doc]) -> set[str]:
@@ -118,6 +124,9 @@ def prepare(ctx: SyncContext, page: PageWrite) -> _Prepared:
         dialect = ctx.engine.dialect.name
         for record in prepared.records:
             prepare_version(record, dialect)
+        # Each record now holds its document as JSON text: the documents go here, on the fetch
+        # thread, rather than after the write on the writer's (profiled: ~13% of its time).
+        page.fetched, page.docs = len(page.docs), []
     for room_id, docs in page.members.items():
         prepared.members[room_id] = []
         for doc in docs:
@@ -145,8 +154,9 @@ def write_pages(ctx: SyncContext, pages: list[PageWrite]) -> None:
     written: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for page, item in prepared:
         for record in item.records:
-            upserts[record.table][record.id] = record
-            written[page.resource].add((record.table, record.id))
+            key: Any = record.row.get("id")  # (record.id without a call per record)
+            upserts[record.table][key] = record
+            written[page.resource].add((record.table, key))
         deletions[page.table].update(page.deletions)
     clones = [clone for page in pages for clone in page.clones]
     deleted_by = {key: who for page in pages for key, who in page.deleted_by.items()}
@@ -191,7 +201,7 @@ def write_pages(ctx: SyncContext, pages: list[PageWrite]) -> None:
             )  # fmt: skip
         if page.future is not None and page.future.ids:
             _warn_future(ctx, page.resource, page.future)
-        ctx.progress.advance(page.resource, items=len(page.docs), rooms=page.rooms_done)
+        ctx.progress.advance(page.resource, items=page.size, rooms=page.rooms_done)
 
 
 def _warn_future(ctx: SyncContext, resource: str, future: Future) -> None:

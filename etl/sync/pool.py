@@ -141,7 +141,7 @@ def _take(
             finished.append(item)
         else:
             batch.append(item)
-            docs += len(item.docs)
+            docs += item.size
         if (
             docs >= GROUP_DOCS
             or len(batch) >= GROUP_PAGES
