@@ -12,7 +12,6 @@ any table above APPEND_ROWS rows; tests/export/test_iceberg_deletes.py).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
 
 import pyarrow as pa
 import sqlalchemy as sa
@@ -20,7 +19,7 @@ import sqlalchemy as sa
 from etl.export.arrow_schema import arrow_schema
 from etl.export.changes import ChangeTable, live
 from etl.export.reader import iter_batches
-from etl.schema.types import dumps_json
+from etl.load.plans import ids_in
 
 # Rows per append inside a table's transaction (bounds memory on a first load).
 APPEND_ROWS = 500_000
@@ -57,21 +56,6 @@ def _live_batches(
     (cheaper than running the change query again as a subquery); otherwise all of them."""
     where = live(spec)
     if keys:
-        where = sa.and_(where, _among(spec.table.c[spec.key], keys, conn.dialect.name))
+        where = sa.and_(where, ids_in(spec.table.c[spec.key], keys, conn.dialect.name))
     order = list(spec.table.primary_key.columns)
     yield from iter_batches(conn, spec.table, where, order, batch_rows)
-
-
-def _among(column: sa.Column[Any], keys: list[str], dialect: str) -> sa.ColumnElement[bool]:
-    """`column IN keys` with the keys in ONE bound parameter (a JSON array read by `json_each`
-    on SQLite, an array on PostgreSQL): SQLAlchemy's expanding IN coerces, names and binds
-    every value in Python, which cost more than the query (~2,000 keys, once per table)."""
-    if dialect == "sqlite":
-        array = sa.bindparam(None, dumps_json(keys), type_=sa.String)
-        values = sa.func.json_each(array).table_valued("value")
-        return column.in_(sa.select(values.c.value))
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import ARRAY
-
-        return column == sa.any_(sa.bindparam(None, keys, type_=ARRAY(sa.String)))
-    return column.in_(keys)

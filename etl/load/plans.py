@@ -14,7 +14,7 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import ColumnElement, String, Table, any_, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from etl.schema import metadata
@@ -219,3 +219,16 @@ def ids_param(dialect: str, ids: list[Any]) -> tuple[str, Any]:
     if dialect == "sqlite":
         return "IN (SELECT value FROM json_each(?))", dumps_json(ids)
     return "= ANY(%s)", list(ids)
+
+
+def ids_in(column: ColumnElement[Any], ids: list[Any], dialect: str) -> ColumnElement[bool]:
+    """`ids_param` as a SQLAlchemy expression: `column IN ids` with the ids in ONE bound
+    parameter (SQLAlchemy's expanding IN coerces, names and binds every value in Python, which
+    cost more than the query for a few thousand ids)."""
+    if dialect == "sqlite":
+        array = bindparam(None, dumps_json(ids), type_=String)
+        values = func.json_each(array).table_valued("value")
+        return column.in_(select(values.c.value))
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=postgresql.ARRAY(String)))
+    return column.in_(ids)
