@@ -34,6 +34,15 @@ def write_file(out: Path, relative: str, data: bytes) -> None:
     os.replace(temp, target)
 
 
+def read_unchanged(root: Path, relative: str, sha256: str | None) -> bytes | None:
+    """A file a previous run wrote, if it still has the checksum that run's manifest gives."""
+    try:
+        data = (root / relative).read_bytes()
+    except OSError:
+        return None
+    return data if sha256 is not None and sha256_of(data) == sha256 else None
+
+
 def file_entry(out: Path, relative: str) -> dict[str, Any]:
     data = (out / relative).read_bytes()
     return {"path": relative, "bytes": len(data), "sha256": sha256_of(data)}

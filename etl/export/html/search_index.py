@@ -23,7 +23,6 @@ the same way (Unicode letters, digits and `_`), and a query word matches any wor
 from __future__ import annotations
 
 import bisect
-import hashlib
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import Any
 
 import orjson
 
+from etl.export.html.manifest import read_unchanged
 from etl.export.paths import join_relative, partition_segment
 
 SEARCH_DIR = "search"
@@ -151,11 +151,8 @@ def patched_shard(data: bytes, title: str, changes: list[tuple[str, str, str]]) 
 
 def _previous_router(root: Path, sha256: str | None) -> dict[str, Any] | None:
     """The router the previous run wrote, if it still has the checksum its manifest gives."""
-    try:
-        data = (root / ROUTER).read_bytes()
-    except OSError:
-        return None
-    if sha256 is None or hashlib.sha256(data).hexdigest() != sha256:
+    data = read_unchanged(root, ROUTER, sha256)
+    if data is None:
         return None
     try:
         router = orjson.loads(data)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from etl.export.html.fragments import FragmentCache, Placed
-from etl.export.html.manifest import sha256_of
+from etl.export.html.manifest import read_unchanged
 from etl.export.html.pages import Heads, render_head
 from etl.export.html.placement import Changes
 from etl.export.html.queries import RoomMonth
@@ -103,19 +103,10 @@ def _swap(data: bytes, olds: list[Placed], heads: Heads) -> bytes | None:
     return b"".join(pieces)
 
 
-def _read(root: Path, entry: dict[str, Any]) -> bytes | None:
-    """A file of the previous run, if it still has the bytes its manifest entry gives."""
-    try:
-        data = (root / entry["path"]).read_bytes()
-    except OSError:
-        return None
-    return data if sha256_of(data) == entry["sha256"] else None
-
-
 def _patched_shard(
     root: Path, entry: dict[str, Any], title: str, olds: list[Placed], heads: Heads
 ) -> bytes | None:
-    data = _read(root, entry)
+    data = read_unchanged(root, entry["path"], entry["sha256"])
     if data is None:
         return None
     return patched_shard(data, title, [(old.id, old.doc, heads[old.id][1]) for old in olds])
@@ -132,7 +123,7 @@ def _patched_pages(
     for path, shown in by_page.items():
         entry = entries.get((shown[0].rid, shown[0].month)) or {}
         page = next((p for p in entry.get("pages", []) if p["path"] == path), None)
-        data = _read(root, page) if page is not None else None
+        data = read_unchanged(root, page["path"], page["sha256"]) if page else None
         patched = _swap(data, shown, heads) if data is not None else None
         if patched is None:
             return None
