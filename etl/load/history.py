@@ -52,12 +52,18 @@ Doc = dict[str, Any]
 
 
 def content_hash(doc: Doc) -> str:
-    content = [doc.get(key) for key in CONTENT_KEYS]
+    # Runs for every message a sync reads: the keys are spelled out (CONTENT_KEYS' order) and
+    # the callables bound once, ~2,600 of its ~15,700 instructions a message (callgrind).
+    get = doc.get
+    content = [get("msg"), get("attachments"), get("file"), get("files"), get("md")]
     try:
-        text = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+        text = _dumps(content, option=_SORT_KEYS)
     except TypeError:  # what orjson refuses (integers beyond 64 bits): the stdlib, as dumps_json
         text = json.dumps(content, sort_keys=True, default=str).encode()
-    return hashlib.blake2b(text, digest_size=16).hexdigest()
+    return _blake2b(text, digest_size=16).hexdigest()
+
+
+_dumps, _SORT_KEYS, _blake2b = orjson.dumps, orjson.OPT_SORT_KEYS, hashlib.blake2b
 
 
 @dataclass

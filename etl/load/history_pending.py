@@ -108,9 +108,12 @@ def note_pending(conn: Connection, change_seq: int, observed_at: datetime) -> No
 def _attachments(dialect: str) -> str:
     """The document's `attachments` as the version's JSON column (NULL when absent or null);
     on PostgreSQL a NUL-escaped document's part keeps the escape flag (etl.schema.types)."""
-    if dialect == "sqlite":  # most messages have none: skip parsing their document
+    if dialect == "sqlite":
+        # Most messages have none: skip parsing their document. GLOB with a leading `*` jumps
+        # between occurrences of its first letter (strcspn), where instr() compares at every
+        # byte: callgrind, 147k messages, 1.56 G instructions with instr, ~0.4 G with GLOB.
         part = "NULLIF(m.raw -> '$.attachments', 'null')"
-        return f"""CASE WHEN instr(m.raw, '"attachments"') THEN {part} END"""
+        return f"""CASE WHEN m.raw GLOB '*chments"*' THEN {part} END"""
     part = "NULLIF(m.raw -> 'attachments', 'null'::jsonb)"
     return (
         f"CASE WHEN m.raw ? '{NUL_FLAG}' AND {part} IS NOT NULL "
@@ -124,21 +127,42 @@ def materialise(conn: Connection, change_seq: int, ids: Sequence[str] | None = N
     dialect = conn.dialect.name
     ph = plans.placeholder(dialect)
     params: list[object] = [change_seq]
-    where = ""
     if ids is not None:
         if not ids:
             return 0
         match, param = plans.ids_param(dialect, list(ids))
-        where, params = f"AND m.id {match} ", [change_seq, param]
+        where, params = f"{_WITHOUT_VERSION} AND m.id {match}", [change_seq, param]
+    elif dialect == "sqlite":
+        # SQLite copies the result of an INSERT whose SELECT reads the target table into a
+        # temporary table first (every row's `raw` written twice): the whole pass leaves out
+        # the few pending messages with versions by their ids instead (callgrind, medium
+        # workspace: 4.9 G -> 3.9 G instructions).
+        match, param = plans.ids_param(dialect, _versioned_pending(conn))
+        where, params = f"WHERE m.id NOT {match}", [change_seq, param]
+    else:
+        where = _WITHOUT_VERSION
     sql = (
         "INSERT INTO message_versions (message_id, version, kind, msg, attachments, edited_at, "
         "edited_by_id, edited_by_username, observed_at, origin, content_hash, raw, change_seq) "
         f"SELECT m.id, 1, 'created', m.msg, {_attachments(dialect)}, m.edited_at, "
         "m.edited_by_id, m.edited_by_username, p.observed_at, 'sync', m.content_digest, m.raw, "
-        f"{ph} FROM messages m JOIN {PENDING} p ON p.change_seq = m.change_seq "
-        f"WHERE NOT EXISTS (SELECT 1 FROM message_versions v WHERE v.message_id = m.id) {where}"
+        f"{ph} FROM messages m JOIN {PENDING} p ON p.change_seq = m.change_seq {where}"
     )
     return int(conn.exec_driver_sql(sql, tuple(params)).rowcount or 0)
+
+
+_WITHOUT_VERSION = "WHERE NOT EXISTS (SELECT 1 FROM message_versions v WHERE v.message_id = m.id)"
+
+
+def _versioned_pending(conn: Connection) -> list[str]:
+    """The pending messages that have versions already (an edit, a deletion or a clone during
+    the deferral made their version 1): few, usually none."""
+    rows = conn.exec_driver_sql(
+        "SELECT DISTINCT v.message_id FROM message_versions v "
+        "JOIN messages m ON m.id = v.message_id "
+        f"JOIN {PENDING} p ON p.change_seq = m.change_seq"
+    )
+    return [row[0] for row in rows]
 
 
 def finish_pending(engine: Engine) -> int:
