@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,8 +26,9 @@ from sqlalchemy import Connection, Engine
 from etl.errors import ForeignManifestError
 from etl.export.filters import ExportFilters
 from etl.export.html import queries
+from etl.export.html.authors import user_counts
 from etl.export.html.fragments import FragmentCache
-from etl.export.html.incremental import dirty_months, record_run
+from etl.export.html.incremental import dirty_months, is_full, record_run
 from etl.export.html.manifest import (
     FORMAT,
     FORMAT_VERSION,
@@ -136,18 +137,19 @@ def export_html(
         with engine.connect() as conn:
             if conn.dialect.name == "postgresql":
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
-            if previous is None or "months" not in previous:
+            if is_full(previous):
                 cache.clear(key)
             site = _read_site(conn, filters, previous)
             ctx = _context(conn, filters, page_globals, cache, site, write, search)
             months = _render_months(conn, env, site, previous, ctx, write)
-            users = queries.users(conn)
+            counts, kept_counts = user_counts(conn, ctx, is_full(previous))
+            users = queries.users(conn, counts)
         navigation = {**page_globals, "generated": generated}
         site.index_keys = write_navigation(
             env, site.rooms, months.entries, navigation, users, write, search, previous
         )
         search_info = _write_search(root, months, site, write)
-        cache.commit(site.seq)
+        cache.commit(site.seq, kept_counts)
     except BaseException:
         cache.abandon()
         raise
@@ -192,6 +194,7 @@ def _context(
         "from_sidecar": 0,  # rooms whose dirty months were placed from the sidecar
         "pages_spliced": 0,  # pages patched in place (splice.py)
         "search": SearchShards(write) if search else None,
+        "authors": Counter(),  # whom the messages placed count for (authors.py)
     }
 
 
@@ -287,7 +290,7 @@ def _result(
     pages_written = written + months.ctx["pages_spliced"]
     return HtmlResult(
         out=str(root),
-        full=previous is None or "months" not in previous,
+        full=is_full(previous),
         months_rewritten=len(months.rendered),
         rooms_placed_from_sidecar=months.ctx["from_sidecar"],
         rooms_spliced=len(months.spliced),
