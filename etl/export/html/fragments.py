@@ -7,7 +7,8 @@ search document (search_index.py), so a room-month's search shard is written wit
 without reading the unchanged messages again. With each message it keeps what places it on a
 page (ts, tmid, whether it heads a thread) and the `change_seq` the whole sidecar reflects
 (`meta.seq`), so a later run places a page's messages from here and reads from the database only
-the rows changed since (placement.py). The sidecar belongs to one (format, rcetl version,
+the rows changed since (placement.py); and whom it counts for on the users page, with the counts
+as of its run (authors.py). The sidecar belongs to one (format, rcetl version,
 filters) key: any other key empties it. It is a cache: deleting it makes the next run render
 everything again, nothing else.
 """
@@ -19,19 +20,23 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import orjson
+
 SIDECAR = ".rcetl-fragments.sqlite"
-_LAYOUT = 3  # PRAGMA user_version: a sidecar of another layout is dropped and started again
+_LAYOUT = 4  # PRAGMA user_version: a sidecar of another layout is dropped and started again
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
     "CREATE TABLE IF NOT EXISTS fragments (id TEXT PRIMARY KEY, rid TEXT NOT NULL, "
     "seq INTEGER NOT NULL, reply INTEGER NOT NULL, tcount INTEGER NOT NULL, html TEXT NOT NULL, "
     "doc TEXT NOT NULL, month TEXT, page TEXT, pos INTEGER, "
-    "ts TEXT, ts_month TEXT, tmid TEXT, tlm INTEGER NOT NULL DEFAULT 0)",
+    "ts TEXT, ts_month TEXT, tmid TEXT, tlm INTEGER NOT NULL DEFAULT 0, author TEXT)",
     "CREATE INDEX IF NOT EXISTS fragments_rid ON fragments (rid, month)",
     "CREATE INDEX IF NOT EXISTS fragments_ts_month ON fragments (rid, ts_month)",
     "CREATE INDEX IF NOT EXISTS fragments_tmid ON fragments (tmid)",
 )
-_COLUMNS = "id, rid, month, page, pos, seq, reply, tcount, html, doc, ts, ts_month, tmid, tlm"
+_COLUMNS = (
+    "id, rid, month, page, pos, seq, reply, tcount, html, doc, ts, ts_month, tmid, tlm, author"
+)
 
 
 class Placed(NamedTuple):
@@ -53,6 +58,7 @@ class Placed(NamedTuple):
     ts_month: str
     tmid: str | None
     tlm: int  # a bool: heads a thread (its replies are looked for)
+    author: str | None  # the user it counts for on the users page (authors.py), None: no one
 
 
 class FragmentCache:
@@ -99,7 +105,7 @@ class FragmentCache:
         return {row[0]: Placed._make(row) for row in rows}
 
     def placing(self, rid: str, column: str, values: Iterable[str]) -> list[tuple[Any, ...]]:
-        """(id, ts, ts_month, tmid, tcount, tlm, seq) of the room's messages whose `column`
+        """(id, ts, ts_month, tmid, tcount, tlm, seq, author) of the room's messages whose `column`
         (ts_month, tmid or id) is one of `values`: what places them, without their HTML."""
         assert column in ("ts_month", "tmid", "id")
         values = list(values)
@@ -108,7 +114,7 @@ class FragmentCache:
             chunk = values[start : start + 900]
             marks = ",".join("?" * len(chunk))
             found += self.db.execute(
-                "SELECT id, ts, ts_month, tmid, tcount, tlm, seq FROM fragments "
+                "SELECT id, ts, ts_month, tmid, tcount, tlm, seq, author FROM fragments "
                 f"WHERE rid = ? AND {column} IN ({marks})",
                 (rid, *chunk),
             ).fetchall()
@@ -134,7 +140,7 @@ class FragmentCache:
         )
         rows = [p for p in placed if before.get(p.id) != p]
         self.db.executemany(
-            f"INSERT OR REPLACE INTO fragments ({_COLUMNS}) VALUES ({', '.join('?' * 14)})",
+            f"INSERT OR REPLACE INTO fragments ({_COLUMNS}) VALUES ({', '.join('?' * 15)})",
             rows,
         )
 
@@ -142,8 +148,8 @@ class FragmentCache:
         """New heads and documents of messages shown where they were (splice.py): what places
         them is unchanged, so their rows keep their place in the indexes."""
         self.db.executemany(
-            "UPDATE fragments SET seq = ?, html = ?, doc = ? WHERE id = ?",
-            [(p.seq, p.html, p.doc, p.id) for p in placed],
+            "UPDATE fragments SET seq = ?, html = ?, doc = ?, author = ? WHERE id = ?",
+            [(p.seq, p.html, p.doc, p.author, p.id) for p in placed],
         )
 
     def forget_months(self, keep: set[tuple[str, str]]) -> None:
@@ -158,9 +164,19 @@ class FragmentCache:
     def count(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM fragments").fetchone()[0])
 
-    def commit(self, seq: int) -> None:
-        """Keep this run's rows, which reflect the database at change_seq `seq`."""
+    def user_counts(self) -> dict[str, int] | None:
+        """The users page's counts as of the sidecar's run (authors.py), None: not kept."""
+        found = self.db.execute("SELECT value FROM meta WHERE key = 'user_counts'").fetchone()
+        return dict(orjson.loads(found[0])) if found else None
+
+    def commit(self, seq: int, user_counts: dict[str, int] | None) -> None:
+        """Keep this run's rows, which reflect the database at change_seq `seq`, and the users
+        page's counts if they were found from them (None: forget them)."""
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('seq', ?)", (str(seq),))
+        self.db.execute("DELETE FROM meta WHERE key = 'user_counts'")
+        if user_counts is not None:
+            counts = orjson.dumps(user_counts).decode()
+            self.db.execute("INSERT INTO meta VALUES ('user_counts', ?)", (counts,))
         self.db.execute("COMMIT")
         self.db.close()
 

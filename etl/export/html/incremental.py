@@ -21,6 +21,11 @@ def _neighbours(months: list[str], month: str) -> list[str]:
     return months[max(i - 1, 0) : i] + months[i + 1 : i + 2]
 
 
+def is_full(previous: dict[str, Any] | None) -> bool:
+    """A run with no previous run of the same export to build on rewrites everything."""
+    return previous is None or "months" not in previous
+
+
 def dirty_months(
     conn: Connection,
     filters: ExportFilters,
@@ -29,7 +34,7 @@ def dirty_months(
     room_sigs: dict[str, str],
     months_of: dict[str, list[str]],
 ) -> set[RoomMonth]:
-    if not previous or "months" not in previous:
+    if previous is None or is_full(previous):
         return set(signatures)
     before = {(e["room"], e["month"]): e["signature"] for e in previous["months"]}
     dirty = {key for key, sig in signatures.items() if before.get(key) != sig[:2]}

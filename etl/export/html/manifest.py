@@ -64,6 +64,15 @@ class SiteWriter:
         self.written[path] = entry
         return entry
 
+    def keep(self, path: str) -> bool:
+        """Keep the previous run's file as it is, if the previous manifest lists it and it is
+        still there (the caller knows its content would be the same)."""
+        old = self.before.get(path)
+        if old is None or not (self.root / path).is_file():
+            return False
+        self.written[path] = {k: old[k] for k in ("path", "bytes", "sha256")}
+        return True
+
 
 def read_manifest(out: Path) -> dict[str, Any] | None:
     try:

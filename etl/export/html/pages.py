@@ -140,6 +140,7 @@ def render_room(
     if shards is not None:
         _index_months(shards, room, months, placed, entries)
     cache.place(before, placed)
+    ctx["authors"].update(p.author for p in placed if p.author is not None)
     return entries
 
 
@@ -203,6 +204,7 @@ def _placement(
         row["ts_month"],
         row["tmid"],
         bool(row["tlm"]),
+        row["author"],
     )
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import Connection
 
 from etl.export.filters import ExportFilters
 from etl.export.html import queries
+from etl.export.html.authors import counted_author
 from etl.export.html.fragments import FragmentCache, Placed
 from etl.export.html.queries import RoomMonth, month_of
 from etl.export.html.views import arrange
@@ -71,17 +72,18 @@ def changes_since(
 def _keyed(rows: Rows) -> Rows:
     """Database rows with what orders and places them: `ts_iso` (Python's isoformat: PostgreSQL
     may sort ids case-insensitively, and page boundaries must be found again with the same
-    comparison) and `ts_month`."""
+    comparison), `ts_month` and `author` (authors.py)."""
     for row in rows:
         ts = row["ts"]
         row["ts_iso"] = ts.isoformat() if ts else ""
         row["ts_month"] = month_of(ts)
+        row["author"] = counted_author(row)
     return rows
 
 
 def _light(found: tuple[Any, ...]) -> dict[str, Any]:
     """A sidecar row (FragmentCache.placing) as the keyed light row of the same message."""
-    mid, ts, ts_month, tmid, tcount, tlm, seq = found
+    mid, ts, ts_month, tmid, tcount, tlm, seq, author = found
     return {
         "id": mid,
         "ts_iso": ts or "",
@@ -90,6 +92,7 @@ def _light(found: tuple[Any, ...]) -> dict[str, Any]:
         "tcount": tcount,
         "tlm": True if tlm else None,
         "change_seq": seq,
+        "author": author,
     }
 
 

@@ -124,15 +124,16 @@ def rooms(conn: Connection, filters: ExportFilters) -> list[dict[str, Any]]:
     return [dict(row._mapping) for row in conn.execute(query)]
 
 
-def users(conn: Connection) -> list[dict[str, Any]]:
+def user_counts(conn: Connection) -> dict[str, int]:
+    """User id -> messages that are not system messages (authors.py)."""
     # Grouped by an expression, not the column: SQLite would walk the u_id index and look every
     # row up for `t` (twice the time of reading the table once); a NULL u_id counts for no user.
     author = sa.func.coalesce(MESSAGES.c.u_id, "")
-    counts: dict[str, int] = dict(
-        conn.execute(
-            sa.select(author, sa.func.count()).where(MESSAGES.c.t.is_(None)).group_by(author)
-        ).all()
-    )
+    query = sa.select(author, sa.func.count()).where(MESSAGES.c.t.is_(None)).group_by(author)
+    return {author: int(n) for author, n in conn.execute(query)}
+
+
+def users(conn: Connection, counts: dict[str, int]) -> list[dict[str, Any]]:
     columns = [USERS.c[c] for c in ("id", "username", "name", "type", "active", "deleted_at")]
     rows = [dict(r._mapping) for r in conn.execute(sa.select(*columns).order_by(USERS.c.username))]
     for row in rows:
@@ -145,14 +146,14 @@ def _chunks(ids: list[str]) -> Iterator[list[str]]:
         yield ids[start : start + IN_CHUNK]
 
 
-LIGHT = ("id", "ts", "tmid", "tcount", "tlm", "change_seq")
+LIGHT = ("id", "ts", "tmid", "tcount", "tlm", "change_seq", "t", "u_id")
 # Of `raw` a page shows only `md` and `starred`: extracted by the database, not decoded whole in
 # Python (decoding every raw document was an eighth of the export).
 RAW_SHOWN = ("md", "starred")
 
 
 # The columns a page shows (views.message_view): converting a value costs more than reading it.
-SHOWN = (*LIGHT, "t", "msg", "u_username", "u_name", "alias", "tshow", "drid", "dcount")
+SHOWN = (*LIGHT, "msg", "u_username", "u_name", "alias", "tshow", "drid", "dcount")
 SHOWN_TOO = ("edited_at", "edited_by_username", "pinned", "deleted_at")
 
 

@@ -1,21 +1,22 @@
 """`rcetl export html`: a static, self-contained site of the database, rewritten incrementally.
 
-A run compares each room-month's signature (message count, newest change_seq) and each room's
-signature with the previous run's manifest and renders only what differs (plus the months holding
-thread parents of changed replies), from the fragment sidecar where a message did not change, or
-patches the previous pages where the changed messages stay in place (splice.py); the index pages
-are always rendered. A file whose bytes did not change is not written again. The search index's
-shards are those of the rewritten room-months (search_index.py). Pages and shards are written
-atomically, the router after them, the sidecar is committed before the manifest, the manifest
-last; files the new manifest no longer lists are removed after it is written.
+A run compares each room-month's signature (message count, newest change_seq; signatures.py) and
+each room's signature with the previous run's manifest and renders only what differs (plus the
+months holding thread parents of changed replies), from the fragment sidecar where a message did
+not change, or patches the previous pages where the changed messages stay in place (splice.py);
+the other pages are rendered but for unchanged room indexes (navigation.py). A file whose bytes
+did not change is not written again. The search index's shards are those of the rewritten
+room-months (search_index.py). Pages and shards are written atomically, the router after them,
+the sidecar is committed before the manifest, the manifest last; files the new manifest no longer
+lists are removed after it is written.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,9 @@ from sqlalchemy import Connection, Engine
 from etl.errors import ForeignManifestError
 from etl.export.filters import ExportFilters
 from etl.export.html import queries
+from etl.export.html.authors import user_counts
 from etl.export.html.fragments import FragmentCache
-from etl.export.html.incremental import dirty_months, record_run
+from etl.export.html.incremental import dirty_months, is_full, record_run
 from etl.export.html.manifest import (
     FORMAT,
     FORMAT_VERSION,
@@ -43,6 +45,7 @@ from etl.export.html.queries import RoomMonth
 from etl.export.html.render import environment
 from etl.export.html.rooms import describe_rooms, room_signature
 from etl.export.html.search_index import ROUTER, SEARCH_FORMAT, SearchShards, write_router
+from etl.export.html.signatures import month_signatures, span
 from etl.export.html.splice import splice_plan, splice_rooms
 from etl.export.manifest import now_utc, tool_version
 
@@ -97,6 +100,7 @@ class _Site:
     rooms: dict[str, dict[str, Any]]
     room_sigs: dict[str, str]
     months_of: dict[str, list[str]]
+    index_keys: dict[str, str] = field(default_factory=dict)  # each room index's (navigation.py)
 
 
 @dataclass
@@ -133,16 +137,19 @@ def export_html(
         with engine.connect() as conn:
             if conn.dialect.name == "postgresql":
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
-            if previous is None or "months" not in previous:
+            if is_full(previous):
                 cache.clear(key)
-            site = _read_site(conn, filters)
+            site = _read_site(conn, filters, previous)
             ctx = _context(conn, filters, page_globals, cache, site, write, search)
             months = _render_months(conn, env, site, previous, ctx, write)
-            users = queries.users(conn)
+            counts, kept_counts = user_counts(conn, ctx, is_full(previous))
+            users = queries.users(conn, counts)
         navigation = {**page_globals, "generated": generated}
-        write_navigation(env, site.rooms, months.entries, navigation, users, write, search)
+        site.index_keys = write_navigation(
+            env, site.rooms, months.entries, navigation, users, write, search, previous
+        )
         search_info = _write_search(root, months, site, write)
-        cache.commit(site.seq)
+        cache.commit(site.seq, kept_counts)
     except BaseException:
         cache.abandon()
         raise
@@ -154,9 +161,9 @@ def export_html(
     return _result(root, previous, site, months, removed, search_info, started)
 
 
-def _read_site(conn: Connection, filters: ExportFilters) -> _Site:
+def _read_site(conn: Connection, filters: ExportFilters, previous: dict[str, Any] | None) -> _Site:
     seq = queries.current_change_seq(conn)
-    signatures = queries.month_signatures(conn, filters)
+    signatures = month_signatures(conn, filters, previous)
     rooms = describe_rooms(queries.rooms(conn, filters), signatures)
     months_of: dict[str, list[str]] = defaultdict(list)
     for rid, month in sorted(signatures):
@@ -187,6 +194,7 @@ def _context(
         "from_sidecar": 0,  # rooms whose dirty months were placed from the sidecar
         "pages_spliced": 0,  # pages patched in place (splice.py)
         "search": SearchShards(write) if search else None,
+        "authors": Counter(),  # whom the messages placed count for (authors.py)
     }
 
 
@@ -225,6 +233,7 @@ def _render_months(
     cache.forget_months(set(site.signatures))
     for key, entry in entries.items():
         entry["signature"] = site.signatures[key][:2]
+        entry["span"] = span(site.signatures[key])
     return _Months([entries[k] for k in sorted(entries)], rendered, spliced, ctx)
 
 
@@ -256,7 +265,10 @@ def _manifest(
         "filters": filters.to_dict(),
         "title": page_globals["site_title"],
         "change_seq": site.seq,
-        "rooms": {rid: {"signature": sig} for rid, sig in site.room_sigs.items()},
+        "rooms": {
+            rid: {"signature": sig, "index": site.index_keys.get(rid)}
+            for rid, sig in site.room_sigs.items()
+        },
         "months": months.entries,
         "files": sorted(files.values(), key=lambda f: f["path"]),
         "search": search_info,
@@ -278,7 +290,7 @@ def _result(
     pages_written = written + months.ctx["pages_spliced"]
     return HtmlResult(
         out=str(root),
-        full=previous is None or "months" not in previous,
+        full=is_full(previous),
         months_rewritten=len(months.rendered),
         rooms_placed_from_sidecar=months.ctx["from_sidecar"],
         rooms_spliced=len(months.spliced),

@@ -83,7 +83,9 @@ def splice_plan(
         ):
             continue
         # The new change_seq, the old head and document (to find them in the page and shard).
-        plan[rid] = [old[row["id"]]._replace(seq=row["change_seq"]) for row in rows]
+        plan[rid] = [
+            old[row["id"]]._replace(seq=row["change_seq"], author=row["author"]) for row in rows
+        ]
     return plan
 
 
