@@ -15,22 +15,14 @@ scans (`queries.user_counts`) and forgets the kept counts.
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection
 
 from etl.export.filters import ExportFilters
 from etl.export.html import queries
 from etl.export.html.fragments import FragmentCache
-
-if TYPE_CHECKING:  # placement.py marks its rows' authors with counted_author
-    from etl.export.html.placement import Changes
-
-
-def counted_author(row: dict[str, Any]) -> str | None:
-    """Whom a message counts for on the users page: its author's id ("" when it has none) unless
-    it is a system message."""
-    return (row["u_id"] or "") if row["t"] is None else None
+from etl.export.html.placement import Changes
 
 
 def _unfiltered(filters: ExportFilters) -> bool:

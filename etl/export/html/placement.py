@@ -24,7 +24,6 @@ from sqlalchemy import Connection
 
 from etl.export.filters import ExportFilters
 from etl.export.html import queries
-from etl.export.html.authors import counted_author
 from etl.export.html.fragments import FragmentCache, Placed
 from etl.export.html.queries import RoomMonth, month_of
 from etl.export.html.views import arrange
@@ -67,6 +66,12 @@ def changes_since(
     changed = [r["id"] for found in rows.values() for r in found]
     full = {r["id"]: r for r in queries.messages_by_id(conn, changed, versions)}
     return Changes(gone, rows, full, shown_before)
+
+
+def counted_author(row: dict[str, Any]) -> str | None:
+    """Whom a message counts for on the users page (authors.py): its author's id ("" when it
+    has none) unless it is a system message."""
+    return (row["u_id"] or "") if row["t"] is None else None
 
 
 def _keyed(rows: Rows) -> Rows:
