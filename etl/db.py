@@ -75,6 +75,20 @@ def _enable_wal(cursor: Any) -> None:
             time.sleep(0.02)
 
 
+def _bind_none_directly() -> None:
+    """Bind None as NULL without CPython's failed attribute lookup.
+
+    CPython 3.11's sqlite3 sends every parameter that is not an exact int, float or str through
+    its adapter protocol, and for None that ends in looking up `__adapt__` on its protocol type,
+    which fails by formatting an AttributeError: ~2,000 instructions per NULL, a tenth of a
+    SQLite sync's instructions (callgrind: 3.2M of them in a medium full sync). An adapter
+    registered for NoneType is found first; `{}.get` is a C callable that returns None for
+    None, so the value still binds as NULL. Idempotent; the registry is the sqlite3 module's.
+    """
+    null = cast(Callable[[None], None], {}.get)
+    sqlite3.register_adapter(type(None), null)
+
+
 def create_db_engine(url: str) -> Engine:
     """An engine with fast JSON; on SQLite also WAL, a busy timeout and the parent directory."""
     parsed = make_url(url)
@@ -87,6 +101,7 @@ def create_db_engine(url: str) -> Engine:
             except OSError as exc:
                 raise database_error(url, exc) from exc
         kwargs["connect_args"] = {"timeout": 30}
+        _bind_none_directly()
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
