@@ -26,9 +26,11 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, Engine
 
 from etl.fulltext.names import FTS_TABLE, FTS_TRIGGERS, PG_INDEX, PG_INDEX_DDL, SQLITE_TRIGGERS
+from etl.load.background import Builds
 from etl.load.indexes import built_after
 
 log = logging.getLogger(__name__)
+_WHAT = "full-text index"
 
 
 def _has_index(conn: Connection) -> bool:
@@ -87,17 +89,20 @@ def begin_deferred(engine: Engine) -> bool:
 
 
 @contextmanager
-def deferred_index(engine: Engine) -> Iterator[None]:
+def deferred_index(engine: Engine, builds: Builds | None = None) -> Iterator[None]:
     """Around a messages step: a first load indexes in bulk at the end (also after a failure or
-    a stop, so the triggers are back whenever the process lives to say so)."""
+    a stop, so the triggers are back whenever the process lives to say so); with `builds`
+    (PostgreSQL), in the background while the sync goes on (`etl.load.background`)."""
     if not begin_deferred(engine):
         yield
         return
-    with built_after(lambda: _finish(engine), "full-text index"):
+    with built_after(lambda: _finish(engine, builds), "full-text index"):
         yield
 
 
-def _finish(engine: Engine) -> None:
+def _finish(engine: Engine, builds: Builds | None = None) -> None:
+    if builds is not None and builds.start(engine, ("messages",), rebuild_with_triggers, _WHAT):
+        return
     with engine.begin() as conn:
         rebuild_with_triggers(conn)
     log.info("full-text index built in bulk after a first load of messages")

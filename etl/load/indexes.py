@@ -23,11 +23,13 @@ committed transaction that drops; CREATE INDEX at the end blocks writes, not rea
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 
 from sqlalchemy import Connection, Engine, Index, inspect
 
+from etl.load.background import Builds
 from etl.schema import CHILD_TABLES, metadata
 
 log = logging.getLogger(__name__)
@@ -36,51 +38,59 @@ TABLES = (
     "messages",
     *(child for child, (parent, _) in CHILD_TABLES.items() if parent == "messages"),
 )
+# Built after the versions pass, which fills the table (etl.load.history_pending); the others
+# can be built meanwhile (etl.sync.messages).
+VERSIONS = ("message_versions",)
+NOT_VERSIONS = tuple(name for name in TABLES if name not in VERSIONS)
 
 
-def secondary_indexes() -> list[Index]:
-    """The non-unique indexes of `messages` and its child tables, as the models declare them."""
-    found = (ix for name in TABLES for ix in metadata.tables[name].indexes if not ix.unique)
+def secondary_indexes(tables: Sequence[str] = TABLES) -> list[Index]:
+    """The non-unique indexes of `tables` (default: `messages` and its child tables), as the
+    models declare them."""
+    found = (ix for name in tables for ix in metadata.tables[name].indexes if not ix.unique)
     return sorted(found, key=lambda ix: str(ix.name))
 
 
-def missing_indexes(conn: Connection) -> list[Index]:
+def missing_indexes(conn: Connection, tables: Sequence[str] = TABLES) -> list[Index]:
     inspector = inspect(conn)
-    present = {ix["name"] for name in TABLES for ix in inspector.get_indexes(name)}
-    return [ix for ix in secondary_indexes() if ix.name not in present]
+    present = {ix["name"] for name in tables for ix in inspector.get_indexes(name)}
+    return [ix for ix in secondary_indexes(tables) if ix.name not in present]
 
 
-def create_missing(conn: Connection) -> int:
+def create_missing(conn: Connection, tables: Sequence[str] = TABLES) -> int:
     """Create the deferred indexes a first load left out (in the caller's transaction)."""
-    missing = missing_indexes(conn)
+    missing = missing_indexes(conn, tables)
     for ix in missing:
         ix.create(conn)
     return len(missing)
 
 
-def begin_load(engine: Engine) -> bool:
-    """Before a messages step: True (indexes dropped) if the messages table is empty; otherwise
-    creates any index a load cut short left out, and returns False."""
+def begin_load(engine: Engine, tables: Sequence[str] = TABLES) -> bool:
+    """Before a messages step: True (the indexes of `tables` dropped) if the messages table is
+    empty; otherwise creates any index a load cut short left out, and returns False."""
     with engine.begin() as conn:
         if conn.exec_driver_sql("SELECT 1 FROM messages LIMIT 1").first() is not None:
-            if create_missing(conn):
+            if create_missing(conn, tables):
                 log.info("secondary indexes of messages created (a first load was cut short)")
             return False
-        for ix in secondary_indexes():
+        for ix in secondary_indexes(tables):
             ix.drop(conn, checkfirst=True)
     return True
 
 
 @contextmanager
-def deferred_indexes(engine: Engine) -> Iterator[bool]:
+def deferred_indexes(
+    engine: Engine, builds: Builds | None = None, tables: Sequence[str] = TABLES
+) -> Iterator[bool]:
     """Around a messages step; yields whether it started on an empty messages table (a first
-    load, its secondary indexes dropped). They are created at the end, also after a failure or a
-    stop, so they are back whenever the process lives to say so."""
-    first_load = begin_load(engine)
+    load, the secondary indexes of `tables` dropped). They are created at the end, also after a
+    failure or a stop, so they are back whenever the process lives to say so; with `builds`
+    (PostgreSQL), in the background while the sync goes on (`etl.load.background`)."""
+    first_load = begin_load(engine, tables)
     if not first_load:
         yield False
         return
-    with built_after(lambda: _finish(engine), "secondary indexes"):
+    with built_after(lambda: _finish(engine, builds, tables), "secondary indexes"):
         yield True
 
 
@@ -99,7 +109,11 @@ def built_after(finish: Callable[[], None], what: str) -> Iterator[None]:
     finish()
 
 
-def _finish(engine: Engine) -> None:
+def _finish(engine: Engine, builds: Builds | None, tables: Sequence[str]) -> None:
+    what = f"secondary indexes of {', '.join(tables)}"
+    build = partial(create_missing, tables=tables)
+    if builds is not None and builds.start(engine, tables, build, what):
+        return
     with engine.begin() as conn:
-        create_missing(conn)
+        create_missing(conn, tables)
     log.info("secondary indexes of messages built in bulk after a first load")

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from etl.client import Client
 from etl.config import Settings
+from etl.load.background import Builds
 from etl.load.deletes import Policy
 from etl.load.history_pending import Deferral
 from etl.sync.summary import SyncSummary
@@ -54,6 +55,8 @@ class SyncContext:
     # a first load's messages step: its versions 1 come from one pass at its end
     # (etl.load.history_pending)
     defer_versions: Deferral | None = None
+    # index builds of a first load running on the server meanwhile (PostgreSQL), joined at the end
+    builds: Builds = field(default_factory=Builds)
 
     @property
     def stopped(self) -> bool:

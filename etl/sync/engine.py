@@ -127,8 +127,10 @@ def run_sync(
                 if ctx.stopped:
                     break
                 _run_step(ctx, resource)
+            ctx.builds.join()  # a first load's index builds (PostgreSQL), while the steps ran
         status = "stopped" if ctx.stopped else ("partial" if summary.errors else "ok")
     finally:
+        ctx.builds.join(raise_error=False)
         client.interrupt_waits_on(previous)
         _close(ctx, before, status)
     return summary

@@ -15,7 +15,7 @@ from dataclasses import replace
 from etl.errors import BadRequestError, NotFoundError, PermissionDeniedError
 from etl.fulltext.bulk import deferred_index
 from etl.load.history_pending import deferred_versions
-from etl.load.indexes import deferred_indexes
+from etl.load.indexes import NOT_VERSIONS, VERSIONS, deferred_indexes
 from etl.message_walkers import fetch_deleted_message_ids, fetch_message_cursor
 from etl.state import Checkpoint, Cursor
 from etl.sync.context import SyncContext, log
@@ -48,11 +48,14 @@ def sync_messages(ctx: SyncContext, mode: MessageMode | None = None) -> None:
     log.info("messages: %d room(s) to walk, %d of them rechecks", len(tasks), rechecks)
     history = ctx.settings.sync.track_history
     # A first load builds the full-text index and the secondary indexes in bulk at its end, and
-    # writes versions 1 in one pass (before the indexes are built: exits run innermost first).
+    # writes versions 1 in one pass. Exits run innermost first: the indexes of messages and its
+    # children, the full-text index (on PostgreSQL both in the background, ctx.builds), the
+    # versions pass (meanwhile), then the indexes of the versions it filled.
     with (
-        deferred_index(ctx.engine),
-        deferred_indexes(ctx.engine) as first_load,
+        deferred_indexes(ctx.engine, ctx.builds, VERSIONS),
         deferred_versions(ctx.engine, history) as deferred,
+        deferred_index(ctx.engine, ctx.builds),
+        deferred_indexes(ctx.engine, ctx.builds, NOT_VERSIONS) as first_load,
     ):
         ctx.defer_versions = deferred
         try:
