@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,11 @@ def _cpu(path: str) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
+def _renice(pid: int, value: int) -> None:
+    with suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, pid, value)
+
+
 class Sampler:
     """Cumulative CPU seconds of the actors, read on demand (`snapshot`)."""
 
@@ -52,6 +57,7 @@ class Sampler:
         self.stop = threading.Event()
         self.page_wait = 0.0
         self.lock_samples = 0  # backends seen waiting for a lock, one per 50 ms sample
+        self.nice: int | None = None  # --nice: the backends get this process's priority
         self.thread = threading.Thread(target=self._watch, daemon=True)
 
     def _watch(self) -> None:
@@ -68,6 +74,8 @@ class Sampler:
                 ).fetchall()
                 self.lock_samples += sum(1 for _, locked in rows if locked)
                 for pid, _ in rows:
+                    if self.nice is not None and pid not in self.backends:
+                        _renice(pid, self.nice)
                     self.backends[pid] = max(self.backends.get(pid, 0.0), _cpu(f"/proc/{pid}/stat"))
                 self._threads()
                 time.sleep(0.05)
@@ -174,6 +182,8 @@ def run(info: dict[str, Any], sim_pid: int, db_url: str, concurrency: int) -> No
     settings = load_settings(None, overrides, environ={})
     engine = open_database(db_url)
     sampler = Sampler(sim_pid, db_url, threading.get_native_id())
+    if os.environ.get("RCETL_TIMELINE_NICE"):  # see --nice
+        sampler.nice = os.getpriority(os.PRIO_PROCESS, 0)
     sampler.thread.start()
     events: list = []
     creds = Credentials(user_id=info["creds"]["user_id"], token=info["creds"]["token"])
