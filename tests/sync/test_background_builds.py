@@ -4,6 +4,9 @@ build is reported by `join` and left to the next messages step, and SQLite build
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -90,4 +93,51 @@ def test_sqlite_builds_in_line(sqlite_url: str) -> None:
     with deferred_indexes(engine, builds) as first_load:
         assert first_load
     assert _missing(engine) == set()  # built before the step returned
+    engine.dispose()
+
+
+KILLED_DURING_BUILD = """
+import os, signal, sys, threading
+from etl.db import open_database
+from etl.fulltext.bulk import begin_deferred, rebuild_with_triggers
+from etl.load.background import Builds
+from etl.load.indexes import TABLES, begin_load, create_missing
+from tests.export._data import T0, message_doc, save
+
+def slow(build):
+    def run(conn):
+        conn.exec_driver_sql("SELECT pg_sleep(3)")  # the kill lands here, mid-transaction
+        build(conn)
+    return run
+
+engine = open_database(sys.argv[1])
+assert begin_load(engine) and begin_deferred(engine)  # a first load: the indexes dropped
+save(engine, "messages", [message_doc("m1", "r1", T0, "hello world")])
+builds = Builds()
+builds.start(engine, TABLES, slow(create_missing), "secondary indexes")
+builds.start(engine, ("messages",), slow(rebuild_with_triggers), "full-text index")
+threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGKILL)).start()
+builds.join()
+"""
+
+
+def test_a_kill_during_the_builds_leaves_them_to_the_next_step(pg_url: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_DURING_BUILD, pg_url], capture_output=True, timeout=120
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr.decode()[-2000:]
+    engine = open_database(pg_url)
+    with engine.connect() as conn:
+        stored = conn.exec_driver_sql("SELECT id FROM messages").all()
+    assert [row[0] for row in stored] == ["m1"]  # the load itself was committed
+    assert _missing(engine)  # the builds in flight were rolled back with their session
+    with engine.connect() as conn:
+        assert triggers_missing(conn)
+    builds = Builds()
+    with deferred_index(engine, builds), deferred_indexes(engine, builds) as first_load:
+        assert not first_load  # not empty: whatever the kill left out is created here
+    builds.join()
+    assert _missing(engine) == set()
+    with engine.connect() as conn:
+        assert not triggers_missing(conn)
     engine.dispose()
