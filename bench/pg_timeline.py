@@ -207,6 +207,9 @@ def run(info: dict[str, Any], sim_pid: int, db_url: str, concurrency: int) -> No
             f"{label:36} {d['t']:6.2f} {d['writer']:7.2f} {d['fetch']:6.2f} {d['server']:7.2f} "
             f"{d['sim']:5.2f} {d['page_wait']:8.2f} {cpu:8.2f} {d['lock_wait']:6.2f}"
         )
+    walk = sum(b["t"] - a["t"] for label, a, b in events if label.endswith("messages: walk"))
+    total = end["t"] - start["t"]
+    print(f"wall: total {total:.2f}s = messages walk {walk:.2f}s + the rest {total - walk:.2f}s")
 
 
 def main() -> None:
