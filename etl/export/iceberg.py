@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
     from pyiceberg.manifest import DataFile
     from pyiceberg.table import Table, Transaction
-    from pyiceberg.table.snapshots import Snapshot
 
     Hit = tuple[DataFile, pa.Array]  # a data file and positions of rows it holds
 
@@ -53,6 +53,7 @@ VERSION_PROPERTY = "rcetl.version"
 MONTH_PARTITIONS = {"messages": "ts"}
 # Above this share of the table's rows to drop, a run rewrites the table instead.
 REWRITE_SHARE = 0.5
+SCAN_THREADS = 2
 
 
 @dataclass
@@ -129,27 +130,26 @@ def ensure_table(catalog: Catalog, namespace: str, table: sa.Table) -> tuple[Tab
     return iceberg, [f.name for f in missing]
 
 
-def _live_count(snapshot: Snapshot | None) -> int:
+def _held(iceberg: Table) -> int:
     """Rows the table holds: its records minus the rows position-delete files drop."""
+    snapshot = iceberg.current_snapshot()
     if snapshot is None or snapshot.summary is None:
         return 0
     summary = snapshot.summary.additional_properties
     return int(summary.get("total-records", 0)) - int(summary.get("total-position-deletes", 0))
 
 
-def _hits(iceberg: Table, key: str, keys: list[str], most: int) -> list[Hit] | None:
-    """Per data file, the positions of the live rows holding `keys` (the table as it stands
-    before the run's transaction); None as soon as they exceed `most` rows (a rewrite is
-    cheaper then)."""
-    found: list[Hit] = []
+def _hits(found: Iterator[Hit], most: int) -> list[Hit] | None:
+    """The data files and positions of the rows to drop (see `positions_to_delete`); None as
+    soon as they exceed `most` rows (a rewrite is cheaper then)."""
+    hits: list[Hit] = []
     rows = 0
-    tasks = iceberg.scan().plan_files()
-    for data_file, positions in positions_to_delete(iceberg.io, tasks, key, keys):
+    for data_file, positions in found:
         rows += len(positions)
         if rows > most:
             return None
-        found.append((data_file, positions))
-    return found
+        hits.append((data_file, positions))
+    return hits
 
 
 def _plan(
@@ -159,6 +159,7 @@ def _plan(
     run: TableRun,
     keys: list[str] | None,
     batch_rows: int,
+    pool: Executor,
 ) -> tuple[list[Hit], Iterator[pa.Table]] | None:
     """What the table's snapshot will hold: the rows to drop (position deletes) and the chunks
     of live rows to append. None when the keys that moved hold no row in the table, before or
@@ -167,17 +168,23 @@ def _plan(
 
     A first load (no keys) appends every live row. Every row is replaced (`run.rewritten`)
     when columns were added (the migration may have filled them without moving `change_seq`)
-    or when the rows to drop are more than REWRITE_SHARE of the rows the table holds."""
-    hits: list[Hit] | None = []
+    or when the rows to drop are more than REWRITE_SHARE of the rows the table holds. The
+    data files are scanned for the keys on `pool` while the keys' rows are read here."""
+    found: Iterator[Hit] | None = None
     if keys is not None:
         run.deleted_keys = len(keys)
-        held = _live_count(iceberg.current_snapshot())
+        run.rewritten = bool(run.evolved)
         if not run.evolved and keys:
-            hits = _hits(iceberg, spec.key, keys, int(REWRITE_SHARE * held))
-        run.rewritten = bool(run.evolved) or hits is None
-    by_key = None if run.rewritten else keys
-    chunks = chunks_to_append(conn, spec, by_key, batch_rows)
+            tasks = iceberg.scan().plan_files()
+            found = positions_to_delete(iceberg.io, tasks, spec.key, keys, pool)
+    chunks = chunks_to_append(conn, spec, None if run.rewritten else keys, batch_rows)
     first = next(chunks, None)
+    hits = [] if found is None else _hits(found, int(REWRITE_SHARE * _held(iceberg)))
+    if hits is None:  # so many rows to drop that every live row is appended instead
+        run.rewritten = True
+        chunks.close()
+        chunks = chunks_to_append(conn, spec, None, batch_rows)
+        first = next(chunks, None)
     if keys is not None and not run.rewritten and not hits and first is None:
         return None
     run.deleted_rows = sum(len(positions) for _, positions in hits or [])
@@ -233,14 +240,15 @@ def _export(engine: sa.Engine, options: IcebergOptions, schema: sa.MetaData) -> 
     result = IcebergResult(options.warehouse, options.namespace, 0)
     version = tool_version()  # reads the installed package's metadata: once per run
     specs = change_tables(schema)
-    with read_snapshot(engine) as conn:
+    # the key scan's file reads (see _plan); they release the GIL, so a few threads suffice
+    with ThreadPoolExecutor(SCAN_THREADS) as pool, read_snapshot(engine) as conn:
         result.change_seq = high = max_change_seq(conn)
         hints = read_hints(catalog, options.namespace, conn, specs)
         cache: KeyCache = {}  # a parent's changed ids, read once for all its child tables
         for spec in specs:
             columns = fingerprint(arrow_schema(spec.table))
             if not hints.skip(spec, columns):
-                run = _run_table(conn, catalog, options, spec, high, cache, version)
+                run = _run_table(conn, catalog, options, spec, high, cache, version, pool)
                 if run is not None:
                     result.tables[spec.name] = run
             hints.holds(spec.name, high, columns)
@@ -256,6 +264,7 @@ def _run_table(
     high: int,
     cache: KeyCache,
     version: str,
+    pool: Executor,
 ) -> TableRun | None:
     """Open (create, evolve) one table and commit what moved since its last snapshot, in one
     transaction; None when nothing did."""
@@ -265,7 +274,7 @@ def _run_table(
     if (low >= high or keys == []) and not (evolved and low > 0):
         return None  # nothing of this table moved: no commit at all
     run = TableRun(spec.name, low, high, evolved=evolved)
-    plan = _plan(conn, iceberg, spec, run, keys, options.batch_rows)
+    plan = _plan(conn, iceberg, spec, run, keys, options.batch_rows, pool)
     if plan is None:
         return None
     with transaction(iceberg) as tx:
