@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from etl.export.arrow_schema import arrow_schema
 from etl.export.changes import ChangeTable, KeyCache, change_tables, read_keys
 from etl.export.iceberg_catalog import IcebergOptions, open_catalog
-from etl.export.iceberg_committer import Committer
+from etl.export.iceberg_committer import committer
 from etl.export.iceberg_deletes import (
     positions_to_delete,
     row_delta,
@@ -209,7 +209,7 @@ def _export(engine: sa.Engine, options: IcebergOptions, schema: sa.MetaData) -> 
     # `pool`: the key scan's file reads (see _plan); they release the GIL, so a few threads do
     with (
         ThreadPoolExecutor(SCAN_THREADS) as pool,
-        Committer() as committer,
+        committer() as commits,
         read_snapshot(engine) as conn,
     ):
         result.change_seq = high = max_change_seq(conn)
@@ -222,9 +222,9 @@ def _export(engine: sa.Engine, options: IcebergOptions, schema: sa.MetaData) -> 
                 if ready is not None:
                     result.tables[spec.name] = ready.run
                     apply = functools.partial(ready.commit, version)
-                    committer.commit(apply, in_background=isinstance(ready.rows, list))
+                    commits.commit(apply, in_background=isinstance(ready.rows, list))
             hints.holds(spec.name, high, columns)
-        committer.wait()
+        commits.wait()
     save_hints(catalog, options.namespace, hints)
     return result
 

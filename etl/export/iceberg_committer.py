@@ -16,9 +16,9 @@ switches last), and a run only saves its hints after `wait`, i.e. after every co
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from types import TracebackType
+from contextlib import contextmanager
 
 
 class Committer:
@@ -40,14 +40,13 @@ class Committer:
         if pending is not None:
             pending.result()
 
-    def __enter__(self) -> Committer:
-        return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """On an error, the commit under way still ends (it is one table's whole transaction)."""
-        self._thread.shutdown(wait=True)
+@contextmanager
+def committer() -> Iterator[Committer]:
+    """A Committer whose thread ends with the block; on an error, the commit under way still
+    ends (it is one table's whole transaction)."""
+    done = Committer()
+    try:
+        yield done
+    finally:
+        done._thread.shutdown(wait=True)

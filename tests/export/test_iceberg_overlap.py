@@ -16,12 +16,18 @@ import pytest
 
 from etl.db import open_database
 from etl.export.iceberg import export_iceberg
-from etl.export.iceberg_catalog import open_catalog
-from etl.export.iceberg_committer import Committer
+from etl.export.iceberg_catalog import IcebergOptions, open_catalog
+from etl.export.iceberg_committer import Committer, committer
 from etl.export.iceberg_deletes import positions_to_delete
 from tests.export._data import T0, arrow_rows, delete, message_doc, save, seed_workspace
 from tests.export._live import TABLES
 from tests.export.test_iceberg import assert_equal, options
+
+
+def _seeded(url: str, warehouse: Path) -> tuple[Any, IcebergOptions]:
+    engine = open_database(url)
+    seed_workspace(engine, per_room=12)  # four months of messages
+    return engine, options(engine, warehouse)
 
 
 def _change(engine: Any, round_: int) -> None:
@@ -33,12 +39,10 @@ def _change(engine: Any, round_: int) -> None:
 def test_the_pooled_key_scan_finds_what_the_sequential_one_finds(
     sqlite_url: str, tmp_path: Path
 ) -> None:
-    engine = open_database(sqlite_url)
-    seed_workspace(engine, per_room=12)
-    opts = options(engine, tmp_path / "wh")
-    export_iceberg(engine, opts)
-    _change(engine, 0)
-    export_iceberg(engine, opts)  # the data files now have delete files too
+    engine, opts = _seeded(sqlite_url, tmp_path / "wh")
+    for round_ in range(2):  # the second run gives the data files delete files
+        export_iceberg(engine, opts)
+        _change(engine, round_)
     table = open_catalog(opts).load_table(("rocketchat", "messages"))
     tasks = list(table.scan().plan_files())
     keys = ["dev-m0", "dev-m1", "dev-new0", "GENERAL-m1", "GENERAL-m5", "no-such-id"]
@@ -54,10 +58,8 @@ def test_the_pooled_key_scan_finds_what_the_sequential_one_finds(
 def test_background_commits_give_the_same_tables_as_inline_ones(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine = open_database(db_url)
-    seed_workspace(engine, per_room=12)
-    background, inline = options(engine, tmp_path / "bg"), options(engine, tmp_path / "inline")
-    inline = replace(inline, namespace="inline")
+    engine, background = _seeded(db_url, tmp_path / "bg")
+    inline = replace(options(engine, tmp_path / "inline"), namespace="inline")
     original = Committer.commit
     for round_ in range(3):
         export_iceberg(engine, background)
@@ -86,17 +88,17 @@ def test_commits_run_one_at_a_time_in_order_and_errors_surface() -> None:
         events.append(name)
         busy.release()
 
-    with Committer() as committer:
-        committer.commit(lambda: apply("a", 0.05), in_background=True)
-        committer.commit(lambda: apply("b"), in_background=False)  # waits for "a"
-        committer.commit(lambda: apply("c", 0.02), in_background=True)
-        committer.wait()
+    with committer() as commits:
+        commits.commit(lambda: apply("a", 0.05), in_background=True)
+        commits.commit(lambda: apply("b"), in_background=False)  # waits for "a"
+        commits.commit(lambda: apply("c", 0.02), in_background=True)
+        commits.wait()
     assert events == ["a", "b", "c"]
 
     def fail() -> None:
         raise RuntimeError("commit failed")
 
-    with pytest.raises(RuntimeError, match="commit failed"), Committer() as committer:
-        committer.commit(fail, in_background=True)
-        committer.commit(lambda: apply("never"), in_background=True)
+    with pytest.raises(RuntimeError, match="commit failed"), committer() as commits:
+        commits.commit(fail, in_background=True)
+        commits.commit(lambda: apply("never"), in_background=True)
     assert "never" not in events
