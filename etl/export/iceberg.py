@@ -204,7 +204,7 @@ def export_iceberg(
 def _export(engine: sa.Engine, options: IcebergOptions, schema: sa.MetaData) -> IcebergResult:
     catalog = open_catalog(options)
     result = IcebergResult(options.warehouse, options.namespace, 0)
-    version = tool_version()  # reads the installed package's metadata: once per run
+    version = tool_version()
     specs = change_tables(schema)
     # `pool`: the key scan's file reads (see _plan); they release the GIL, so a few threads do
     with (
