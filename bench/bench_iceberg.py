@@ -2,8 +2,11 @@
 
     .venv/bin/python bench/bench_iceberg.py [--size medium] [--changed 0.01] [--db sqlite:///x.db]
 
-The database is built once from the simulator's generator (bench_export.build_database: messages
-and their child tables through normalise + save_records). Then, in this one process:
+The database is built from the simulator's generator (bench_export.build_database: messages and
+their child tables through normalise + save_records), unless `--db` names one that already holds
+messages: then it is reused (a SQLite file is copied first and left untouched, so every run starts
+from the same rows; another database is used in place, its bench namespace dropped from the
+catalog first). Then, in this one process:
 - archive: `export_archive` of every table (the plain Parquet export of the same rows);
 - iceberg full: the first `export_iceberg` run (creates and fills every table);
 - iceberg incremental: after `--changed` of the messages were edited (a fifth of them deleted
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import sqlite3
 import sys
 import tempfile
 import time
@@ -26,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import sqlalchemy as sa
 from bench_export import build_database
 
 from etl.db import open_database
@@ -34,6 +39,7 @@ from etl.export.iceberg import export_iceberg
 from etl.export.iceberg_catalog import IcebergOptions, open_catalog
 from etl.load import mark_deleted, next_change_seq, save_records
 from etl.normalise import normalise
+from etl.schema import metadata
 from etl.simulator import build_workspace
 
 
@@ -51,6 +57,49 @@ def change_messages(url: str, size: str, share: float) -> tuple[int, int]:
         mark_deleted(conn, "messages", [(d["_id"], None) for d in deleted], "purge", seq)
     engine.dispose()
     return len(edited), len(deleted)
+
+
+def _messages(url: str) -> int:
+    engine = open_database(url)
+    try:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count()).select_from(metadata.tables["messages"])
+                ).scalar_one()
+            )
+    except sa.exc.SQLAlchemyError:
+        return 0
+    finally:
+        engine.dispose()
+
+
+def prepare_database(given: str | None, size: str, tmp: str) -> tuple[str, str]:
+    """The URL to run on and how it came about: the given database when it holds messages,
+    else built (there, or in `tmp`); a given SQLite file is then copied into `tmp`, so the
+    bench's changes never reach it and the next run starts from the same rows."""
+    url = given or f"sqlite:///{tmp}/bench.db"
+    how = f"reused {given}"
+    if not (given and _messages(given)):
+        start = time.perf_counter()
+        build_database(url, size)
+        how = f"built ({size}) in {time.perf_counter() - start:.1f} s"
+    if given and sa.make_url(given).get_backend_name() == "sqlite":
+        url = f"sqlite:///{tmp}/bench.db"
+        source, copy = sqlite3.connect(str(sa.make_url(given).database)), sqlite3.connect(url[10:])
+        source.backup(copy)
+        source.close()
+        copy.close()
+    return url, f"{_messages(url)} messages, {how}"
+
+
+def drop_namespace(opts: IcebergOptions) -> None:
+    """Forget the Iceberg tables an earlier bench left in a reused database's catalog (their
+    warehouse was a temporary folder): the full run must create them again."""
+    catalog = open_catalog(opts)
+    for ident in catalog.list_tables(opts.namespace):
+        catalog.drop_table(ident)
+    catalog.drop_namespace(opts.namespace)
 
 
 def timed(label: str, fn: object, *args: object, **kwargs: object) -> tuple[float, float]:
@@ -73,15 +122,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="medium")
     parser.add_argument("--changed", type=float, default=0.01)
-    parser.add_argument("--db", help="database URL (built when it holds no messages)")
+    parser.add_argument(
+        "--db", help="database URL: reused when it holds messages (SQLite: a copy), else built"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-iceberg-") as tmp:
-        url = args.db or f"sqlite:///{tmp}/bench.db"
-        start = time.perf_counter()
-        rows = build_database(url, args.size)
-        print(f"database: {rows} messages ({args.size}) in {time.perf_counter() - start:.1f} s")
+        url, how = prepare_database(args.db, args.size, tmp)
+        print(f"database: {how}", flush=True)
         engine = open_database(url)
         opts = IcebergOptions(database_url=url, warehouse=f"{tmp}/warehouse")
+        drop_namespace(opts)
         archive = timed("archive (Parquet)", export_archive, engine, f"{tmp}/archive")
         full = timed("iceberg full run", export_iceberg, engine, opts)
         edited, deleted = change_messages(url, args.size, args.changed)

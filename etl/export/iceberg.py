@@ -13,8 +13,10 @@ range; a committed range is never applied twice.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -24,6 +26,7 @@ import sqlalchemy as sa
 from etl.export.arrow_schema import arrow_schema
 from etl.export.changes import ChangeTable, KeyCache, change_tables, read_keys
 from etl.export.iceberg_catalog import IcebergOptions, open_catalog
+from etl.export.iceberg_committer import committer
 from etl.export.iceberg_deletes import (
     positions_to_delete,
     row_delta,
@@ -32,6 +35,13 @@ from etl.export.iceberg_deletes import (
 )
 from etl.export.iceberg_runtime import iceberg_runtime
 from etl.export.iceberg_state import fingerprint, read_hints, save_hints
+from etl.export.iceberg_table import (
+    SEQ_FROM,
+    SEQ_TO,
+    VERSION_PROPERTY,
+    ensure_table,
+    table_position,
+)
 from etl.export.iceberg_write import chunks_to_append
 from etl.export.manifest import tool_version
 from etl.export.reader import read_snapshot
@@ -42,17 +52,13 @@ if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
     from pyiceberg.manifest import DataFile
     from pyiceberg.table import Table, Transaction
-    from pyiceberg.table.snapshots import Snapshot
 
     Hit = tuple[DataFile, pa.Array]  # a data file and positions of rows it holds
+    Rows = list[pa.Table] | Iterator[pa.Table]  # in memory, or streamed from the database
 
-SEQ_FROM = "rcetl.change-seq-from"
-SEQ_TO = "rcetl.change-seq-to"
-VERSION_PROPERTY = "rcetl.version"
-# Tables partitioned by the month of a timestamp column.
-MONTH_PARTITIONS = {"messages": "ts"}
 # Above this share of the table's rows to drop, a run rewrites the table instead.
 REWRITE_SHARE = 0.5
+SCAN_THREADS = 2
 
 
 @dataclass
@@ -84,72 +90,26 @@ class IcebergResult:
         return sum(t.appended for t in self.tables.values())
 
 
-def table_position(table: Table) -> int:
-    """The `change_seq` the table holds: the newest snapshot in its history that recorded one."""
-    snapshot = table.current_snapshot()
-    while snapshot is not None:
-        value = snapshot.summary.additional_properties.get(SEQ_TO) if snapshot.summary else None
-        if value is not None:
-            return int(value)
-        parent = snapshot.parent_snapshot_id
-        snapshot = table.snapshot_by_id(parent) if parent is not None else None
-    return 0
-
-
-def _create(catalog: Catalog, ident: tuple[str, str], schema: pa.Schema, name: str) -> Table:
-    from pyiceberg.transforms import MonthTransform
-
-    properties = {VERSION_PROPERTY: tool_version(), "write.parquet.compression-codec": "zstd"}
-    tx = catalog.create_table_transaction(ident, schema=schema, properties=properties)
-    if name in MONTH_PARTITIONS:
-        column = MONTH_PARTITIONS[name]
-        with tx.update_spec() as spec:
-            spec.add_field(column, MonthTransform(), f"{column}_month")
-    tx.commit_transaction()
-    return catalog.load_table(ident)
-
-
-def ensure_table(catalog: Catalog, namespace: str, table: sa.Table) -> tuple[Table, list[str]]:
-    """The Iceberg table for `table`, created or evolved to its current columns; returns it
-    and the columns added now (a migration added them; they are optional in Iceberg, which
-    cannot add a required column to existing data)."""
-    from pyiceberg.exceptions import NoSuchTableError
-
-    schema = arrow_schema(table)
-    ident = (namespace, str(table.name))
-    try:
-        iceberg = catalog.load_table(ident)
-    except NoSuchTableError:
-        return _create(catalog, ident, schema, str(table.name)), []
-    known = set(iceberg.schema().column_names)
-    missing = [f.with_nullable(True) for f in schema if f.name not in known]
-    if missing:
-        with iceberg.update_schema() as update:  # the commit updates `iceberg` in place
-            update.union_by_name(pa.schema(missing))
-    return iceberg, [f.name for f in missing]
-
-
-def _live_count(snapshot: Snapshot | None) -> int:
+def _held(iceberg: Table) -> int:
     """Rows the table holds: its records minus the rows position-delete files drop."""
+    snapshot = iceberg.current_snapshot()
     if snapshot is None or snapshot.summary is None:
         return 0
     summary = snapshot.summary.additional_properties
     return int(summary.get("total-records", 0)) - int(summary.get("total-position-deletes", 0))
 
 
-def _hits(iceberg: Table, key: str, keys: list[str], most: int) -> list[Hit] | None:
-    """Per data file, the positions of the live rows holding `keys` (the table as it stands
-    before the run's transaction); None as soon as they exceed `most` rows (a rewrite is
-    cheaper then)."""
-    found: list[Hit] = []
+def _hits(found: Iterator[Hit], most: int) -> list[Hit] | None:
+    """The data files and positions of the rows to drop (see `positions_to_delete`); None as
+    soon as they exceed `most` rows (a rewrite is cheaper then)."""
+    hits: list[Hit] = []
     rows = 0
-    tasks = iceberg.scan().plan_files()
-    for data_file, positions in positions_to_delete(iceberg.io, tasks, key, keys):
+    for data_file, positions in found:
         rows += len(positions)
         if rows > most:
             return None
-        found.append((data_file, positions))
-    return found
+        hits.append((data_file, positions))
+    return hits
 
 
 def _plan(
@@ -159,7 +119,8 @@ def _plan(
     run: TableRun,
     keys: list[str] | None,
     batch_rows: int,
-) -> tuple[list[Hit], Iterator[pa.Table]] | None:
+    pool: Executor,
+) -> tuple[list[Hit], Rows] | None:
     """What the table's snapshot will hold: the rows to drop (position deletes) and the chunks
     of live rows to append. None when the keys that moved hold no row in the table, before or
     after (changed messages without reactions, for `message_reactions`): nothing is committed
@@ -167,21 +128,33 @@ def _plan(
 
     A first load (no keys) appends every live row. Every row is replaced (`run.rewritten`)
     when columns were added (the migration may have filled them without moving `change_seq`)
-    or when the rows to drop are more than REWRITE_SHARE of the rows the table holds."""
-    hits: list[Hit] | None = []
+    or when the rows to drop are more than REWRITE_SHARE of the rows the table holds. The
+    data files are scanned for the keys on `pool` while the keys' rows are read here."""
+    found: Iterator[Hit] | None = None
     if keys is not None:
         run.deleted_keys = len(keys)
-        held = _live_count(iceberg.current_snapshot())
+        run.rewritten = bool(run.evolved)
         if not run.evolved and keys:
-            hits = _hits(iceberg, spec.key, keys, int(REWRITE_SHARE * held))
-        run.rewritten = bool(run.evolved) or hits is None
-    by_key = None if run.rewritten else keys
-    chunks = chunks_to_append(conn, spec, by_key, batch_rows)
+            tasks = iceberg.scan().plan_files()
+            found = positions_to_delete(iceberg.io, tasks, spec.key, keys, pool)
+    chunks = chunks_to_append(conn, spec, None if run.rewritten else keys, batch_rows)
     first = next(chunks, None)
+    hits = [] if found is None else _hits(found, int(REWRITE_SHARE * _held(iceberg)))
+    if hits is None:  # so many rows to drop that every live row is appended instead
+        run.rewritten = True
+        chunks.close()
+        chunks = chunks_to_append(conn, spec, None, batch_rows)
+        first = next(chunks, None)
     if keys is not None and not run.rewritten and not hits and first is None:
         return None
     run.deleted_rows = sum(len(positions) for _, positions in hits or [])
-    return hits or [], itertools.chain([] if first is None else [first], chunks)
+    rows = [] if first is None else [first]
+    if keys is not None and not run.rewritten:  # a change's rows: one chunk, as a rule
+        more = next(chunks, None)
+        if more is None:
+            return hits or [], rows  # all in memory (see etl/export/iceberg_committer.py)
+        rows.append(more)
+    return hits or [], itertools.chain(rows, chunks)
 
 
 def _commit(
@@ -189,7 +162,7 @@ def _commit(
     tx: Transaction,
     run: TableRun,
     hits: list[Hit],
-    chunks: Iterator[pa.Table],
+    chunks: Rows,
     version: str,
 ) -> None:
     """One snapshot: the position deletes and the appended rows (after dropping every row, on
@@ -231,21 +204,46 @@ def export_iceberg(
 def _export(engine: sa.Engine, options: IcebergOptions, schema: sa.MetaData) -> IcebergResult:
     catalog = open_catalog(options)
     result = IcebergResult(options.warehouse, options.namespace, 0)
-    version = tool_version()  # reads the installed package's metadata: once per run
+    version = tool_version()
     specs = change_tables(schema)
-    with read_snapshot(engine) as conn:
+    # `pool`: the key scan's file reads (see _plan); they release the GIL, so a few threads do
+    with (
+        ThreadPoolExecutor(SCAN_THREADS) as pool,
+        committer() as commits,
+        read_snapshot(engine) as conn,
+    ):
         result.change_seq = high = max_change_seq(conn)
         hints = read_hints(catalog, options.namespace, conn, specs)
         cache: KeyCache = {}  # a parent's changed ids, read once for all its child tables
         for spec in specs:
             columns = fingerprint(arrow_schema(spec.table))
             if not hints.skip(spec, columns):
-                run = _run_table(conn, catalog, options, spec, high, cache, version)
-                if run is not None:
-                    result.tables[spec.name] = run
+                ready = _run_table(conn, catalog, options, spec, high, cache, pool)
+                if ready is not None:
+                    result.tables[spec.name] = ready.run
+                    apply = functools.partial(ready.commit, version)
+                    commits.commit(apply, in_background=isinstance(ready.rows, list))
             hints.holds(spec.name, high, columns)
+        commits.wait()
     save_hints(catalog, options.namespace, hints)
     return result
+
+
+@dataclass
+class _Ready:
+    """A table's snapshot, ready to commit: what `_plan` found."""
+
+    iceberg: Table
+    run: TableRun
+    hits: list[Hit]
+    rows: Rows
+
+    def commit(self, version: str) -> None:
+        """One transaction (see `_commit`), which also records the product's version."""
+        with transaction(self.iceberg) as tx:
+            if self.iceberg.properties.get(VERSION_PROPERTY) != version:
+                tx.set_properties({VERSION_PROPERTY: version})
+            _commit(self.iceberg, tx, self.run, self.hits, self.rows, version)
 
 
 def _run_table(
@@ -255,24 +253,18 @@ def _run_table(
     spec: ChangeTable,
     high: int,
     cache: KeyCache,
-    version: str,
-) -> TableRun | None:
-    """Open (create, evolve) one table and commit what moved since its last snapshot, in one
-    transaction; None when nothing did."""
+    pool: Executor,
+) -> _Ready | None:
+    """Open (create, evolve) one table and plan the snapshot of what moved since its last
+    one; None when nothing did."""
     iceberg, evolved = ensure_table(catalog, options.namespace, spec.table)
     low = table_position(iceberg)
     keys = read_keys(conn, spec, low, high, cache) if low > 0 else None
     if (low >= high or keys == []) and not (evolved and low > 0):
         return None  # nothing of this table moved: no commit at all
     run = TableRun(spec.name, low, high, evolved=evolved)
-    plan = _plan(conn, iceberg, spec, run, keys, options.batch_rows)
-    if plan is None:
-        return None
-    with transaction(iceberg) as tx:
-        if iceberg.properties.get(VERSION_PROPERTY) != version:
-            tx.set_properties({VERSION_PROPERTY: version})
-        _commit(iceberg, tx, run, *plan, version)
-    return run
+    plan = _plan(conn, iceberg, spec, run, keys, options.batch_rows, pool)
+    return None if plan is None else _Ready(iceberg, run, *plan)
 
 
 def iceberg_table_names(schema: sa.MetaData = metadata) -> list[str]:

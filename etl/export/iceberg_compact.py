@@ -16,15 +16,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from etl.export.iceberg import (
-    SEQ_FROM,
-    SEQ_TO,
-    VERSION_PROPERTY,
-    iceberg_table_names,
-    table_position,
-)
+from etl.export.iceberg import iceberg_table_names
 from etl.export.iceberg_catalog import IcebergOptions, open_catalog
 from etl.export.iceberg_deletes import row_delta
+from etl.export.iceberg_table import SEQ_FROM, SEQ_TO, VERSION_PROPERTY, table_position
 from etl.export.manifest import tool_version
 
 if TYPE_CHECKING:

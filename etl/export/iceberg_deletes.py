@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Iterable, Iterator
+from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -48,21 +49,37 @@ def _deleted_positions(io: FileIO, task: FileScanTask) -> pa.Array:
     return pa.concat_arrays(found) if found else pa.array([], pa.int64())
 
 
+def _file_positions(io: FileIO, task: FileScanTask, key: str, wanted: pa.Array) -> pa.Array:
+    """Positions of the live rows of `task.file` whose `key` is in `wanted`."""
+    with io.new_input(task.file.file_path).open() as f:
+        column = pq.ParquetFile(f).read(columns=[key], use_threads=False)[key]
+    hits = pc.indices_nonzero(pc.is_in(column, value_set=wanted)).cast(pa.int64())
+    if len(hits) and task.delete_files:
+        gone = _deleted_positions(io, task)
+        hits = pc.filter(hits, pc.invert(pc.is_in(hits, value_set=gone)))
+    return hits
+
+
 def positions_to_delete(
-    io: FileIO, tasks: Iterable[FileScanTask], key: str, keys: Collection[str]
+    io: FileIO,
+    tasks: Iterable[FileScanTask],
+    key: str,
+    keys: Collection[str],
+    pool: Executor | None = None,
 ) -> Iterator[tuple[DataFile, pa.Array]]:
     """For each data file holding some, the positions of its live rows whose `key` is in `keys`:
-    only the key column is read (Parquet column projection), never the rows."""
+    only the key column is read (Parquet column projection), never the rows. With a `pool`, every
+    file is handed to it at once and read while the caller goes on (pyarrow releases the GIL
+    while it reads, decodes and compares); the answer keeps the order of `tasks`."""
     wanted = pa.array(list(keys), pa.string())
-    for task in tasks:
-        with io.new_input(task.file.file_path).open() as f:
-            column = pq.ParquetFile(f).read(columns=[key], use_threads=False)[key]
-        hits = pc.indices_nonzero(pc.is_in(column, value_set=wanted)).cast(pa.int64())
-        if len(hits) and task.delete_files:
-            gone = _deleted_positions(io, task)
-            hits = pc.filter(hits, pc.invert(pc.is_in(hits, value_set=gone)))
-        if len(hits):
-            yield task.file, hits
+    tasks = list(tasks)
+    if pool is None:
+        found: Iterable[pa.Array] = (_file_positions(io, t, key, wanted) for t in tasks)
+    else:  # Executor.map submits every call now, not as its answer is read
+        found = pool.map(
+            _file_positions, [io] * len(tasks), tasks, [key] * len(tasks), [wanted] * len(tasks)
+        )
+    return ((task.file, hits) for task, hits in zip(tasks, found, strict=True) if len(hits))
 
 
 def write_position_deletes(tx: Transaction, data_file: DataFile, positions: pa.Array) -> DataFile:

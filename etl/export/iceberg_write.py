@@ -11,7 +11,7 @@ any table above APPEND_ROWS rows; tests/export/test_iceberg_deletes.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 
 import pyarrow as pa
 import sqlalchemy as sa
@@ -27,13 +27,15 @@ APPEND_ROWS = 500_000
 
 def chunks_to_append(
     conn: sa.Connection, spec: ChangeTable, keys: list[str] | None, batch_rows: int
-) -> Iterator[pa.Table]:
+) -> Generator[pa.Table, None, None]:
     """The live rows to append, in tables of about APPEND_ROWS rows: those of `keys` (None:
     every live row)."""
     return _chunks(_live_batches(conn, spec, keys, batch_rows), arrow_schema(spec.table))
 
 
-def _chunks(batches: Iterable[pa.RecordBatch], schema: pa.Schema) -> Iterator[pa.Table]:
+def _chunks(
+    batches: Iterable[pa.RecordBatch], schema: pa.Schema
+) -> Generator[pa.Table, None, None]:
     pending: list[pa.RecordBatch] = []
     rows = 0
     for batch in batches:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import UTC, datetime
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, cast
 
@@ -28,6 +29,7 @@ CHUNK = 1 << 20
 _GENERATION_FILE = re.compile(r"(?:^|/)part-\d{5}-([0-9a-f]{12})\.parquet$")
 
 
+@cache  # the running code's version; importlib.metadata scans sys.path on every call
 def tool_version() -> str:
     try:
         return version("rocketchat-etl")
