@@ -28,7 +28,7 @@ import migrations
 from etl.errors import DatabaseError, database_error, safe_url
 from etl.fulltext.names import is_fulltext_object
 from etl.schema import VIEWS
-from etl.schema.types import dumps_json
+from etl.schema.types import JSONText, dumps_json
 
 MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
 
@@ -76,7 +76,7 @@ def _enable_wal(cursor: Any) -> None:
 
 
 def _bind_none_directly() -> None:
-    """Bind None as NULL without CPython's failed attribute lookup.
+    """Bind None as NULL, and JSONText as text, without CPython's failed attribute lookup.
 
     CPython 3.11's sqlite3 sends every parameter that is not an exact int, float or str through
     its adapter protocol, and for None that ends in looking up `__adapt__` on its protocol type,
@@ -84,9 +84,15 @@ def _bind_none_directly() -> None:
     SQLite sync's instructions (callgrind: 3.2M of them in a medium full sync). An adapter
     registered for NoneType is found first; `{}.get` is a C callable that returns None for
     None, so the value still binds as NULL. Idempotent; the registry is the sqlite3 module's.
+
+    A JSONText (a message's document serialised once for its row and its version: a str
+    subclass) took the same path when history is tracked, once per message: registering `str`
+    (an exact copy that binds as is) saves ~1,500 instructions a row (callgrind, 100k rows of a
+    one-column insert of JSONText: 17.5k -> 16.1k a row, construction included).
     """
     null = cast(Callable[[None], None], {}.get)
     sqlite3.register_adapter(type(None), null)
+    sqlite3.register_adapter(JSONText, str)
 
 
 def create_db_engine(url: str) -> Engine:

@@ -20,9 +20,9 @@ class Record:
     table: str
     row: dict[str, Any]
     children: Mapping[str, Rows] = field(default_factory=dict)
-    # A message's content as a version (etl.load.history.prepare_version), made on the fetch
-    # thread: its content digest and the version row's content columns.
-    version: dict[str, Any] | None = None
+    # A message's `attachments` as its document had them, for its version's column
+    # (etl.load.history.prepare_version): the row keeps only their child rows.
+    attachments: Any = None
 
     @property
     def id(self) -> Any:

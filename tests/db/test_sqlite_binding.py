@@ -1,4 +1,5 @@
-"""None binds as NULL on SQLite through the adapter `create_db_engine` registers (etl/db.py)."""
+"""None binds as NULL, and JSONText as text, on SQLite through the adapters `create_db_engine`
+registers (etl/db.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from etl.db import create_db_engine
+from etl.schema.types import JSONText
 
 
 def test_none_binds_as_null_through_the_registered_adapter(tmp_path: Path) -> None:
@@ -21,4 +23,16 @@ def test_none_binds_as_null_through_the_registered_adapter(tmp_path: Path) -> No
             "SELECT typeof(a), typeof(b), typeof(c) FROM t ORDER BY rowid"
         ).all()
     assert rows == [("null", "null", "null"), ("integer", "null", "blob"), ("null", "text", "null")]
+    engine.dispose()
+
+
+def test_json_text_binds_as_the_same_text_through_the_registered_adapter(tmp_path: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    assert (JSONText, sqlite3.PrepareProtocol) in sqlite3.adapters
+    document = JSONText('{"msg":"h\\u00e9\\u0000 \U0001f600","n":1}')
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (raw JSON)")
+        conn.exec_driver_sql("INSERT INTO t VALUES (?)", [(document,), (str(document),)])
+        rows = conn.exec_driver_sql("SELECT typeof(raw), raw FROM t ORDER BY rowid").all()
+    assert rows == [("text", str(document)), ("text", str(document))]
     engine.dispose()
