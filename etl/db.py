@@ -76,7 +76,8 @@ def _enable_wal(cursor: Any) -> None:
 
 
 def _bind_none_directly() -> None:
-    """Bind None as NULL, and JSONText as text, without CPython's failed attribute lookup.
+    """Bind None as NULL, JSONText as text and bool as integer, without CPython's failed
+    attribute lookup.
 
     CPython 3.11's sqlite3 sends every parameter that is not an exact int, float or str through
     its adapter protocol, and for None that ends in looking up `__adapt__` on its protocol type,
@@ -89,10 +90,16 @@ def _bind_none_directly() -> None:
     subclass) took the same path when history is tracked, once per message: registering `str`
     (an exact copy that binds as is) saves ~1,500 instructions a row (callgrind, 100k rows of a
     one-column insert of JSONText: 17.5k -> 16.1k a row, construction included).
+
+    A bool (`tshow`, `pinned`, `groupable`, ... as etl.normalise.fields.boolean returns them) is
+    not an exact int either: `int` binds it as the 0 or 1 the fallback bound anyway. Registering
+    bool does not set the module's "a base type is adapted" flag (only int, float, str and
+    bytearray do), so exact ints and strs keep skipping the protocol.
     """
     null = cast(Callable[[None], None], {}.get)
     sqlite3.register_adapter(type(None), null)
     sqlite3.register_adapter(JSONText, str)
+    sqlite3.register_adapter(bool, int)
 
 
 def create_db_engine(url: str) -> Engine:

@@ -1,5 +1,5 @@
-"""None binds as NULL, and JSONText as text, on SQLite through the adapters `create_db_engine`
-registers (etl/db.py)."""
+"""None binds as NULL, JSONText as text and bool as integer, on SQLite through the adapters
+`create_db_engine` registers (etl/db.py)."""
 
 from __future__ import annotations
 
@@ -35,4 +35,15 @@ def test_json_text_binds_as_the_same_text_through_the_registered_adapter(tmp_pat
         conn.exec_driver_sql("INSERT INTO t VALUES (?)", [(document,), (str(document),)])
         rows = conn.exec_driver_sql("SELECT typeof(raw), raw FROM t ORDER BY rowid").all()
     assert rows == [("text", str(document)), ("text", str(document))]
+    engine.dispose()
+
+
+def test_bool_binds_as_integer_through_the_registered_adapter(tmp_path: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    assert (bool, sqlite3.PrepareProtocol) in sqlite3.adapters
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (a BOOLEAN, b INTEGER)")
+        conn.exec_driver_sql("INSERT INTO t VALUES (?, ?)", [(True, False), (False, 2**40)])
+        rows = conn.exec_driver_sql("SELECT typeof(a), a, typeof(b), b FROM t ORDER BY rowid").all()
+    assert rows == [("integer", 1, "integer", 0), ("integer", 0, "integer", 2**40)]
     engine.dispose()
