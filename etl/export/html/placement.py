@@ -23,9 +23,10 @@ from typing import Any
 from sqlalchemy import Connection
 
 from etl.export.filters import ExportFilters
-from etl.export.html import queries
+from etl.export.html import children, queries
 from etl.export.html.fragments import FragmentCache, Placed
-from etl.export.html.queries import RoomMonth, month_of
+from etl.export.html.queries import RoomMonth
+from etl.export.html.times import UNDATED, times_of
 from etl.export.html.views import arrange
 
 Rows = list[dict[str, Any]]
@@ -64,7 +65,7 @@ def changes_since(
         return None
     # Read in one go for every room (by room, the reads of a few rows each were most of a run).
     changed = [r["id"] for found in rows.values() for r in found]
-    full = {r["id"]: r for r in queries.messages_by_id(conn, changed, versions)}
+    full = {r["id"]: r for r in children.messages_by_id(conn, changed, versions)}
     return Changes(gone, rows, full, shown_before)
 
 
@@ -77,11 +78,13 @@ def counted_author(row: dict[str, Any]) -> str | None:
 def _keyed(rows: Rows) -> Rows:
     """Database rows with what orders and places them: `ts_iso` (Python's isoformat: PostgreSQL
     may sort ids case-insensitively, and page boundaries must be found again with the same
-    comparison), `ts_month` and `author` (authors.py)."""
+    comparison), `ts_month`, `author` (authors.py), and `ts_times` for the page (times.py)."""
     for row in rows:
-        ts = row["ts"]
-        row["ts_iso"] = ts.isoformat() if ts else ""
-        row["ts_month"] = month_of(ts)
+        times = row["ts_times"] = times_of(row["ts"])
+        if times is None:
+            row["ts_iso"], row["ts_month"] = "", UNDATED
+        else:
+            row["ts_iso"], row["ts_month"] = times.iso, times.month
         row["author"] = counted_author(row)
     return rows
 
