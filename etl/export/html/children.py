@@ -47,28 +47,29 @@ def _children_of(
     select = sa.select(as_stored(conn, table.c.message_id), *shown).order_by(*order)
     if room is not None:
         joined = table.join(MESSAGES, MESSAGES.c.id == table.c.message_id)
-        yield from conn.execute(select.select_from(joined).where(MESSAGES.c.rid == room))
+        yield from conn.execute(select.select_from(joined).where(MESSAGES.c.rid == room)).all()
         return
     for chunk in chunks(ids):
-        yield from conn.execute(select.where(table.c.message_id.in_(chunk)))
+        yield from conn.execute(select.where(table.c.message_id.in_(chunk))).all()
 
 
 def attach_children(
     conn: Connection, rows: list[dict[str, Any]], versions: bool, room: str | None = None
 ) -> None:
-    """Reactions, files, URLs, attachments and versions onto each row; `room`: the rows are most
-    of that room's messages, read its children in one query per table."""
+    """Reactions, files, URLs, attachments and versions onto each row (a key only where there
+    are some: views.message_view reads them with .get); `room`: the rows are most of that room's
+    messages, read its children in one query per table."""
     by_id = {r["id"]: r for r in rows}
-    for row in rows:
-        for key in CHILDREN:
-            row[key] = []
-        row["versions"] = []
     ids = list(by_id)
     for key, (table_name, columns) in CHILDREN.items():
         for child in _children_of(conn, metadata.tables[table_name], columns, ids, room):
             parent = by_id.get(child[0])
             if parent is not None:
-                parent[key].append(dict(zip(columns, child[1:], strict=True)))
+                shown: dict[str, Any] = dict(zip(columns, child[1:], strict=True))
+                if key in parent:
+                    parent[key].append(shown)
+                else:
+                    parent[key] = [shown]
     if versions:
         for mid, history in message_versions(conn, ids).items():
             by_id[mid]["versions"] = history

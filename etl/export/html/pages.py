@@ -127,7 +127,7 @@ def render_room(
     """Write the pages of `months` of one room; returns their manifest month entries."""
     rid = room["id"]
     cache: FragmentCache = ctx["cache"]
-    by_month = placed_rows(conn, rid, months, ctx)
+    by_month = placed_rows(conn, rid, months, ctx, room["messages"])
     before = cache.room(rid, months)
     heads = _heads(conn, before, rid, _shown(by_month), ctx, room["messages"])
     template = env.get_template("room_page.html.j2")

@@ -114,14 +114,19 @@ def _by_month(rows: Rows, present: set[str], months: list[str]) -> dict[str, Row
 
 
 def _from_database(
-    conn: Connection, rid: str, months: list[str], filters: ExportFilters, whole: bool
+    conn: Connection, rid: str, months: list[str], filters: ExportFilters, whole: bool, total: int
 ) -> dict[str, Rows]:
     """`whole`: read the rows whole, as they are rendered next (no sidecar to render from): one
-    read of the room instead of two."""
-    rows = _keyed(queries.room_messages(conn, rid, months, filters, light=not whole))
+    read of the room instead of two. `total`: the room's messages (its signatures)."""
+    found = queries.room_messages(conn, rid, months, filters, not whole, total)
+    rows = _keyed(found)
     ids = {r["id"] for r in rows}
     missing = {r["tmid"] for r in rows if r["tmid"] and r["tmid"] not in ids}
-    present = queries.existing_parents(conn, rid, missing, filters) if missing else set()
+    # Every message of the room read: a parent not among them is not in the archive.
+    complete = len(rows) == total
+    present = (
+        queries.existing_parents(conn, rid, missing, filters) if missing and not complete else set()
+    )
     return _by_month(rows, present, months)
 
 
@@ -150,13 +155,11 @@ def _from_cache(
 
 
 def placed_rows(
-    conn: Connection,
-    rid: str,
-    months: list[str],
-    ctx: dict[str, Any],
+    conn: Connection, rid: str, months: list[str], ctx: dict[str, Any], total: int
 ) -> dict[str, Rows]:
     """Month -> its top-level messages (replies attached), in order: light rows, or whole ones
-    (without their children) when there is no sidecar to place them from."""
+    (without their children) when there is no sidecar to place them from; `total`: the room's
+    messages (its signatures)."""
     changes: Changes | None = ctx.get("changes")
     if changes is not None:
         counts = [ctx["signatures"][(rid, m)][0] for m in months]
@@ -164,4 +167,4 @@ def placed_rows(
         if found is not None:
             ctx["from_sidecar"] += 1
             return found
-    return _from_database(conn, rid, months, ctx["filters"], changes is None)
+    return _from_database(conn, rid, months, ctx["filters"], changes is None, total)

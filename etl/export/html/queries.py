@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
@@ -151,8 +152,8 @@ SHOWN_TOO = ("edited_at", "edited_by_username", "pinned", "deleted_at")
 
 def as_stored(conn: Connection, column: sa.Column[Any]) -> sa.ColumnElement[Any]:
     """A column as the driver gives it where that is enough: times (times.py reads SQLite's text
-    and PostgreSQL's datetimes alike), and on SQLite every column but JSON (the UTC, NUL-safe text
-    and boolean types change nothing there but cost a Python call per value)."""
+    and PostgreSQL's datetimes alike), and on SQLite any column (the UTC, NUL-safe text and
+    boolean types change nothing there but cost a Python call per value; JSON stays text)."""
     if isinstance(column.type, UTCDateTime) or conn.dialect.name == "sqlite":
         return sa.type_coerce(column, sa.types.NullType()).label(column.name)
     return column
@@ -160,9 +161,16 @@ def as_stored(conn: Connection, column: sa.Column[Any]) -> sa.ColumnElement[Any]
 
 def _full_columns(conn: Connection) -> list[sa.ColumnElement[Any]]:
     columns = [as_stored(conn, MESSAGES.c[c]) for c in SHOWN + SHOWN_TOO]
+    # SQLite gives JSON text, decoded in message_rows (the JSON types' processing was two Python
+    # calls a value); PostgreSQL's documents are NUL-escaped (RawJSON).
+    json = sa.types.NullType() if conn.dialect.name == "sqlite" else RawJSON()
     for key in RAW_SHOWN:
-        columns.append(sa.type_coerce(MESSAGES.c.raw[key], RawJSON()).label(f"raw_{key}"))
+        columns.append(sa.type_coerce(MESSAGES.c.raw[key], json).label(f"raw_{key}"))
     return columns
+
+
+def _json_text(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
 def message_rows(
@@ -173,16 +181,25 @@ def message_rows(
     keys = list(result.keys())
     rows = [dict(zip(keys, row, strict=True)) for row in result.fetchall()]  # 3x .mappings()
     if not light:
+        decode = _json_text if conn.dialect.name == "sqlite" else None
         for row in rows:
-            row["raw"] = {key: row.pop(f"raw_{key}") for key in RAW_SHOWN}
+            raw = {key: row.pop(f"raw_{key}") for key in RAW_SHOWN}
+            row["raw"] = {k: decode(v) for k, v in raw.items()} if decode else raw
     return rows
 
 
 def room_messages(
-    conn: Connection, rid: str, months: Iterable[str], filters: ExportFilters, light: bool = False
+    conn: Connection,
+    rid: str,
+    months: Iterable[str],
+    filters: ExportFilters,
+    light: bool = False,
+    room_total: int | None = None,
 ) -> list[dict[str, Any]]:
     """The room's messages in `months`, plus the replies to thread parents among them wherever
-    those replies were posted; `light`: only the columns that place a message on its page."""
+    those replies were posted; `light`: only the columns that place a message on its page;
+    `room_total`: the room's messages inside the filters, if known (when `months` hold them all,
+    so do they the replies: a full run read every reply twice)."""
     ranges: list[sa.ColumnElement[bool]] = []
     for month in months:
         if month == UNDATED:
@@ -192,6 +209,8 @@ def room_messages(
             ranges.append(sa.and_(MESSAGES.c.ts >= start, MESSAGES.c.ts < end))
     base = sa.and_(MESSAGES.c.rid == rid, message_where(filters))
     rows = message_rows(conn, sa.and_(base, sa.or_(*ranges)), light)
+    if len(rows) == room_total:
+        return rows
     seen = {r["id"] for r in rows}
     parents = [r["id"] for r in rows if r["tcount"] or r["tlm"]]
     for chunk in chunks(parents):
