@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import gc
 import random
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
+from etl.gc_pause import gc_paused
 from etl.simulator import directory as d
 from etl.simulator import rooms_gen as r
 from etl.simulator.clock import SimClock, iso
@@ -36,19 +34,8 @@ def build_workspace(
     """
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r}; choose one of {', '.join(SIZES)}")
-    with _gc_paused():  # millions of long-lived objects: collections during the build cost 60%
+    with gc_paused():  # millions of long-lived objects: collections during the build cost 60%
         return _build(seed, size, now_ms, trash_ttl_days)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _build(seed: int, size: str, now_ms: int | None, trash_ttl_days: float) -> Workspace:

@@ -138,7 +138,8 @@ class FragmentCache:
         self.db.executemany(
             "DELETE FROM fragments WHERE id = ?", [(i,) for i in before if i not in now]
         )
-        rows = [p for p in placed if before.get(p.id) != p]
+        # Plain tuples: sqlite3 binds a tuple subclass's items through the sequence protocol.
+        rows = [tuple(p) for p in placed if before.get(p.id) != p]
         self.db.executemany(
             f"INSERT OR REPLACE INTO fragments ({_COLUMNS}) VALUES ({', '.join('?' * 15)})",
             rows,

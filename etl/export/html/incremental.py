@@ -9,8 +9,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
+from etl.errors import ForeignManifestError
 from etl.export.filters import ExportFilters
+from etl.export.html.manifest import FORMAT, FORMAT_VERSION, read_manifest
 from etl.export.html.queries import RoomMonth, months_touched_through_threads
+from etl.export.html.search_index import SEARCH_FORMAT
+from etl.export.manifest import tool_version
 from etl.schema import metadata
 
 STATE_PREFIX = "html:"
@@ -54,6 +58,29 @@ def dirty_months(
         gone_next_to = _neighbours(old_months[rid], month)
         dirty.update((rid, m) for m in gone_next_to if (rid, m) in signatures)
     return dirty
+
+
+def previous_run(
+    out: Path, filters: ExportFilters, search: bool, title: str
+) -> dict[str, Any] | None:
+    """The previous run's manifest if this run may build on it, else None (full rewrite); a run
+    with search builds on one whose search index it can extend, and every page shows the title."""
+    manifest = read_manifest(out)
+    if manifest is None:
+        return None
+    if manifest.get("format") != FORMAT:
+        raise ForeignManifestError(
+            f"{out} holds a {manifest.get('format') or 'different'} export, not an HTML site; "
+            "choose another --out"
+        )
+    same = (
+        manifest.get("format_version") == FORMAT_VERSION
+        and manifest.get("tool_version") == tool_version()
+        and manifest.get("filters") == filters.to_dict()
+        and manifest.get("title") == title
+        and (manifest.get("search") or {}).get("format") == (SEARCH_FORMAT if search else None)
+    )
+    return manifest if same else {"files": manifest.get("files", [])}
 
 
 def state_target(out: Path) -> str:

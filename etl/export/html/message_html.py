@@ -28,8 +28,9 @@ def _header(m: dict[str, Any], reply: bool) -> str:
     if not m["system"]:
         title = _e(m["author_name"] or "")
         out.append(f'<span class="author" title="{title}">@{_e(m["author"])}</span>\n')
+    # The times are digits and punctuation (times.py): nothing to escape.
     out.append(
-        f'<a class="when" href="#m-{mid}"><time datetime="{_e(m["iso"])}">{_e(m["utc"])}</time>'
+        f'<a class="when" href="#m-{mid}"><time datetime="{m["iso"]}">{m["utc"]}</time>'
         "</a>\n<span>\n"
     )
     if m["pinned"]:

@@ -15,7 +15,7 @@ from jinja2 import Environment, Template
 from markupsafe import Markup
 from sqlalchemy import Connection
 
-from etl.export.html import queries
+from etl.export.html import children
 from etl.export.html.fragments import FragmentCache, Placed
 from etl.export.html.layout import href, message_key, page_name, page_path, room_index_path
 from etl.export.html.message_html import message_head, message_tail
@@ -57,11 +57,11 @@ def _heads(
     stale = [mid for mid in stale if mid not in ready and "raw" not in shown[mid][0]]
     if whole:
         room = rid if len(whole) > ROOM_READ * room_messages else None
-        queries.attach_children(conn, whole, ctx["versions"], room)
+        children.attach_children(conn, whole, ctx["versions"], room)
         rows += whole
     room = rid if len(stale) > ROOM_READ * room_messages else None
     if stale:
-        rows += queries.messages_by_id(conn, stale, ctx["versions"], room)
+        rows += children.messages_by_id(conn, stale, ctx["versions"], room)
     for full in rows:
         heads[full["id"]] = render_head(full, shown[full["id"]][1])
     return heads
@@ -127,7 +127,7 @@ def render_room(
     """Write the pages of `months` of one room; returns their manifest month entries."""
     rid = room["id"]
     cache: FragmentCache = ctx["cache"]
-    by_month = placed_rows(conn, rid, months, ctx)
+    by_month = placed_rows(conn, rid, months, ctx, room["messages"])
     before = cache.room(rid, months)
     heads = _heads(conn, before, rid, _shown(by_month), ctx, room["messages"])
     template = env.get_template("room_page.html.j2")

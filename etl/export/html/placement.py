@@ -23,9 +23,10 @@ from typing import Any
 from sqlalchemy import Connection
 
 from etl.export.filters import ExportFilters
-from etl.export.html import queries
+from etl.export.html import children, queries
 from etl.export.html.fragments import FragmentCache, Placed
-from etl.export.html.queries import RoomMonth, month_of
+from etl.export.html.queries import RoomMonth
+from etl.export.html.times import UNDATED, times_of
 from etl.export.html.views import arrange
 
 Rows = list[dict[str, Any]]
@@ -64,7 +65,7 @@ def changes_since(
         return None
     # Read in one go for every room (by room, the reads of a few rows each were most of a run).
     changed = [r["id"] for found in rows.values() for r in found]
-    full = {r["id"]: r for r in queries.messages_by_id(conn, changed, versions)}
+    full = {r["id"]: r for r in children.messages_by_id(conn, changed, versions)}
     return Changes(gone, rows, full, shown_before)
 
 
@@ -77,11 +78,13 @@ def counted_author(row: dict[str, Any]) -> str | None:
 def _keyed(rows: Rows) -> Rows:
     """Database rows with what orders and places them: `ts_iso` (Python's isoformat: PostgreSQL
     may sort ids case-insensitively, and page boundaries must be found again with the same
-    comparison), `ts_month` and `author` (authors.py)."""
+    comparison), `ts_month`, `author` (authors.py), and `ts_times` for the page (times.py)."""
     for row in rows:
-        ts = row["ts"]
-        row["ts_iso"] = ts.isoformat() if ts else ""
-        row["ts_month"] = month_of(ts)
+        times = row["ts_times"] = times_of(row["ts"])
+        if times is None:
+            row["ts_iso"], row["ts_month"] = "", UNDATED
+        else:
+            row["ts_iso"], row["ts_month"] = times.iso, times.month
         row["author"] = counted_author(row)
     return rows
 
@@ -111,14 +114,19 @@ def _by_month(rows: Rows, present: set[str], months: list[str]) -> dict[str, Row
 
 
 def _from_database(
-    conn: Connection, rid: str, months: list[str], filters: ExportFilters, whole: bool
+    conn: Connection, rid: str, months: list[str], filters: ExportFilters, whole: bool, total: int
 ) -> dict[str, Rows]:
     """`whole`: read the rows whole, as they are rendered next (no sidecar to render from): one
-    read of the room instead of two."""
-    rows = _keyed(queries.room_messages(conn, rid, months, filters, light=not whole))
+    read of the room instead of two. `total`: the room's messages (its signatures)."""
+    found = queries.room_messages(conn, rid, months, filters, not whole, total)
+    rows = _keyed(found)
     ids = {r["id"] for r in rows}
     missing = {r["tmid"] for r in rows if r["tmid"] and r["tmid"] not in ids}
-    present = queries.existing_parents(conn, rid, missing, filters) if missing else set()
+    # Every message of the room read: a parent not among them is not in the archive.
+    complete = len(rows) == total
+    present = (
+        queries.existing_parents(conn, rid, missing, filters) if missing and not complete else set()
+    )
     return _by_month(rows, present, months)
 
 
@@ -147,13 +155,11 @@ def _from_cache(
 
 
 def placed_rows(
-    conn: Connection,
-    rid: str,
-    months: list[str],
-    ctx: dict[str, Any],
+    conn: Connection, rid: str, months: list[str], ctx: dict[str, Any], total: int
 ) -> dict[str, Rows]:
     """Month -> its top-level messages (replies attached), in order: light rows, or whole ones
-    (without their children) when there is no sidecar to place them from."""
+    (without their children) when there is no sidecar to place them from; `total`: the room's
+    messages (its signatures)."""
     changes: Changes | None = ctx.get("changes")
     if changes is not None:
         counts = [ctx["signatures"][(rid, m)][0] for m in months]
@@ -161,4 +167,4 @@ def placed_rows(
         if found is not None:
             ctx["from_sidecar"] += 1
             return found
-    return _from_database(conn, rid, months, ctx["filters"], changes is None)
+    return _from_database(conn, rid, months, ctx["filters"], changes is None, total)

@@ -1,32 +1,25 @@
-"""What the HTML site reads from the database: rooms, users, per room-month signatures, messages
-with their children, and previous versions when the database keeps them (`message_versions`)."""
+"""What the HTML site reads from the database: rooms, users, per room-month signatures, and the
+messages a page shows (their children and previous versions: children.py)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from etl.export.filters import ExportFilters
+from etl.export.html.times import UNDATED
 from etl.schema import metadata
-from etl.schema.types import RawJSON
+from etl.schema.types import RawJSON, UTCDateTime
 
 MESSAGES = metadata.tables["messages"]
 ROOMS = metadata.tables["rooms"]
 USERS = metadata.tables["users"]
-UNDATED = "undated"
 IN_CHUNK = 900  # ids per IN (...) list: under SQLite's default variable limit
-VERSIONS_TABLE = "message_versions"
-CHILDREN = {
-    "reactions": ("message_reactions", ("emoji", "username")),
-    "files": ("message_files", ("name", "type", "size")),
-    "urls": ("message_urls", ("url", "title", "description")),
-    "attachments": ("message_attachments", ("title", "type", "text", "title_link", "raw")),
-}
 
 RoomMonth = tuple[str, str]  # (room id, "YYYY-MM" or UNDATED)
 
@@ -141,7 +134,7 @@ def users(conn: Connection, counts: dict[str, int]) -> list[dict[str, Any]]:
     return rows
 
 
-def _chunks(ids: list[str]) -> Iterator[list[str]]:
+def chunks(ids: list[str]) -> Iterator[list[str]]:
     for start in range(0, len(ids), IN_CHUNK):
         yield ids[start : start + IN_CHUNK]
 
@@ -157,31 +150,56 @@ SHOWN = (*LIGHT, "msg", "u_username", "u_name", "alias", "tshow", "drid", "dcoun
 SHOWN_TOO = ("edited_at", "edited_by_username", "pinned", "deleted_at")
 
 
-def _full_columns() -> list[sa.ColumnElement[Any]]:
-    columns: list[sa.ColumnElement[Any]] = [MESSAGES.c[c] for c in SHOWN + SHOWN_TOO]
+def as_stored(conn: Connection, column: sa.Column[Any]) -> sa.ColumnElement[Any]:
+    """A column as the driver gives it where that is enough: times (times.py reads SQLite's text
+    and PostgreSQL's datetimes alike), and on SQLite any column (the UTC, NUL-safe text and
+    boolean types change nothing there but cost a Python call per value; JSON stays text)."""
+    if isinstance(column.type, UTCDateTime) or conn.dialect.name == "sqlite":
+        return sa.type_coerce(column, sa.types.NullType()).label(column.name)
+    return column
+
+
+def _full_columns(conn: Connection) -> list[sa.ColumnElement[Any]]:
+    columns = [as_stored(conn, MESSAGES.c[c]) for c in SHOWN + SHOWN_TOO]
+    # SQLite gives JSON text, decoded in message_rows (the JSON types' processing was two Python
+    # calls a value); PostgreSQL's documents are NUL-escaped (RawJSON).
+    json = sa.types.NullType() if conn.dialect.name == "sqlite" else RawJSON()
     for key in RAW_SHOWN:
-        columns.append(sa.type_coerce(MESSAGES.c.raw[key], RawJSON()).label(f"raw_{key}"))
+        columns.append(sa.type_coerce(MESSAGES.c.raw[key], json).label(f"raw_{key}"))
     return columns
 
 
-def _message_rows(
+def _json_text(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+def message_rows(
     conn: Connection, where: sa.ColumnElement[bool], light: bool = False
 ) -> list[dict[str, Any]]:
-    columns = [MESSAGES.c[c] for c in LIGHT] if light else _full_columns()
+    columns = [as_stored(conn, MESSAGES.c[c]) for c in LIGHT] if light else _full_columns(conn)
     result = conn.execute(sa.select(*columns).where(where))
     keys = list(result.keys())
-    rows = [dict(zip(keys, row, strict=True)) for row in result]  # 3x faster than .mappings()
+    rows = [dict(zip(keys, row, strict=True)) for row in result.fetchall()]  # 3x .mappings()
     if not light:
+        decode = _json_text if conn.dialect.name == "sqlite" else None
         for row in rows:
-            row["raw"] = {key: row.pop(f"raw_{key}") for key in RAW_SHOWN}
+            raw = {key: row.pop(f"raw_{key}") for key in RAW_SHOWN}
+            row["raw"] = {k: decode(v) for k, v in raw.items()} if decode else raw
     return rows
 
 
 def room_messages(
-    conn: Connection, rid: str, months: Iterable[str], filters: ExportFilters, light: bool = False
+    conn: Connection,
+    rid: str,
+    months: Iterable[str],
+    filters: ExportFilters,
+    light: bool = False,
+    room_total: int | None = None,
 ) -> list[dict[str, Any]]:
     """The room's messages in `months`, plus the replies to thread parents among them wherever
-    those replies were posted; `light`: only the columns that place a message on its page."""
+    those replies were posted; `light`: only the columns that place a message on its page;
+    `room_total`: the room's messages inside the filters, if known (when `months` hold them all,
+    so do they the replies: a full run read every reply twice)."""
     ranges: list[sa.ColumnElement[bool]] = []
     for month in months:
         if month == UNDATED:
@@ -190,11 +208,13 @@ def room_messages(
             start, end = month_range(month)
             ranges.append(sa.and_(MESSAGES.c.ts >= start, MESSAGES.c.ts < end))
     base = sa.and_(MESSAGES.c.rid == rid, message_where(filters))
-    rows = _message_rows(conn, sa.and_(base, sa.or_(*ranges)), light)
+    rows = message_rows(conn, sa.and_(base, sa.or_(*ranges)), light)
+    if len(rows) == room_total:
+        return rows
     seen = {r["id"] for r in rows}
     parents = [r["id"] for r in rows if r["tcount"] or r["tlm"]]
-    for chunk in _chunks(parents):
-        extra = _message_rows(conn, sa.and_(base, MESSAGES.c.tmid.in_(chunk)), light)
+    for chunk in chunks(parents):
+        extra = message_rows(conn, sa.and_(base, MESSAGES.c.tmid.in_(chunk)), light)
         rows.extend(r for r in extra if r["id"] not in seen)
         seen.update(r["id"] for r in extra)
     return rows
@@ -215,89 +235,16 @@ def changed_light_rows(
 ) -> list[dict[str, Any]]:
     """Light rows (and their room) of the messages inside the filters changed since `since_seq`."""
     where = sa.and_(MESSAGES.c.change_seq > since_seq, message_where(filters))
-    result = conn.execute(sa.select(MESSAGES.c.rid, *(MESSAGES.c[c] for c in LIGHT)).where(where))
+    columns = [as_stored(conn, MESSAGES.c[c]) for c in ("rid", *LIGHT)]
+    result = conn.execute(sa.select(*columns).where(where))
     keys = list(result.keys())
     return [dict(zip(keys, row, strict=True)) for row in result]
-
-
-def messages_by_id(
-    conn: Connection, ids: list[str], versions: bool, room: str | None = None
-) -> list[dict[str, Any]]:
-    """Whole rows with their children, for the messages that must be rendered; `room`: they are
-    most of that room's messages, read the room rather than lists of ids."""
-    rows: list[dict[str, Any]] = []
-    if room is not None:
-        wanted = set(ids)
-        rows = [r for r in _message_rows(conn, MESSAGES.c.rid == room) if r["id"] in wanted]
-    else:
-        for chunk in _chunks(ids):
-            rows.extend(_message_rows(conn, MESSAGES.c.id.in_(chunk)))
-    attach_children(conn, rows, versions, room)
-    return rows
 
 
 def existing_parents(conn: Connection, rid: str, ids: set[str], filters: ExportFilters) -> set[str]:
     """Which of these thread parents are in the archive (same room, inside the filters)."""
     found: set[str] = set()
-    for chunk in _chunks(sorted(ids)):
+    for chunk in chunks(sorted(ids)):
         where = sa.and_(MESSAGES.c.id.in_(chunk), MESSAGES.c.rid == rid, message_where(filters))
         found.update(conn.execute(sa.select(MESSAGES.c.id).where(where)).scalars())
-    return found
-
-
-def _children_of(
-    conn: Connection, table: sa.Table, columns: tuple[str, ...], ids: list[str], room: str | None
-) -> Iterator[sa.Row[Any]]:
-    """Child rows of these messages, by id lists or (most of a room) by one join on the room."""
-    order = [table.c.message_id] + [c for c in table.primary_key.columns if c.name != "message_id"]
-    select = sa.select(table.c.message_id, *(table.c[c] for c in columns)).order_by(*order)
-    if room is not None:
-        joined = table.join(MESSAGES, MESSAGES.c.id == table.c.message_id)
-        yield from conn.execute(select.select_from(joined).where(MESSAGES.c.rid == room))
-        return
-    for chunk in _chunks(ids):
-        yield from conn.execute(select.where(table.c.message_id.in_(chunk)))
-
-
-def attach_children(
-    conn: Connection, rows: list[dict[str, Any]], versions: bool, room: str | None = None
-) -> None:
-    """Reactions, files, URLs, attachments and versions onto each row; `room`: the rows are most
-    of that room's messages, read its children in one query per table."""
-    by_id = {r["id"]: r for r in rows}
-    for row in rows:
-        for key in CHILDREN:
-            row[key] = []
-        row["versions"] = []
-    ids = list(by_id)
-    for key, (table_name, columns) in CHILDREN.items():
-        for child in _children_of(conn, metadata.tables[table_name], columns, ids, room):
-            parent = by_id.get(child[0])
-            if parent is not None:
-                parent[key].append(dict(zip(columns, child[1:], strict=True)))
-    if versions:
-        for mid, history in message_versions(conn, ids).items():
-            by_id[mid]["versions"] = history
-
-
-def has_versions(conn: Connection) -> bool:
-    """`message_versions` (edit history) exists only in databases migrated to keep it."""
-    return sa.inspect(conn).has_table(VERSIONS_TABLE)
-
-
-def message_versions(conn: Connection, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """Every recorded version per message, oldest first: message_id, version, msg, attachments,
-    edited_at, edited_by_id, edited_by_username, observed_at, kind, raw."""
-    table = metadata.tables[VERSIONS_TABLE]
-    found: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for chunk in _chunks(ids):
-        query = (
-            sa.select(table)
-            .where(table.c.message_id.in_(chunk))
-            .order_by(table.c.message_id, table.c.version)
-        )
-        result = conn.execute(query)
-        keys = list(result.keys())
-        for row in result:
-            found[row.message_id].append(dict(zip(keys, row, strict=True)))
     return found

@@ -20,7 +20,8 @@ from sqlalchemy import Connection
 
 from etl.export.filters import ExportFilters
 from etl.export.html import queries
-from etl.export.html.queries import MESSAGES, UNDATED, RoomMonth, message_where, month_of
+from etl.export.html.queries import MESSAGES, RoomMonth, message_where, month_of
+from etl.export.html.times import UNDATED
 
 Signatures = dict[RoomMonth, list[Any]]
 

@@ -11,18 +11,19 @@ from markupsafe import Markup
 
 from etl.export.html.markup import escape_text, render_md, render_text
 from etl.export.html.system import system_sentence
+from etl.export.html.times import times_of
 
 PAGE_MESSAGES = 500  # top-level messages per page; a longer month is split into parts
 
 
-def utc_text(ts: datetime | None) -> str:
-    return ts.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if ts else "unknown time"
+def utc_text(ts: datetime | str | None) -> str:
+    times = times_of(ts)
+    return times.utc if times is not None else "unknown time"
 
 
-def utc_iso(ts: datetime | None) -> str:
-    return (
-        ts.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z") if ts else ""
-    )
+def utc_iso(ts: datetime | str | None) -> str:
+    times = times_of(ts)
+    return times.utc_iso if times is not None else ""
 
 
 def _only_text(md: Any) -> str | None:
@@ -100,11 +101,12 @@ def message_view(row: dict[str, Any]) -> dict[str, Any]:
     system = None
     if row.get("t") and row["t"] != "rm":
         system = system_sentence(row["t"], row.get("u_username"), row.get("msg"))
+    times = row["ts_times"] if "ts_times" in row else times_of(row.get("ts"))  # placement.py
     return {
         "id": row["id"],
         "ts": row.get("ts"),
-        "iso": utc_iso(row.get("ts")),
-        "utc": utc_text(row.get("ts")),
+        "iso": times.utc_iso if times is not None else "",
+        "utc": times.utc if times is not None else "unknown time",
         "author": row.get("u_username") or "unknown",
         "author_name": row.get("alias") or row.get("u_name"),
         "system": system,
